@@ -1,0 +1,224 @@
+//! Audio decoding for machine-sound datasets.
+//!
+//! Decodes WAV (PCM 8/16/24/32-bit integer and 32/64-bit float, including
+//! `WAVE_FORMAT_EXTENSIBLE` multi-channel files such as the 8-channel MIMII originals)
+//! and FLAC into a checked mono [`Signal`], with samples scaled as librosa scales them
+//! (`int16 / 32768`, `int24 / 2^23`, `int32 / 2^31`, `(uint8 - 128) / 128`).
+//!
+//! - One channel or the mean of all channels ([`ChannelPolicy`]).
+//! - A sample-rate expectation that is not met is an error naming the file and both rates:
+//!   nothing is silently resampled.
+//! - Every failure is an [`AudioError`] that names the file; [`decode_all`] reports bad
+//!   files and carries on.
+//!
+//! # Example
+//!
+//! ```
+//! use aad_audio::{ChannelPolicy, DecodeOptions, decode_file, write_wav_i16};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let path = dir.path().join("two_channels.wav");
+//! // Interleaved stereo: channel 0 is a ramp, channel 1 is silence.
+//! let frames: Vec<f32> = (0..1600).flat_map(|i| [i as f32 / 4000.0, 0.0]).collect();
+//! write_wav_i16(&path, &frames, 2, 16_000)?;
+//!
+//! let ch0 = decode_file(&path, &DecodeOptions::default())?;
+//! assert_eq!((ch0.len(), ch0.sample_rate()), (1600, 16_000));
+//! let mean = decode_file(&path, &DecodeOptions::default().channel(ChannelPolicy::Mean))?;
+//! assert!((mean.samples()[1000] - ch0.samples()[1000] / 2.0).abs() < 1e-6);
+//!
+//! let wrong_rate = DecodeOptions::default().expected_sample_rate(Some(44_100));
+//! let err = decode_file(&path, &wrong_rate).unwrap_err();
+//! assert!(err.to_string().contains("16000 Hz but 44100 Hz"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![deny(unsafe_code)]
+#![deny(missing_docs)]
+
+mod error;
+mod options;
+mod symph;
+mod wav;
+mod write;
+
+use std::path::{Path, PathBuf};
+
+pub use aad_core::Signal;
+pub use error::AudioError;
+pub use options::{ChannelPolicy, DecodeOptions};
+pub use write::{write_wav_f32, write_wav_i16};
+
+/// What a decoding path found besides the samples.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Raw {
+    pub(crate) sample_rate: u32,
+    pub(crate) channels: usize,
+}
+
+/// A reusable decoder: keeps its sample buffer between files.
+///
+/// ```no_run
+/// let mut dec = aad_audio::Decoder::new(aad_audio::DecodeOptions::mimii());
+/// let signal = dec.decode("fan/id_00/normal/00000000.wav")?;
+/// # Ok::<(), aad_audio::AudioError>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Decoder {
+    options: DecodeOptions,
+    buf: Vec<f32>,
+    scratch: Vec<u8>,
+    fast_path: bool,
+}
+
+impl Decoder {
+    /// A decoder with the given options.
+    pub fn new(options: DecodeOptions) -> Self {
+        Decoder {
+            options,
+            buf: Vec::new(),
+            scratch: Vec::new(),
+            fast_path: true,
+        }
+    }
+
+    /// Turns the PCM WAV fast path off, so every file goes through symphonia
+    /// (for cross-checks; the results are identical).
+    pub fn symphonia_only(mut self) -> Self {
+        self.fast_path = false;
+        self
+    }
+
+    /// The options.
+    pub fn options(&self) -> &DecodeOptions {
+        &self.options
+    }
+
+    /// Decodes one file into a mono [`Signal`].
+    ///
+    /// # Errors
+    /// Any [`AudioError`]; each names `path`.
+    pub fn decode(&mut self, path: impl AsRef<Path>) -> Result<Signal, AudioError> {
+        let path = path.as_ref();
+        let opts = &self.options;
+        if !(opts.min_duration_s.is_finite() && opts.min_duration_s >= 0.0) {
+            return Err(AudioError::InvalidOptions {
+                path: path.to_path_buf(),
+                reason: format!("min_duration_s must be >= 0, got {}", opts.min_duration_s),
+            });
+        }
+        let mut buf = std::mem::take(&mut self.buf);
+        let fast = if self.fast_path {
+            wav::decode(path, opts.channel, &mut self.scratch, &mut buf)?
+        } else {
+            None
+        };
+        let raw = match fast {
+            Some(raw) => raw,
+            None => {
+                // symphonia 0.6 panics on some malformed RIFF headers; bad input must
+                // give an error, never take the caller down.
+                let run = || symph::decode(path, opts.channel, &mut buf);
+                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+                    Ok(result) => result?,
+                    Err(_) => {
+                        return Err(AudioError::Malformed {
+                            path: path.to_path_buf(),
+                            reason: "the decoder rejected the file (symphonia panicked)".into(),
+                        });
+                    }
+                }
+            }
+        };
+        let checked = finish(path, opts, raw, &mut buf);
+        match checked {
+            Ok(()) => {
+                let signal =
+                    Signal::new(buf, raw.sample_rate).map_err(|e| AudioError::Malformed {
+                        path: path.to_path_buf(),
+                        reason: e.to_string(),
+                    })?;
+                Ok(signal)
+            }
+            Err(e) => {
+                self.buf = buf;
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Shared checks after decoding: rate, emptiness, length, mean, finiteness.
+fn finish(path: &Path, opts: &DecodeOptions, raw: Raw, buf: &mut [f32]) -> Result<(), AudioError> {
+    if let Some(expected) = opts.expected_sample_rate
+        && expected != raw.sample_rate
+    {
+        return Err(AudioError::SampleRateMismatch {
+            path: path.to_path_buf(),
+            expected,
+            found: raw.sample_rate,
+        });
+    }
+    if raw.sample_rate == 0 {
+        return Err(AudioError::Malformed {
+            path: path.to_path_buf(),
+            reason: "sample rate 0 in header".into(),
+        });
+    }
+    if buf.is_empty() {
+        return Err(AudioError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    let min_frames = (opts.min_duration_s * f64::from(raw.sample_rate)).ceil() as usize;
+    if buf.len() < min_frames {
+        return Err(AudioError::TooShort {
+            path: path.to_path_buf(),
+            frames: buf.len(),
+            seconds: buf.len() as f64 / f64::from(raw.sample_rate),
+            min_frames,
+        });
+    }
+    if opts.channel == ChannelPolicy::Mean && raw.channels > 1 {
+        let n = raw.channels as f32;
+        buf.iter_mut().for_each(|x| *x /= n);
+    }
+    if let Some(frame) = buf.iter().position(|x| !x.is_finite()) {
+        return Err(AudioError::NonFinite {
+            path: path.to_path_buf(),
+            frame,
+            value: buf[frame],
+        });
+    }
+    Ok(())
+}
+
+/// Decodes one file with `options` (see [`Decoder`] to reuse buffers across files).
+///
+/// # Errors
+/// Any [`AudioError`]; each names `path`.
+pub fn decode_file(path: impl AsRef<Path>, options: &DecodeOptions) -> Result<Signal, AudioError> {
+    Decoder::new(options.clone()).decode(path)
+}
+
+/// Result of decoding a list of files: what decoded, and what was skipped and why.
+#[derive(Debug, Default)]
+pub struct BatchDecode {
+    /// Decoded files, in input order.
+    pub decoded: Vec<(PathBuf, Signal)>,
+    /// Files that failed, in input order, each with its error.
+    pub skipped: Vec<AudioError>,
+}
+
+/// Decodes every file of `paths`; a bad file is recorded in
+/// [`BatchDecode::skipped`] and the batch carries on.
+pub fn decode_all<P: AsRef<Path>>(paths: &[P], options: &DecodeOptions) -> BatchDecode {
+    let mut dec = Decoder::new(options.clone());
+    let mut out = BatchDecode::default();
+    for p in paths {
+        match dec.decode(p) {
+            Ok(s) => out.decoded.push((p.as_ref().to_path_buf(), s)),
+            Err(e) => out.skipped.push(e),
+        }
+    }
+    out
+}

@@ -1,0 +1,194 @@
+//! The general decoding path over symphonia: any WAV or FLAC symphonia understands.
+
+use std::fs::File;
+use std::path::Path;
+
+use symphonia::core::audio::GenericAudioBufferRef;
+use symphonia::core::audio::sample::Sample;
+use symphonia::core::audio::{Audio, conv::FromSample};
+use symphonia::core::codecs::audio::AudioDecoderOptions;
+use symphonia::core::errors::Error as SymError;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, TrackType};
+use symphonia::core::io::MediaSourceStream;
+use symphonia::core::meta::MetadataOptions;
+
+use crate::{AudioError, ChannelPolicy, Raw};
+
+fn sym_err(path: &Path, e: SymError) -> AudioError {
+    let path = path.to_path_buf();
+    match e {
+        SymError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            AudioError::Malformed {
+                path,
+                reason: format!("unexpected end of file ({e})"),
+            }
+        }
+        SymError::IoError(source) => AudioError::Io { path, source },
+        SymError::Unsupported(what) => AudioError::Unsupported {
+            path,
+            reason: what.to_string(),
+        },
+        SymError::DecodeError(what) | SymError::LimitError(what) => AudioError::Malformed {
+            path,
+            reason: what.to_string(),
+        },
+        other => AudioError::Malformed {
+            path,
+            reason: other.to_string(),
+        },
+    }
+}
+
+/// Adds the selected channel (or the sum over channels) of one decoded block to `out`.
+fn take_planes<S: Sample>(buf: &impl Audio<S>, policy: ChannelPolicy, out: &mut Vec<f32>)
+where
+    f32: FromSample<S>,
+{
+    match policy {
+        ChannelPolicy::Index(c) => {
+            if let Some(p) = buf.plane(c) {
+                out.extend(p.iter().map(|&s| f32::from_sample(s)));
+            }
+        }
+        ChannelPolicy::First => {
+            if let Some(p) = buf.plane(0) {
+                out.extend(p.iter().map(|&s| f32::from_sample(s)));
+            }
+        }
+        ChannelPolicy::Mean => {
+            let start = out.len();
+            out.resize(start + buf.frames(), 0.0);
+            let dst = &mut out[start..];
+            // Channel order, f32 accumulation: what numpy's mean over axis 0 does.
+            for c in 0..buf.num_planes() {
+                if let Some(p) = buf.plane(c) {
+                    for (d, &s) in dst.iter_mut().zip(p) {
+                        *d += f32::from_sample(s);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn take(buf: GenericAudioBufferRef<'_>, policy: ChannelPolicy, out: &mut Vec<f32>) {
+    match buf {
+        GenericAudioBufferRef::U8(b) => take_planes(b, policy, out),
+        GenericAudioBufferRef::U16(b) => take_planes(b, policy, out),
+        GenericAudioBufferRef::U24(b) => take_planes(b, policy, out),
+        GenericAudioBufferRef::U32(b) => take_planes(b, policy, out),
+        GenericAudioBufferRef::S8(b) => take_planes(b, policy, out),
+        GenericAudioBufferRef::S16(b) => take_planes(b, policy, out),
+        GenericAudioBufferRef::S24(b) => take_planes(b, policy, out),
+        GenericAudioBufferRef::S32(b) => take_planes(b, policy, out),
+        GenericAudioBufferRef::F32(b) => take_planes(b, policy, out),
+        GenericAudioBufferRef::F64(b) => take_planes(b, policy, out),
+    }
+}
+
+/// Decodes `path` with symphonia. The mean is left as a sum (divided by the caller).
+pub(crate) fn decode(
+    path: &Path,
+    policy: ChannelPolicy,
+    out: &mut Vec<f32>,
+) -> Result<Raw, AudioError> {
+    let file = File::open(path).map_err(|source| AudioError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mss = MediaSourceStream::new(Box::new(file), Default::default());
+    let mut hint = Hint::new();
+    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+        hint.with_extension(ext);
+    }
+    let mut format = symphonia::default::get_probe()
+        .probe(
+            &hint,
+            mss,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
+        .map_err(|e| sym_err(path, e))?;
+    let track = format
+        .default_track(TrackType::Audio)
+        .ok_or_else(|| AudioError::Unsupported {
+            path: path.to_path_buf(),
+            reason: "no audio track".into(),
+        })?;
+    let track_id = track.id;
+    let expected_frames = track.num_frames;
+    let params = track
+        .codec_params
+        .as_ref()
+        .and_then(|p| p.audio())
+        .ok_or_else(|| AudioError::Unsupported {
+            path: path.to_path_buf(),
+            reason: "track has no audio codec parameters".into(),
+        })?
+        .clone();
+    let sample_rate = params.sample_rate.ok_or_else(|| AudioError::Malformed {
+        path: path.to_path_buf(),
+        reason: "no sample rate in header".into(),
+    })?;
+    let channels = params.channels.as_ref().map(|c| c.count()).unwrap_or(0);
+    if channels == 0 {
+        return Err(AudioError::Malformed {
+            path: path.to_path_buf(),
+            reason: "header declares zero channels".into(),
+        });
+    }
+    if let ChannelPolicy::Index(c) = policy
+        && c >= channels
+    {
+        return Err(AudioError::ChannelOutOfRange {
+            path: path.to_path_buf(),
+            channel: c,
+            channels,
+        });
+    }
+    let mut decoder = symphonia::default::get_codecs()
+        .make_audio_decoder(&params, &AudioDecoderOptions::default())
+        .map_err(|e| sym_err(path, e))?;
+
+    out.clear();
+    if let Some(n) = expected_frames {
+        out.reserve(usize::try_from(n).unwrap_or(0).min(1 << 28));
+    }
+    loop {
+        let packet = match format.next_packet() {
+            Ok(Some(p)) => p,
+            Ok(None) => break,
+            Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                return Err(match expected_frames {
+                    Some(expected) => AudioError::Truncated {
+                        path: path.to_path_buf(),
+                        expected,
+                        found: out.len() as u64,
+                    },
+                    None => sym_err(path, SymError::IoError(e)),
+                });
+            }
+            Err(e) => return Err(sym_err(path, e)),
+        };
+        if packet.track_id != track_id {
+            continue;
+        }
+        let buf = decoder.decode(&packet).map_err(|e| sym_err(path, e))?;
+        take(buf, policy, out);
+    }
+    let found = out.len() as u64;
+    if let Some(expected) = expected_frames
+        && found < expected
+    {
+        return Err(AudioError::Truncated {
+            path: path.to_path_buf(),
+            expected,
+            found,
+        });
+    }
+    Ok(Raw {
+        sample_rate,
+        channels,
+    })
+}

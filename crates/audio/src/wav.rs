@@ -1,0 +1,272 @@
+//! Fast path for plain PCM and IEEE-float WAV files.
+//!
+//! symphonia decodes every channel of every packet into planar buffers; for an 8-channel
+//! 10 s MIMII clip that costs about 0.95 ms on our 2-core machine when one channel is all
+//! we want. This reader parses the RIFF chunks itself and streams the `data` chunk
+//! through a reused 64 KiB buffer that stays in cache, converting only the samples of the
+//! selected channel(s). It handles `WAVE_FORMAT_PCM` (8/16/24/32-bit), `WAVE_FORMAT_IEEE_FLOAT`
+//! (32/64-bit) and `WAVE_FORMAT_EXTENSIBLE` with either subformat; anything else returns
+//! `Ok(None)` and the caller falls back to symphonia. The sample conversions are exactly
+//! symphonia's (and libsndfile's, which librosa uses), and a test checks that both paths
+//! agree sample for sample on every real file of the shared data.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
+
+use crate::{AudioError, ChannelPolicy, Raw};
+
+const CHUNK_BYTES: usize = 64 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Encoding {
+    U8,
+    I16,
+    I24,
+    I32,
+    F32,
+    F64,
+}
+
+impl Encoding {
+    fn bytes(self) -> usize {
+        match self {
+            Encoding::U8 => 1,
+            Encoding::I16 => 2,
+            Encoding::I24 => 3,
+            Encoding::I32 | Encoding::F32 => 4,
+            Encoding::F64 => 8,
+        }
+    }
+
+    #[inline(always)]
+    fn read(self, b: &[u8]) -> f32 {
+        match self {
+            Encoding::U8 => f32::from(b[0]) / 128.0 - 1.0,
+            Encoding::I16 => f32::from(i16::from_le_bytes([b[0], b[1]])) / 32_768.0,
+            Encoding::I24 => {
+                let v = i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8;
+                v as f32 / 8_388_608.0
+            }
+            Encoding::I32 => {
+                (f64::from(i32::from_le_bytes([b[0], b[1], b[2], b[3]])) / 2_147_483_648.0) as f32
+            }
+            Encoding::F32 => f32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+            Encoding::F64 => {
+                f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32
+            }
+        }
+    }
+}
+
+struct Format {
+    encoding: Encoding,
+    channels: usize,
+    sample_rate: u32,
+    block_align: usize,
+}
+
+const KSDATAFORMAT_PCM: [u8; 16] = [
+    0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71,
+];
+const KSDATAFORMAT_FLOAT: [u8; 16] = [
+    0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71,
+];
+
+/// Parses a `fmt ` chunk body; `None` when the format is not one this path handles.
+fn parse_fmt(b: &[u8]) -> Option<Format> {
+    if b.len() < 16 {
+        return None;
+    }
+    let u16_at = |i: usize| u16::from_le_bytes([b[i], b[i + 1]]);
+    let mut tag = u16_at(0);
+    let channels = usize::from(u16_at(2));
+    let sample_rate = u32::from_le_bytes([b[4], b[5], b[6], b[7]]);
+    let block_align = usize::from(u16_at(12));
+    let bits = u16_at(14);
+    if tag == 0xFFFE {
+        if b.len() < 40 {
+            return None;
+        }
+        let valid_bits = u16_at(18);
+        if valid_bits != 0 && valid_bits != bits {
+            return None; // e.g. 20 valid bits in 24-bit containers: leave it to symphonia
+        }
+        let guid = &b[24..40];
+        tag = if guid == KSDATAFORMAT_PCM {
+            1
+        } else if guid == KSDATAFORMAT_FLOAT {
+            3
+        } else {
+            return None;
+        };
+    }
+    let encoding = match (tag, bits) {
+        (1, 8) => Encoding::U8,
+        (1, 16) => Encoding::I16,
+        (1, 24) => Encoding::I24,
+        (1, 32) => Encoding::I32,
+        (3, 32) => Encoding::F32,
+        (3, 64) => Encoding::F64,
+        _ => return None,
+    };
+    if channels == 0 || block_align != channels * encoding.bytes() {
+        return None;
+    }
+    Some(Format {
+        encoding,
+        channels,
+        sample_rate,
+        block_align,
+    })
+}
+
+fn io(path: &Path, source: std::io::Error) -> AudioError {
+    AudioError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Decodes `path` if it is a WAV this path handles; `Ok(None)` otherwise (including
+/// anything unusual, which symphonia then judges). The mean is left as a sum.
+pub(crate) fn decode(
+    path: &Path,
+    policy: ChannelPolicy,
+    scratch: &mut Vec<u8>,
+    out: &mut Vec<f32>,
+) -> Result<Option<Raw>, AudioError> {
+    let mut file = File::open(path).map_err(|e| io(path, e))?;
+    let file_len = file.metadata().map_err(|e| io(path, e))?.len();
+    let mut head = [0u8; 12];
+    if file.read_exact(&mut head).is_err() || &head[0..4] != b"RIFF" || &head[8..12] != b"WAVE" {
+        return Ok(None);
+    }
+    let mut pos = 12u64;
+    let mut fmt: Option<Format> = None;
+    // Walk the chunks up to `data`.
+    let (data_start, data_len) = loop {
+        let mut ch = [0u8; 8];
+        if file.read_exact(&mut ch).is_err() {
+            return Ok(None);
+        }
+        let size = u64::from(u32::from_le_bytes([ch[4], ch[5], ch[6], ch[7]]));
+        pos += 8;
+        match &ch[0..4] {
+            b"fmt " => {
+                if size > 1024 {
+                    return Ok(None);
+                }
+                let mut body = vec![0u8; size as usize];
+                if file.read_exact(&mut body).is_err() {
+                    return Ok(None);
+                }
+                match parse_fmt(&body) {
+                    Some(f) => fmt = Some(f),
+                    None => return Ok(None),
+                }
+                pos += size;
+                if size % 2 == 1 {
+                    pos += 1;
+                    file.seek(SeekFrom::Start(pos)).map_err(|e| io(path, e))?;
+                }
+            }
+            b"data" => break (pos, size),
+            _ => {
+                pos += size + (size & 1);
+                if pos > file_len {
+                    return Ok(None);
+                }
+                file.seek(SeekFrom::Start(pos)).map_err(|e| io(path, e))?;
+            }
+        }
+    };
+    let Some(fmt) = fmt else {
+        return Ok(None);
+    };
+    if data_len == 0 || data_len == u64::from(u32::MAX) {
+        return Ok(None); // streaming writers leave the size unset: let symphonia decide
+    }
+    let channels = fmt.channels;
+    if let ChannelPolicy::Index(c) = policy
+        && c >= channels
+    {
+        return Err(AudioError::ChannelOutOfRange {
+            path: path.to_path_buf(),
+            channel: c,
+            channels,
+        });
+    }
+    let available = file_len.saturating_sub(data_start).min(data_len);
+    let block = fmt.block_align as u64;
+    let expected_frames = data_len / block;
+    let frames = available / block;
+    if frames < expected_frames {
+        return Err(AudioError::Truncated {
+            path: path.to_path_buf(),
+            expected: expected_frames,
+            found: frames,
+        });
+    }
+    let frames = usize::try_from(frames).map_err(|_| AudioError::Unsupported {
+        path: path.to_path_buf(),
+        reason: "file too large for this platform".into(),
+    })?;
+
+    let enc = fmt.encoding;
+    let width = enc.bytes();
+    let chunk_frames = (CHUNK_BYTES / fmt.block_align).max(1);
+    scratch.resize(chunk_frames * fmt.block_align, 0);
+    out.clear();
+    out.resize(frames, 0.0);
+    let mut done = 0;
+    while done < frames {
+        let n = chunk_frames.min(frames - done);
+        let bytes = &mut scratch[..n * fmt.block_align];
+        file.read_exact(bytes).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                AudioError::Truncated {
+                    path: path.to_path_buf(),
+                    expected: expected_frames,
+                    found: done as u64,
+                }
+            } else {
+                io(path, e)
+            }
+        })?;
+        let dst = &mut out[done..done + n];
+        match policy {
+            ChannelPolicy::Index(_) | ChannelPolicy::First => {
+                let c = if let ChannelPolicy::Index(c) = policy {
+                    c
+                } else {
+                    0
+                };
+                if enc == Encoding::I16 {
+                    // The common case, written so the compiler can vectorise it.
+                    for (d, f) in dst.iter_mut().zip(bytes.chunks_exact(fmt.block_align)) {
+                        *d = f32::from(i16::from_le_bytes([f[2 * c], f[2 * c + 1]])) / 32_768.0;
+                    }
+                } else {
+                    for (d, f) in dst.iter_mut().zip(bytes.chunks_exact(fmt.block_align)) {
+                        *d = enc.read(&f[c * width..]);
+                    }
+                }
+            }
+            ChannelPolicy::Mean => {
+                for (d, f) in dst.iter_mut().zip(bytes.chunks_exact(fmt.block_align)) {
+                    let mut acc = 0.0f32;
+                    for c in 0..channels {
+                        acc += enc.read(&f[c * width..]);
+                    }
+                    *d = acc;
+                }
+            }
+        }
+        done += n;
+    }
+    Ok(Some(Raw {
+        sample_rate: fmt.sample_rate,
+        channels,
+    }))
+}

@@ -1,0 +1,140 @@
+//! Helpers for the workspace's tests (not published).
+//!
+//! - [`shared_dir`]: the read-only `../shared` folder (real clips and librosa references),
+//!   or `None` with a printed skip message when it is absent.
+//! - [`fixtures_dir`]: the committed fixtures of the repository (`tests/fixtures`).
+//! - [`read_npy`]: load a float32 `.npy` array.
+//! - [`Diff`]: the metrics of `shared/pyref/compare.py` (max abs, relative Frobenius, Pearson r).
+#![deny(missing_docs)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+
+use ndarray::{Array2, ArrayView2};
+
+/// The workspace root (the folder holding the top-level Cargo.toml).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("crates/testutil lies two levels below the root")
+        .to_path_buf()
+}
+
+/// `tests/fixtures` of the workspace (committed, always present).
+pub fn fixtures_dir() -> PathBuf {
+    workspace_root().join("tests").join("fixtures")
+}
+
+/// The shared folder: `$AAD_SHARED_DIR`, else `../shared` beside the checkout.
+/// Returns `None` after printing why the calling test skips, when it is absent.
+pub fn shared_dir(test: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("AAD_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("..").join("shared"));
+    if dir.join("data").join("manifest.csv").is_file() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "SKIP {test}: shared data not found at {} (set AAD_SHARED_DIR to run it)",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// One row of `shared/data/manifest.csv`.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct ManifestRow {
+    /// Path relative to `shared/data`.
+    pub file: String,
+    /// `fan`, `valve`, ...
+    pub machine_type: String,
+    /// `id_00`, ... or `dcase2023_section_00`.
+    pub machine_id: String,
+    /// `normal` or `abnormal`.
+    pub label: String,
+    /// `-6dB`, `0dB`, `6dB` or empty.
+    pub snr: String,
+    /// Channel count.
+    pub channels: usize,
+    /// Sample rate in Hz.
+    pub sample_rate: u32,
+    /// Duration in seconds.
+    pub duration_s: f64,
+}
+
+/// Every row of the shared manifest.
+pub fn manifest(shared: &Path) -> Vec<ManifestRow> {
+    let mut r = csv::Reader::from_path(shared.join("data").join("manifest.csv")).unwrap();
+    r.deserialize().map(|row| row.unwrap()).collect()
+}
+
+/// Reads a 2-D float32 `.npy` file.
+pub fn read_npy(path: &Path) -> Array2<f32> {
+    ndarray_npy::read_npy(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Differences between a reference and a candidate array, as `compare.py` computes them.
+#[derive(Debug, Clone, Copy)]
+pub struct Diff {
+    /// Largest absolute difference.
+    pub max_abs: f64,
+    /// `||cand - ref|| / ||ref||` (Frobenius).
+    pub rel_fro: f64,
+    /// Pearson correlation.
+    pub corr: f64,
+    /// Mean absolute difference.
+    pub mean_abs: f64,
+}
+
+impl Diff {
+    /// Compares `cand` with `reference`; panics when the shapes differ.
+    pub fn of(reference: ArrayView2<'_, f32>, cand: ArrayView2<'_, f32>) -> Diff {
+        assert_eq!(reference.dim(), cand.dim(), "shape mismatch");
+        let n = reference.len() as f64;
+        let (mut d2, mut r2, mut max_abs, mut sum_abs) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
+        let (mut sr, mut sc, mut srr, mut scc, mut src) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        for (&r, &c) in reference.iter().zip(cand.iter()) {
+            let (r, c) = (f64::from(r), f64::from(c));
+            assert!(
+                c.is_finite() || !r.is_finite(),
+                "candidate not finite where reference is"
+            );
+            let d = c - r;
+            d2 += d * d;
+            r2 += r * r;
+            max_abs = max_abs.max(d.abs());
+            sum_abs += d.abs();
+            sr += r;
+            sc += c;
+            srr += r * r;
+            scc += c * c;
+            src += r * c;
+        }
+        let cov = src / n - (sr / n) * (sc / n);
+        let vr = srr / n - (sr / n).powi(2);
+        let vc = scc / n - (sc / n).powi(2);
+        let corr = if vr > 0.0 && vc > 0.0 {
+            cov / (vr * vc).sqrt()
+        } else {
+            1.0
+        };
+        Diff {
+            max_abs,
+            rel_fro: if r2 > 0.0 {
+                (d2 / r2).sqrt()
+            } else {
+                d2.sqrt()
+            },
+            corr,
+            mean_abs: sum_abs / n,
+        }
+    }
+}
+
+/// Reads a JSON file into a `serde_json::Value`.
+pub fn read_json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
