@@ -1,1 +1,17 @@
-//! placeholder
+//! # exploring-aad
+//!
+//! Unsupervised anomaly detection in machine operating sounds, end to end: decode audio,
+//! extract log-Mel or chroma/CENS features, fit detectors on normal clips only, score
+//! test clips, report AUC and pAUC. This facade re-exports the workspace's crates so an
+//! application needs one dependency; each crate can also be used on its own.
+//!
+//! | module | crate | what |
+//! |---|---|---|
+//! | [`core`] | `aad-core` | `Signal`, `Label`, the feature-extractor and detector traits |
+//! | [`audio`] | `aad-audio` | WAV/FLAC decoding to mono, channel policy |
+//! | [`data`] | `aad-data` | MIMII/DCASE discovery, splits, synthetic machine sounds |
+#![deny(missing_docs)]
+
+pub use aad_audio as audio;
+pub use aad_core as core;
+pub use aad_data as data;

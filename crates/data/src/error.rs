@@ -1,0 +1,34 @@
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+/// Errors of dataset discovery and generation.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum DataError {
+    /// The dataset root is missing or not a folder.
+    #[error("{0}: not a folder")]
+    NotADirectory(PathBuf),
+    /// A file or folder could not be written or read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Writing a clip failed.
+    #[error(transparent)]
+    Audio(#[from] aad_audio::AudioError),
+    /// A generator setting is out of range.
+    #[error("invalid synthetic config {name} = {value}: {reason}")]
+    InvalidConfig {
+        /// The setting.
+        name: &'static str,
+        /// Its value.
+        value: String,
+        /// What is required.
+        reason: &'static str,
+    },
+}
