@@ -53,6 +53,8 @@ pub use write::{write_wav_f32, write_wav_i16};
 pub(crate) struct Raw {
     pub(crate) sample_rate: u32,
     pub(crate) channels: usize,
+    /// Integer PCM cannot hold NaN or infinity: the finiteness scan is skipped.
+    pub(crate) integer: bool,
 }
 
 /// A reusable decoder: keeps its sample buffer between files.
@@ -91,6 +93,15 @@ impl Decoder {
     /// The options.
     pub fn options(&self) -> &DecodeOptions {
         &self.options
+    }
+
+    /// Hands a signal's buffer back for reuse by the next [`decode`](Self::decode), which
+    /// then allocates nothing for clips of the same length or shorter.
+    pub fn recycle(&mut self, signal: Signal) {
+        let buf = signal.into_samples();
+        if buf.capacity() > self.buf.capacity() {
+            self.buf = buf;
+        }
     }
 
     /// Decodes one file into a mono [`Signal`].
@@ -182,7 +193,9 @@ fn finish(path: &Path, opts: &DecodeOptions, raw: Raw, buf: &mut [f32]) -> Resul
         let n = raw.channels as f32;
         buf.iter_mut().for_each(|x| *x /= n);
     }
-    if let Some(frame) = buf.iter().position(|x| !x.is_finite()) {
+    if !raw.integer
+        && let Some(frame) = buf.iter().position(|x| !x.is_finite())
+    {
         return Err(AudioError::NonFinite {
             path: path.to_path_buf(),
             frame,

@@ -190,5 +190,6 @@ pub(crate) fn decode(
     Ok(Raw {
         sample_rate,
         channels,
+        integer: false,
     })
 }

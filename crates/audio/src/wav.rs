@@ -253,6 +253,15 @@ pub(crate) fn decode(
                     }
                 }
             }
+            ChannelPolicy::Mean if enc == Encoding::I16 => {
+                for (d, f) in dst.iter_mut().zip(bytes.chunks_exact(fmt.block_align)) {
+                    let mut acc = 0.0f32;
+                    for s in f.chunks_exact(2) {
+                        acc += f32::from(i16::from_le_bytes([s[0], s[1]])) / 32_768.0;
+                    }
+                    *d = acc;
+                }
+            }
             ChannelPolicy::Mean => {
                 for (d, f) in dst.iter_mut().zip(bytes.chunks_exact(fmt.block_align)) {
                     let mut acc = 0.0f32;
@@ -268,5 +277,6 @@ pub(crate) fn decode(
     Ok(Some(Raw {
         sample_rate: fmt.sample_rate,
         channels,
+        integer: !matches!(enc, Encoding::F32 | Encoding::F64),
     }))
 }

@@ -1,6 +1,8 @@
 //! Decoding tests: real MIMII/DCASE files (when ../shared is present), committed FLAC/WAV
 //! fixtures, every class of bad input, and agreement of the fast path with symphonia.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 
 use aad_audio::{AudioError, ChannelPolicy, DecodeOptions, Decoder, decode_all, decode_file};
@@ -295,7 +297,8 @@ fn each_class_of_bad_file_gets_its_typed_error_naming_the_file() {
     let missing = d.join("does_not_exist.wav");
 
     let mimii = DecodeOptions::mimii();
-    let cases: Vec<(&Path, fn(&AudioError) -> bool)> = vec![
+    type Check = fn(&AudioError) -> bool;
+    let cases: Vec<(&Path, Check)> = vec![
         (&empty, |e| {
             matches!(
                 e,
@@ -377,7 +380,7 @@ fn mutated_and_truncated_bytes_never_panic() {
             b.truncate((next() as usize) % b.len());
         }
         for _ in 0..(1 + next() % 6) {
-            let i = (next() as usize) % b.len().max(1).min(96).max(1);
+            let i = (next() as usize) % b.len().clamp(1, 96);
             if i < b.len() {
                 b[i] = next() as u8;
             }

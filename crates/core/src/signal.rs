@@ -33,7 +33,7 @@ impl Signal {
         if samples.is_empty() {
             return Err(CoreError::EmptySignal);
         }
-        if let Some(index) = samples.iter().position(|x| !x.is_finite()) {
+        if let Some(index) = first_non_finite(&samples) {
             return Err(CoreError::NonFinite {
                 index,
                 value: samples[index],
@@ -76,6 +76,25 @@ impl Signal {
     }
 }
 
+/// Index of the first NaN or infinite value. Scans blocks with a branch-free test on the
+/// exponent bits (which vectorises) and only searches a block that holds a bad value.
+pub(crate) fn first_non_finite(x: &[f32]) -> Option<usize> {
+    const EXP: u32 = 0x7f80_0000;
+    const BLOCK: usize = 256;
+    for (b, block) in x.chunks(BLOCK).enumerate() {
+        let bad = block
+            .iter()
+            .fold(0u32, |acc, v| acc | u32::from(v.to_bits() & EXP == EXP));
+        if bad != 0 {
+            return block
+                .iter()
+                .position(|v| !v.is_finite())
+                .map(|i| b * BLOCK + i);
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,6 +109,21 @@ mod tests {
         }
         let msg = Signal::new(vec![f32::NAN], 8).unwrap_err().to_string();
         assert!(msg.contains("sample 0"), "{msg}");
+    }
+
+    #[test]
+    fn first_non_finite_finds_the_first_bad_value_in_any_block() {
+        let mut x = vec![1.0f32; 1000];
+        assert_eq!(first_non_finite(&x), None);
+        for (i, v) in [
+            (999, f32::NAN),
+            (511, f32::NEG_INFINITY),
+            (3, f32::INFINITY),
+        ] {
+            x[i] = v;
+            assert_eq!(first_non_finite(&x), Some(i));
+        }
+        assert_eq!(first_non_finite(&[f32::MAX, f32::MIN_POSITIVE, -0.0]), None);
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! Discovery, splits and synthetic generation.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -290,7 +292,7 @@ fn synthetic_dataset_has_every_label_kind_and_snr_in_place() {
     assert_eq!(found.clips.len(), ds.clips.len());
     assert_eq!(found.clips.len(), 4 * 2 * 2 * (6 + 12));
     for c in &found.clips {
-        assert_eq!(c.anomaly_kind.is_some(), true, "{}", c.rel_path);
+        assert!(c.anomaly_kind.is_some(), "{}", c.rel_path);
         let kind = c.anomaly_kind.as_deref().unwrap();
         assert_eq!(kind == "none", c.label == Label::Normal, "{}", c.rel_path);
     }

@@ -68,7 +68,7 @@ impl Model {
 fn bearing_hum(rng: &mut Rng8, ctx: &Ctx, speed: &[f32], shaft_hz: f32) -> Vec<f32> {
     let mut out = vec![0.0; ctx.n];
     let f = uniform(rng, 180.0, 2200.0) as f32;
-    let ph = uniform(rng, 0.0, 6.28) as f32;
+    let ph = uniform(rng, 0.0, std::f64::consts::TAU) as f32;
     add_tone(&mut out, ctx.fs, f, speed, 1.0, ph);
     add_tone(&mut out, ctx.fs, 2.0 * f, speed, 0.4, ph);
     add_tone(&mut out, ctx.fs, f + shaft_hz, speed, 0.3, 1.0);
@@ -96,8 +96,8 @@ fn rev_ticks(rng: &mut Rng8, ctx: &Ctx, speed: &[f32], shaft_hz: f32, every: u32
     let modes = random_modes(rng, 3, 1800.0, 6500.0, 0.0004, 0.0018);
     let mut ph = uniform(rng, 0.0, 1.0) as f32;
     let mut count = 0;
-    for i in 0..ctx.n {
-        ph += shaft_hz * speed[i] / ctx.fs;
+    for (i, &sp) in speed.iter().enumerate().take(ctx.n) {
+        ph += shaft_hz * sp / ctx.fs;
         if ph >= 1.0 {
             ph -= 1.0;
             count += 1;
@@ -199,7 +199,7 @@ impl Fan {
         let mut tones = vec![0.0; ctx.n];
         let bpf = self.shaft_hz * self.blades as f32;
         for (k, &a) in self.harm.iter().enumerate() {
-            let ph0 = uniform(rng, 0.0, 6.28) as f32;
+            let ph0 = uniform(rng, 0.0, std::f64::consts::TAU) as f32;
             add_tone(&mut tones, ctx.fs, bpf * (k + 1) as f32, &speed, a, ph0);
         }
         add_tone(&mut tones, ctx.fs, self.shaft_hz, &speed, 0.05, 0.0);
@@ -369,7 +369,7 @@ impl Pump {
         let mut flow = pink(rng, ctx.n);
         filter(&mut flow, Type::LowPass, ctx.fs, self.flow_fc, 0.7);
         normalize_rms(&mut flow, 1.0);
-        let ph0 = uniform(rng, 0.0, 6.28) as f32;
+        let ph0 = uniform(rng, 0.0, std::f64::consts::TAU) as f32;
         for (i, f) in flow.iter_mut().enumerate() {
             *f *= 1.0
                 + self.turb_depth * (std::f32::consts::TAU * self.turb_rate * ctx.t(i) + ph0).sin();

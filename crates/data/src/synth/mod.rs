@@ -280,6 +280,9 @@ fn derive_seed(seed: u64, key: &str) -> u64 {
     z ^ (z >> 31)
 }
 
+/// An anomaly kind and its level in dB relative to the machine.
+type Anomaly = (AnomalyKind, f64);
+
 struct Job {
     machine: MachineKind,
     id: u32,
@@ -288,10 +291,7 @@ struct Job {
 }
 
 /// Renders one clip at every SNR (the machine part is shared, as in MIMII).
-fn render_job(
-    cfg: &SyntheticConfig,
-    job: &Job,
-) -> Vec<(i32, Vec<f32>, Option<(AnomalyKind, f64)>)> {
+fn render_job(cfg: &SyntheticConfig, job: &Job) -> Vec<(i32, Vec<f32>, Option<Anomaly>)> {
     let fs = cfg.sample_rate as f32;
     let ctx = Ctx {
         fs,
