@@ -10,8 +10,10 @@
 //! | [`core`] | `aad-core` | `Signal`, `Label`, the feature-extractor and detector traits |
 //! | [`audio`] | `aad-audio` | WAV/FLAC decoding to mono, channel policy |
 //! | [`data`] | `aad-data` | MIMII/DCASE discovery, splits, synthetic machine sounds |
+//! | [`metrics`] | `aad-metrics` | ROC, AUC, McClish pAUC, thresholds, challenge scores |
 #![deny(missing_docs)]
 
 pub use aad_audio as audio;
 pub use aad_core as core;
 pub use aad_data as data;
+pub use aad_metrics as metrics;
