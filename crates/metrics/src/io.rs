@@ -85,8 +85,8 @@ pub fn read_scores_csv(path: impl AsRef<Path>) -> Result<(Vec<f64>, Vec<Label>),
         };
         let label_text = row.get(li).unwrap_or("");
         let label = match label_text.parse::<f64>() {
-            Ok(v) if v == 1.0 => Label::Anomalous,
-            Ok(v) if v == 0.0 => Label::Normal,
+            Ok(1.0) => Label::Anomalous,
+            Ok(0.0) => Label::Normal,
             Ok(v) => return Err(bad(format!("label must be 0 or 1, got {v}"))),
             Err(_) => label_text
                 .parse::<Label>()
