@@ -10,10 +10,16 @@
 //! | [`core`] | `aad-core` | `Signal`, `Label`, the feature-extractor and detector traits |
 //! | [`audio`] | `aad-audio` | WAV/FLAC decoding to mono, channel policy |
 //! | [`data`] | `aad-data` | MIMII/DCASE discovery, splits, synthetic machine sounds |
+//! | [`dsp`] | `aad-dsp` | planned STFT faithful to librosa |
+//! | [`mel`] | `mel-features` | log-Mel, power_to_db, MFCC, presets |
 //! | [`metrics`] | `aad-metrics` | ROC, AUC, McClish pAUC, thresholds, challenge scores |
+//! | [`experiment`] | `aad-experiment` | reference feature sets, the MIMII/DCASE pipeline |
 #![deny(missing_docs)]
 
 pub use aad_audio as audio;
 pub use aad_core as core;
 pub use aad_data as data;
+pub use aad_dsp as dsp;
+pub use aad_experiment as experiment;
 pub use aad_metrics as metrics;
+pub use mel_features as mel;

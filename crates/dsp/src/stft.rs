@@ -1,0 +1,568 @@
+//! A planned short-time Fourier transform, numerically as librosa 0.11 computes it.
+
+use std::fmt;
+use std::sync::Arc;
+
+use aad_core::check_output_shape;
+use ndarray::ArrayViewMut2;
+use realfft::num_complex::Complex;
+use realfft::{RealFftPlanner, RealToComplex};
+use rustfft::{Fft, FftPlanner};
+
+use crate::{DspError, WindowKind, pad_center, window};
+
+/// Floating-point types the STFT runs in: `f32` (fast) or `f64` (what librosa does:
+/// a float64 window times float32 samples, transformed in double precision).
+pub trait StftFloat: realfft::FftNum + Copy + Default + PartialOrd {
+    /// Conversion from f64 (window values).
+    fn cast_f64(v: f64) -> Self;
+    /// Conversion from f32 (samples).
+    fn cast_f32(v: f32) -> Self;
+    /// Conversion to f32.
+    fn into_f32(self) -> f32;
+    /// Conversion to f64.
+    fn into_f64(self) -> f64;
+}
+
+impl StftFloat for f32 {
+    fn cast_f64(v: f64) -> Self {
+        v as f32
+    }
+    fn cast_f32(v: f32) -> Self {
+        v
+    }
+    fn into_f32(self) -> f32 {
+        self
+    }
+    fn into_f64(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+impl StftFloat for f64 {
+    fn cast_f64(v: f64) -> Self {
+        v
+    }
+    fn cast_f32(v: f32) -> Self {
+        f64::from(v)
+    }
+    fn into_f32(self) -> f32 {
+        self as f32
+    }
+    fn into_f64(self) -> f64 {
+        self
+    }
+}
+
+/// How `center = true` pads the signal ends by `n_fft / 2` samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PadMode {
+    /// Zeros: librosa >= 0.10 (`pad_mode="constant"`).
+    #[default]
+    Constant,
+    /// Mirror without repeating the edge sample (`numpy.pad(mode="reflect")`): librosa
+    /// <= 0.9, including the 0.6.0 the DCASE 2020 baseline pinned.
+    Reflect,
+}
+
+/// STFT parameters. `Default` is librosa's (`n_fft` 2048, hop 512, periodic Hann,
+/// centred, zero padding).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct StftConfig {
+    /// FFT size.
+    pub n_fft: usize,
+    /// Samples between frame starts.
+    pub hop_length: usize,
+    /// Window length (<= `n_fft`, centred in the frame); `None` = `n_fft`.
+    pub win_length: Option<usize>,
+    /// Window shape.
+    pub window: WindowKind,
+    /// Pad `n_fft / 2` samples at each end so that frame `t` is centred on `t * hop`.
+    pub center: bool,
+    /// Padding used when `center` is set.
+    pub pad_mode: PadMode,
+}
+
+impl Default for StftConfig {
+    fn default() -> Self {
+        StftConfig {
+            n_fft: 2048,
+            hop_length: 512,
+            win_length: None,
+            window: WindowKind::Hann,
+            center: true,
+            pad_mode: PadMode::Constant,
+        }
+    }
+}
+
+impl StftConfig {
+    /// `n_fft` and `hop_length` with the other defaults.
+    pub fn new(n_fft: usize, hop_length: usize) -> Self {
+        StftConfig {
+            n_fft,
+            hop_length,
+            ..Default::default()
+        }
+    }
+
+    /// Sets the window shape.
+    pub fn window(mut self, window: WindowKind) -> Self {
+        self.window = window;
+        self
+    }
+
+    /// Sets the padding mode.
+    pub fn pad_mode(mut self, pad_mode: PadMode) -> Self {
+        self.pad_mode = pad_mode;
+        self
+    }
+
+    /// Sets centring.
+    pub fn center(mut self, center: bool) -> Self {
+        self.center = center;
+        self
+    }
+
+    /// Sets the window length.
+    pub fn win_length(mut self, win_length: Option<usize>) -> Self {
+        self.win_length = win_length;
+        self
+    }
+
+    /// Checks the parameters.
+    ///
+    /// # Errors
+    /// `n_fft < 2`, `hop_length == 0`, `win_length` of 0 or above `n_fft`.
+    pub fn validate(&self) -> Result<(), DspError> {
+        if self.n_fft < 2 {
+            return Err(DspError::param("n_fft", self.n_fft, "must be >= 2"));
+        }
+        if self.n_fft > 1 << 24 {
+            return Err(DspError::param("n_fft", self.n_fft, "must be <= 2^24"));
+        }
+        if self.hop_length == 0 {
+            return Err(DspError::param("hop_length", 0, "must be >= 1"));
+        }
+        if let Some(w) = self.win_length
+            && (w == 0 || w > self.n_fft)
+        {
+            return Err(DspError::param(
+                "win_length",
+                w,
+                format!("must be in 1..={}", self.n_fft),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Frames for `n_samples` samples: `1 + n / hop` centred (even `n_fft`), else
+    /// `1 + (n - n_fft) / hop` (0 when shorter than `n_fft`).
+    pub fn num_frames(&self, n_samples: usize) -> usize {
+        if self.hop_length == 0 {
+            return 0;
+        }
+        if self.center {
+            let padded = n_samples + 2 * (self.n_fft / 2);
+            if padded < self.n_fft {
+                0
+            } else {
+                1 + (padded - self.n_fft) / self.hop_length
+            }
+        } else if n_samples < self.n_fft {
+            0
+        } else {
+            1 + (n_samples - self.n_fft) / self.hop_length
+        }
+    }
+
+    /// Number of frequency bins, `n_fft / 2 + 1`.
+    pub fn n_bins(&self) -> usize {
+        self.n_fft / 2 + 1
+    }
+}
+
+/// A planned STFT: FFT plan and window built once, scratch buffers owned, so
+/// [`process`](Stft::process) allocates nothing. Cloning shares the plan and window.
+///
+/// ```
+/// use aad_dsp::{Stft, StftConfig};
+/// let mut stft = Stft::<f32>::new(StftConfig::new(1024, 512))?;
+/// let x: Vec<f32> = (0..16_000).map(|i| (i as f32 * 0.2).sin()).collect();
+/// let mut power = ndarray::Array2::zeros((stft.num_frames(x.len()), stft.n_bins()));
+/// stft.power_into(&x, power.view_mut())?;
+/// assert_eq!(power.dim(), (32, 513));
+/// # Ok::<(), aad_dsp::DspError>(())
+/// ```
+pub struct Stft<T: StftFloat> {
+    config: StftConfig,
+    fft: Arc<dyn RealToComplex<T>>,
+    cfft: Arc<dyn Fft<T>>,
+    window: Arc<[T]>,
+    frame: Vec<T>,
+    spectrum: Vec<Complex<T>>,
+    scratch: Vec<Complex<T>>,
+    pair: Vec<Complex<T>>,
+    pair_scratch: Vec<Complex<T>>,
+    second: Vec<Complex<T>>,
+    edge: Vec<f32>,
+    edge2: Vec<f32>,
+}
+
+impl<T: StftFloat> fmt::Debug for Stft<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Stft")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: StftFloat> Clone for Stft<T> {
+    fn clone(&self) -> Self {
+        Stft {
+            config: self.config.clone(),
+            fft: Arc::clone(&self.fft),
+            cfft: Arc::clone(&self.cfft),
+            window: Arc::clone(&self.window),
+            frame: self.fft.make_input_vec(),
+            spectrum: self.fft.make_output_vec(),
+            scratch: self.fft.make_scratch_vec(),
+            pair: self.pair.clone(),
+            pair_scratch: self.pair_scratch.clone(),
+            second: self.second.clone(),
+            edge: Vec::with_capacity(self.config.n_fft),
+            edge2: Vec::with_capacity(self.config.n_fft),
+        }
+    }
+}
+
+/// `numpy.pad(mode="reflect")` index for any integer position.
+fn reflect_index(i: isize, len: usize) -> usize {
+    if len == 1 {
+        return 0;
+    }
+    let period = 2 * (len as isize - 1);
+    let mut k = i.rem_euclid(period);
+    if k >= len as isize {
+        k = period - k;
+    }
+    k as usize
+}
+
+impl<T: StftFloat> Stft<T> {
+    /// Plans the FFT and builds the window.
+    ///
+    /// # Errors
+    /// Invalid parameters (see [`StftConfig::validate`]).
+    pub fn new(config: StftConfig) -> Result<Self, DspError> {
+        config.validate()?;
+        let fft = RealFftPlanner::<T>::new().plan_fft_forward(config.n_fft);
+        let cfft = FftPlanner::<T>::new().plan_fft_forward(config.n_fft);
+        let win_len = config.win_length.unwrap_or(config.n_fft);
+        let w = pad_center(&window(config.window, win_len), config.n_fft);
+        let window: Arc<[T]> = w.iter().map(|&v| T::cast_f64(v)).collect();
+        let zero = Complex::new(T::default(), T::default());
+        Ok(Stft {
+            frame: fft.make_input_vec(),
+            spectrum: fft.make_output_vec(),
+            scratch: fft.make_scratch_vec(),
+            pair: vec![zero; config.n_fft],
+            pair_scratch: vec![zero; cfft.get_inplace_scratch_len()],
+            second: vec![zero; config.n_fft / 2 + 1],
+            edge: Vec::with_capacity(config.n_fft),
+            edge2: Vec::with_capacity(config.n_fft),
+            fft,
+            cfft,
+            window,
+            config,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &StftConfig {
+        &self.config
+    }
+
+    /// Number of frequency bins, `n_fft / 2 + 1`.
+    pub fn n_bins(&self) -> usize {
+        self.config.n_bins()
+    }
+
+    /// Frames produced for `n_samples` samples.
+    pub fn num_frames(&self, n_samples: usize) -> usize {
+        self.config.num_frames(n_samples)
+    }
+
+    /// The padded (not yet windowed) samples of frame `t`: a slice of `x` for interior
+    /// frames, else `edge` filled with the padding rule.
+    #[inline]
+    fn raw_frame<'a>(&self, x: &'a [f32], t: usize, edge: &'a mut Vec<f32>) -> &'a [f32] {
+        let n_fft = self.config.n_fft;
+        let offset = if self.config.center {
+            (n_fft / 2) as isize
+        } else {
+            0
+        };
+        let len = x.len();
+        let start = (t * self.config.hop_length) as isize - offset;
+        if start >= 0 && start as usize + n_fft <= len {
+            return &x[start as usize..start as usize + n_fft];
+        }
+        edge.clear();
+        edge.extend((0..n_fft).map(|n| {
+            let i = start + n as isize;
+            if i >= 0 && (i as usize) < len {
+                x[i as usize]
+            } else {
+                match self.config.pad_mode {
+                    PadMode::Constant => 0.0,
+                    PadMode::Reflect => x[reflect_index(i, len)],
+                }
+            }
+        }));
+        edge
+    }
+
+    /// One frame through the real FFT into `self.spectrum`.
+    fn single(&mut self, x: &[f32], t: usize) -> Result<(), DspError> {
+        let mut edge = std::mem::take(&mut self.edge);
+        let src = self.raw_frame(x, t, &mut edge);
+        for ((d, &s), &w) in self.frame.iter_mut().zip(src).zip(self.window.iter()) {
+            *d = T::cast_f32(s) * w;
+        }
+        self.edge = edge;
+        self.fft
+            .process_with_scratch(&mut self.frame, &mut self.spectrum, &mut self.scratch)
+            .map_err(|e| DspError::param("fft", "", e.to_string()))
+    }
+
+    /// Computes every frame's spectrum and hands it to `f(frame_index, bins)`, in frame
+    /// order. Returns the number of frames.
+    ///
+    /// Two consecutive real frames share one complex FFT (`a + i b`, separated by
+    /// conjugate symmetry), which halves the FFT work. The separation leaks rounding
+    /// error of the louder frame into the quieter one, so frames whose energies differ by
+    /// more than 30 dB are transformed on their own.
+    ///
+    /// # Errors
+    /// [`DspError::TooShort`] when no frame fits (only possible with `center = false`).
+    ///
+    /// # Allocation
+    /// None.
+    pub fn process(
+        &mut self,
+        x: &[f32],
+        mut f: impl FnMut(usize, &[Complex<T>]),
+    ) -> Result<usize, DspError> {
+        let n_frames = self.num_frames(x.len());
+        if n_frames == 0 {
+            return Err(DspError::TooShort {
+                samples: x.len(),
+                need: self.config.n_fft,
+                n_fft: self.config.n_fft,
+            });
+        }
+        let n_bins = self.n_bins();
+        let ratio = T::cast_f64(1000.0);
+        let zero = T::default();
+        let mut t = 0;
+        while t < n_frames {
+            if t + 1 == n_frames {
+                self.single(x, t)?;
+                f(t, &self.spectrum);
+                break;
+            }
+            let mut pair = std::mem::take(&mut self.pair);
+            let (mut edge_a, mut edge_b) = (
+                std::mem::take(&mut self.edge),
+                std::mem::take(&mut self.edge2),
+            );
+            let a = self.raw_frame(x, t, &mut edge_a);
+            let b = self.raw_frame(x, t + 1, &mut edge_b);
+            for (((p, &sa), &sb), &w) in pair.iter_mut().zip(a).zip(b).zip(self.window.iter()) {
+                *p = Complex::new(T::cast_f32(sa) * w, T::cast_f32(sb) * w);
+            }
+            let (ea, eb) = energies(&pair);
+            self.edge = edge_a;
+            self.edge2 = edge_b;
+            let balanced = (ea == zero && eb == zero) || (ea <= eb * ratio && eb <= ea * ratio);
+            if !balanced {
+                self.pair = pair;
+                self.single(x, t)?;
+                f(t, &self.spectrum);
+                self.single(x, t + 1)?;
+                f(t + 1, &self.spectrum);
+                t += 2;
+                continue;
+            }
+            self.cfft
+                .process_with_scratch(&mut pair, &mut self.pair_scratch);
+            let half = T::cast_f64(0.5);
+            let separate = |z: Complex<T>, c: Complex<T>| {
+                let c = c.conj();
+                let (s, d) = (z + c, z - c);
+                (
+                    Complex::new(s.re * half, s.im * half),
+                    Complex::new(d.im * half, zero - d.re * half),
+                )
+            };
+            // Bin 0 pairs with itself, bin k with bin n_fft - k.
+            (self.spectrum[0], self.second[0]) = separate(pair[0], pair[0]);
+            let lo = &pair[1..n_bins];
+            let hi = &pair[self.config.n_fft - (n_bins - 1)..];
+            for (((z, c), a), b) in lo
+                .iter()
+                .zip(hi.iter().rev())
+                .zip(self.spectrum[1..].iter_mut())
+                .zip(self.second[1..].iter_mut())
+            {
+                (*a, *b) = separate(*z, *c);
+            }
+            self.pair = pair;
+            f(t, &self.spectrum);
+            f(t + 1, &self.second);
+            t += 2;
+        }
+        Ok(n_frames)
+    }
+
+    /// Power spectrogram `|X|^2` into `out` (`frames x bins`).
+    ///
+    /// With `T = f64` the spectrum is rounded to complex float32 and its magnitude taken
+    /// as numpy takes `abs` of complex64 (`hypotf`), then squared in float32: librosa's
+    /// `np.abs(stft(y)) ** 2` bit for bit up to FFT rounding. With `T = f32` it is
+    /// `re² + im²` in float32.
+    ///
+    /// # Errors
+    /// A wrong output shape, or a signal too short.
+    pub fn power_into(
+        &mut self,
+        x: &[f32],
+        mut out: ArrayViewMut2<'_, f32>,
+    ) -> Result<(), DspError> {
+        check_output_shape(out.dim(), (self.num_frames(x.len()), self.n_bins()))?;
+        self.process(x, |t, spec| {
+            let mut row = out.row_mut(t);
+            match row.as_slice_mut() {
+                Some(r) => r.iter_mut().zip(spec).for_each(|(o, c)| *o = power_of(*c)),
+                None => row
+                    .iter_mut()
+                    .zip(spec)
+                    .for_each(|(o, c)| *o = power_of(*c)),
+            }
+        })?;
+        Ok(())
+    }
+
+    /// Magnitude spectrogram `|X|` into `out` (`frames x bins`), rounded as
+    /// [`power_into`](Self::power_into) describes.
+    ///
+    /// # Errors
+    /// A wrong output shape, or a signal too short.
+    pub fn magnitude_into(
+        &mut self,
+        x: &[f32],
+        mut out: ArrayViewMut2<'_, f32>,
+    ) -> Result<(), DspError> {
+        check_output_shape(out.dim(), (self.num_frames(x.len()), self.n_bins()))?;
+        self.process(x, |t, spec| {
+            let mut row = out.row_mut(t);
+            match row.as_slice_mut() {
+                Some(r) => r
+                    .iter_mut()
+                    .zip(spec)
+                    .for_each(|(o, c)| *o = magnitude_of(*c)),
+                None => row
+                    .iter_mut()
+                    .zip(spec)
+                    .for_each(|(o, c)| *o = magnitude_of(*c)),
+            }
+        })?;
+        Ok(())
+    }
+}
+
+/// Energies of the real and imaginary parts, with 8 partial sums so the loop vectorises
+/// (only compared against each other, so the summation order does not matter).
+fn energies<T: StftFloat>(pair: &[Complex<T>]) -> (T, T) {
+    let zero = T::default();
+    let (mut a, mut b) = ([zero; 8], [zero; 8]);
+    let chunks = pair.chunks_exact(8);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for l in 0..8 {
+            a[l] = a[l] + c[l].re * c[l].re;
+            b[l] = b[l] + c[l].im * c[l].im;
+        }
+    }
+    let (mut ea, mut eb) = (zero, zero);
+    for l in 0..8 {
+        ea = ea + a[l];
+        eb = eb + b[l];
+    }
+    for c in rest {
+        ea = ea + c.re * c.re;
+        eb = eb + c.im * c.im;
+    }
+    (ea, eb)
+}
+
+/// `abs` of a complex64 as numpy computes it (`hypotf`, which glibc evaluates in double).
+#[inline]
+pub fn abs_c32(re: f32, im: f32) -> f32 {
+    let (r, i) = (f64::from(re), f64::from(im));
+    (r * r + i * i).sqrt() as f32
+}
+
+/// Magnitude of a spectrum value: librosa's rounding for f64, plain f32 otherwise.
+#[inline]
+pub fn magnitude_of<T: StftFloat>(c: Complex<T>) -> f32 {
+    abs_c32(c.re.into_f32(), c.im.into_f32())
+}
+
+/// Power of a spectrum value (see [`Stft::power_into`]).
+#[inline]
+pub fn power_of<T: StftFloat>(c: Complex<T>) -> f32 {
+    if std::mem::size_of::<T>() == 4 {
+        let (re, im) = (c.re.into_f32(), c.im.into_f32());
+        re * re + im * im
+    } else {
+        let m = magnitude_of(c);
+        m * m
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reflect_index_mirrors_without_repeating_the_edge() {
+        // numpy.pad([0, 1, 2, 3], 5, mode="reflect") -> 1 2 3 2 1 | 0 1 2 3 | 2 1 0 1 2
+        let got: Vec<usize> = (-5..9).map(|i| reflect_index(i, 4)).collect();
+        assert_eq!(got, vec![1, 2, 3, 2, 1, 0, 1, 2, 3, 2, 1, 0, 1, 2]);
+        assert_eq!(reflect_index(-3, 1), 0);
+    }
+
+    #[test]
+    fn frame_counts_match_librosa() {
+        let c = StftConfig::new(1024, 512);
+        for n in [160_000, 159_999, 160_007] {
+            assert_eq!(c.num_frames(n), 313, "{n}");
+        }
+        assert_eq!(c.num_frames(1), 1);
+        let nc = c.clone().center(false);
+        assert_eq!(nc.num_frames(1023), 0);
+        assert_eq!(nc.num_frames(1024), 1);
+        assert_eq!(nc.num_frames(1536), 2);
+    }
+
+    #[test]
+    fn invalid_configs_are_rejected_with_the_value() {
+        assert!(Stft::<f32>::new(StftConfig::new(1, 1)).is_err());
+        let e = Stft::<f32>::new(StftConfig::new(1024, 0)).unwrap_err();
+        assert!(e.to_string().contains("hop_length = 0"), "{e}");
+        assert!(Stft::<f32>::new(StftConfig::new(512, 128).win_length(Some(600))).is_err());
+    }
+}
