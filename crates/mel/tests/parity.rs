@@ -142,7 +142,7 @@ fn mel_features_match_librosa_on_the_committed_fixtures() {
         let signal = fixture_signal(&dir);
         let sr = signal.sample_rate();
         let base = MelConfig::dcase2020().context(1).sample_rate(sr);
-        let mut run = |cfg: MelConfig| {
+        let run = |cfg: MelConfig| {
             MelExtractor::new(cfg)
                 .unwrap()
                 .extract(&signal)
