@@ -42,8 +42,8 @@ fn naive(x: &[f32], cfg: &StftConfig) -> Vec<Vec<(f64, f64)>> {
             (0..=n_fft / 2)
                 .map(|k| {
                     let (mut re, mut im) = (0.0, 0.0);
-                    for n in 0..n_fft {
-                        let v = get(start + n as isize) * w[n];
+                    for (n, wn) in w.iter().enumerate() {
+                        let v = get(start + n as isize) * wn;
                         let ang = -std::f64::consts::TAU * (k * n) as f64 / n_fft as f64;
                         re += v * ang.cos();
                         im += v * ang.sin();
