@@ -353,8 +353,34 @@ impl<T: StftFloat> Stft<T> {
     pub fn process(
         &mut self,
         x: &[f32],
+        f: impl FnMut(usize, &[Complex<T>]),
+    ) -> Result<usize, DspError> {
+        let n_bins = self.n_bins();
+        self.process_bins(x, 0..n_bins, f)
+    }
+
+    /// [`process`](Self::process) for callers that read only the bins in `bins`: the
+    /// slice handed to `f` is still `n_bins` long, but only `bins` hold this frame's
+    /// values (the rest are stale), which saves separating paired frames elsewhere.
+    ///
+    /// # Errors
+    /// As [`process`](Self::process); also a range beyond `n_bins`.
+    ///
+    /// # Allocation
+    /// None.
+    pub fn process_bins(
+        &mut self,
+        x: &[f32],
+        bins: std::ops::Range<usize>,
         mut f: impl FnMut(usize, &[Complex<T>]),
     ) -> Result<usize, DspError> {
+        if bins.start > bins.end || bins.end > self.n_bins() {
+            return Err(DspError::param(
+                "bins",
+                format!("{bins:?}"),
+                format!("must lie within 0..{}", self.n_bins()),
+            ));
+        }
         let n_frames = self.num_frames(x.len());
         if n_frames == 0 {
             return Err(DspError::TooShort {
@@ -363,7 +389,6 @@ impl<T: StftFloat> Stft<T> {
                 n_fft: self.config.n_fft,
             });
         }
-        let n_bins = self.n_bins();
         let ratio = T::cast_f64(1000.0);
         let zero = T::default();
         let mut t = 0;
@@ -408,14 +433,18 @@ impl<T: StftFloat> Stft<T> {
                 )
             };
             // Bin 0 pairs with itself, bin k with bin n_fft - k.
-            (self.spectrum[0], self.second[0]) = separate(pair[0], pair[0]);
-            let lo = &pair[1..n_bins];
-            let hi = &pair[self.config.n_fft - (n_bins - 1)..];
+            let (b0, b1) = (bins.start.max(1), bins.end.max(1));
+            if bins.start == 0 {
+                (self.spectrum[0], self.second[0]) = separate(pair[0], pair[0]);
+            }
+            let n_fft = self.config.n_fft;
+            let lo = &pair[b0..b1];
+            let hi = &pair[n_fft + 1 - b1..n_fft + 1 - b0];
             for (((z, c), a), b) in lo
                 .iter()
                 .zip(hi.iter().rev())
-                .zip(self.spectrum[1..].iter_mut())
-                .zip(self.second[1..].iter_mut())
+                .zip(self.spectrum[b0..b1].iter_mut())
+                .zip(self.second[b0..b1].iter_mut())
             {
                 (*a, *b) = separate(*z, *c);
             }

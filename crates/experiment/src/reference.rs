@@ -1,11 +1,25 @@
 //! The feature set of `shared/pyref/features.py` (the librosa reference harness), with the
 //! same names and parameters, so our output can be compared file by file with
-//! `compare.py` and timed side by side with `timing.py`.
+//! `compare.py` and timed side by side with `timing.py`:
+//!
+//! | name | computation |
+//! |---|---|
+//! | `stft_power` | `abs(stft(y, n_fft=1024, hop_length=512))**2` |
+//! | `logmel` | 128 mels of that, `10 log10(S + eps)` (DCASE 2020 baseline) |
+//! | `logmel_db` | `power_to_db` of the same mels |
+//! | `chroma_stft` | `chroma_stft(n_fft=2048, hop_length=512)`, tuning estimated |
+//! | `chroma_cqt` | `chroma_cqt()` defaults (36 bins/octave, 7 octaves, tuning estimated) |
+//! | `chroma_cens` | `chroma_cens(hop_length=512, win_len_smooth=41)` |
+//! | `chroma_cens_seed` | the same, every 5th frame |
 
 use std::time::Instant;
 
 use aad_core::{FeatureExtractor, Signal};
 use aad_dsp::{Stft, StftConfig};
+use cens_features::{
+    CensConfig, CensExtractor, ChromaCqtConfig, ChromaCqtExtractor, ChromaStftConfig,
+    ChromaStftExtractor,
+};
 use mel_features::{LogScale, MelConfig, MelExtractor};
 use ndarray::Array2;
 
@@ -19,16 +33,21 @@ pub enum ReferenceError {
     /// From the STFT.
     #[error(transparent)]
     Dsp(#[from] aad_dsp::DspError),
+    /// From the chroma extractors.
+    #[error(transparent)]
+    Cens(#[from] cens_features::CensError),
 }
 
 /// One planned feature of the reference set.
 enum Planned {
     StftPower(Box<Stft<f32>>),
     Mel(Box<MelExtractor>),
+    ChromaStft(Box<ChromaStftExtractor>),
+    ChromaCqt(Box<ChromaCqtExtractor>),
+    Cens(Box<CensExtractor>),
 }
 
-/// The planned reference feature set: `stft_power` (1024/512), `logmel` (DCASE 2020,
-/// 128 mels, `10 log10(S + eps)`), `logmel_db` (`power_to_db` of the same mels).
+/// The planned reference feature set (see the module docs).
 pub struct ReferenceFeatures {
     features: Vec<(&'static str, Planned)>,
 }
@@ -51,11 +70,46 @@ impl ReferenceFeatures {
                     Planned::Mel(Box::new(MelExtractor::new(mel.clone())?)),
                 ),
                 (
+                    "chroma_stft",
+                    Planned::ChromaStft(Box::new(ChromaStftExtractor::new(
+                        ChromaStftConfig::with_sample_rate(sample_rate),
+                    )?)),
+                ),
+                (
+                    "chroma_cqt",
+                    Planned::ChromaCqt(Box::new(ChromaCqtExtractor::new(
+                        ChromaCqtConfig::with_sample_rate(sample_rate),
+                    )?)),
+                ),
+                (
+                    "chroma_cens",
+                    Planned::Cens(Box::new(CensExtractor::new(CensConfig::librosa(
+                        sample_rate,
+                    ))?)),
+                ),
+                (
+                    "chroma_cens_seed",
+                    Planned::Cens(Box::new(CensExtractor::new(CensConfig::seed(sample_rate))?)),
+                ),
+                (
                     "logmel_db",
                     Planned::Mel(Box::new(MelExtractor::new(mel.log(LogScale::POWER_TO_DB))?)),
                 ),
             ],
         })
+    }
+
+    fn fill<E>(fx: &mut E, signal: &Signal, out: &mut Array2<f32>) -> Result<(), ReferenceError>
+    where
+        E: FeatureExtractor,
+        ReferenceError: From<E::Error>,
+    {
+        let shape = (fx.num_frames(signal.len()), fx.dims());
+        if out.dim() != shape {
+            *out = Array2::zeros(shape);
+        }
+        fx.extract_into(signal, out.view_mut())?;
+        Ok(())
     }
 
     /// Feature names, in order.
@@ -76,13 +130,10 @@ impl ReferenceFeatures {
                 }
                 stft.power_into(signal.samples(), out.view_mut())?;
             }
-            Planned::Mel(fx) => {
-                let shape = (fx.num_frames(signal.len()), fx.dims());
-                if out.dim() != shape {
-                    *out = Array2::zeros(shape);
-                }
-                fx.extract_into(signal, out.view_mut())?;
-            }
+            Planned::Mel(fx) => Self::fill(fx.as_mut(), signal, out)?,
+            Planned::ChromaStft(fx) => Self::fill(fx.as_mut(), signal, out)?,
+            Planned::ChromaCqt(fx) => Self::fill(fx.as_mut(), signal, out)?,
+            Planned::Cens(fx) => Self::fill(fx.as_mut(), signal, out)?,
         }
         Ok(())
     }
