@@ -13,7 +13,7 @@
 //! let path = dir.path().join("cens.png");
 //! aad_plot::chromagram(&path, chroma.view(), 512.0 * 5.0 / 16_000.0, "CENS (d = 5)")?;
 //! assert!(std::fs::metadata(&path)?.len() > 1000);
-//! # Ok::<(), aad_plot::PlotError>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
