@@ -12,6 +12,9 @@
 //! | [`data`] | `aad-data` | MIMII/DCASE discovery, splits, synthetic machine sounds |
 //! | [`dsp`] | `aad-dsp` | planned STFT faithful to librosa |
 //! | [`mel`] | `mel-features` | log-Mel, power_to_db, MFCC, presets |
+//! | [`cens`] | `cens-features` | tuning, CQT, chroma_stft, chroma_cqt, CENS |
+//! | [`models`] | `aad-models` | autoencoders and classical detectors |
+//! | [`plot`] | `aad-plot` | chromagrams, spectrograms, ROC curves, histograms |
 //! | [`metrics`] | `aad-metrics` | ROC, AUC, McClish pAUC, thresholds, challenge scores |
 //! | [`experiment`] | `aad-experiment` | reference feature sets, the MIMII/DCASE pipeline |
 #![deny(missing_docs)]
@@ -22,4 +25,7 @@ pub use aad_data as data;
 pub use aad_dsp as dsp;
 pub use aad_experiment as experiment;
 pub use aad_metrics as metrics;
+pub use aad_models as models;
+pub use aad_plot as plot;
+pub use cens_features as cens;
 pub use mel_features as mel;

@@ -1,0 +1,127 @@
+//! Every detector behind one configuration enum and one fitted enum, for experiments
+//! that run a grid of models.
+
+use aad_core::{Detector, Fit};
+use ndarray::ArrayView2;
+use serde::{Deserialize, Serialize};
+
+use crate::ModelError;
+use crate::autoencoder::{Autoencoder, AutoencoderConfig, TrainObserver};
+use crate::classical::*;
+
+/// Any detector configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum DetectorConfig {
+    /// Dense autoencoder.
+    Autoencoder(AutoencoderConfig),
+    /// k-nearest-neighbour distance.
+    Knn(KnnConfig),
+    /// Local outlier factor.
+    Lof(LofConfig),
+    /// Isolation Forest.
+    IsolationForest(IsolationForestConfig),
+    /// Gaussian mixture.
+    Gmm(GmmConfig),
+    /// Mahalanobis distance.
+    Mahalanobis(MahalanobisConfig),
+    /// PCA reconstruction error.
+    Pca(PcaConfig),
+}
+
+/// Any fitted detector.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum AnyDetector {
+    /// Dense autoencoder.
+    Autoencoder(Box<Autoencoder>),
+    /// k-nearest-neighbour distance.
+    Knn(Knn),
+    /// Local outlier factor.
+    Lof(Lof),
+    /// Isolation Forest.
+    IsolationForest(IsolationForest),
+    /// Gaussian mixture.
+    Gmm(Gmm),
+    /// Mahalanobis distance.
+    Mahalanobis(Mahalanobis),
+    /// PCA reconstruction error.
+    Pca(Pca),
+}
+
+impl DetectorConfig {
+    /// Short name for reports: `ae`, `knn`, `lof`, `iforest`, `gmm`, `mahalanobis`, `pca`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            DetectorConfig::Autoencoder(_) => "ae",
+            DetectorConfig::Knn(_) => "knn",
+            DetectorConfig::Lof(_) => "lof",
+            DetectorConfig::IsolationForest(_) => "iforest",
+            DetectorConfig::Gmm(_) => "gmm",
+            DetectorConfig::Mahalanobis(_) => "mahalanobis",
+            DetectorConfig::Pca(_) => "pca",
+        }
+    }
+
+    /// Fits, reporting autoencoder training to `observer` (ignored by the others).
+    ///
+    /// # Errors
+    /// The detector's own errors.
+    pub fn fit_observed(
+        &self,
+        normal: &[ArrayView2<'_, f32>],
+        seed: u64,
+        observer: &mut dyn TrainObserver,
+    ) -> Result<AnyDetector, ModelError> {
+        Ok(match self {
+            DetectorConfig::Autoencoder(c) => {
+                AnyDetector::Autoencoder(Box::new(c.fit_observed(normal, seed, observer)?))
+            }
+            DetectorConfig::Knn(c) => AnyDetector::Knn(c.fit(normal, seed)?),
+            DetectorConfig::Lof(c) => AnyDetector::Lof(c.fit(normal, seed)?),
+            DetectorConfig::IsolationForest(c) => {
+                AnyDetector::IsolationForest(c.fit(normal, seed)?)
+            }
+            DetectorConfig::Gmm(c) => AnyDetector::Gmm(c.fit(normal, seed)?),
+            DetectorConfig::Mahalanobis(c) => AnyDetector::Mahalanobis(c.fit(normal, seed)?),
+            DetectorConfig::Pca(c) => AnyDetector::Pca(c.fit(normal, seed)?),
+        })
+    }
+}
+
+impl Fit for DetectorConfig {
+    type Detector = AnyDetector;
+    type Error = ModelError;
+
+    fn fit(&self, normal: &[ArrayView2<'_, f32>], seed: u64) -> Result<AnyDetector, ModelError> {
+        self.fit_observed(normal, seed, &mut ())
+    }
+}
+
+impl Detector for AnyDetector {
+    type Error = ModelError;
+
+    fn input_dims(&self) -> usize {
+        match self {
+            AnyDetector::Autoencoder(d) => d.input_dims(),
+            AnyDetector::Knn(d) => d.input_dims(),
+            AnyDetector::Lof(d) => d.input_dims(),
+            AnyDetector::IsolationForest(d) => d.input_dims(),
+            AnyDetector::Gmm(d) => d.input_dims(),
+            AnyDetector::Mahalanobis(d) => d.input_dims(),
+            AnyDetector::Pca(d) => d.input_dims(),
+        }
+    }
+
+    fn score(&self, clip: ArrayView2<'_, f32>) -> Result<f64, ModelError> {
+        match self {
+            AnyDetector::Autoencoder(d) => d.score(clip),
+            AnyDetector::Knn(d) => d.score(clip),
+            AnyDetector::Lof(d) => d.score(clip),
+            AnyDetector::IsolationForest(d) => d.score(clip),
+            AnyDetector::Gmm(d) => d.score(clip),
+            AnyDetector::Mahalanobis(d) => d.score(clip),
+            AnyDetector::Pca(d) => d.score(clip),
+        }
+    }
+}

@@ -1,0 +1,675 @@
+//! Dense autoencoders trained on normal vectors only; the anomaly score of a clip is the
+//! mean reconstruction error of its vectors (or the Mahalanobis distance of the errors).
+//!
+//! Training runs on the native CPU engine (single-threaded, deterministic, faster than
+//! Keras on one core) or on candle ([`Backend::Candle`]), whose CUDA device is used when
+//! the crate is built with the `cuda` feature. Both start from the same seeded
+//! Glorot-uniform weights and use the same Keras conventions.
+
+mod candle_train;
+pub(crate) mod native;
+mod persist;
+
+use std::time::Instant;
+
+use aad_core::{Detector, Fit};
+use ndarray::{Array2, ArrayView2};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::ModelError;
+use crate::data::{Representation, check_clip, rows, stack};
+use crate::linalg::{Mat, gemm};
+use crate::scaler::{Scaler, Scaling};
+pub use native::{Activation, Adam};
+use native::{Eval, Net, Trainer};
+
+/// Stop when the monitored loss (validation, else training) has not improved by
+/// `min_delta` for `patience` epochs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EarlyStopping {
+    /// Epochs without improvement tolerated.
+    pub patience: usize,
+    /// Smallest decrease that counts as an improvement.
+    pub min_delta: f64,
+    /// Keep the weights of the best epoch instead of the last.
+    pub restore_best: bool,
+}
+
+/// How a clip is scored.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+pub enum AeScoring {
+    /// Mean over the clip's vectors of the per-vector mean squared error (the baselines).
+    #[default]
+    Mse,
+    /// Mean over the clip's vectors of the squared Mahalanobis distance of the
+    /// reconstruction-error vector, with the covariance of the training errors (the DCASE
+    /// 2023 baseline's score for one domain), regularised by `ridge * trace / d` on the
+    /// diagonal.
+    Mahalanobis {
+        /// Relative diagonal loading.
+        ridge: f64,
+    },
+}
+
+/// Where training runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Backend {
+    /// The native engine on the CPU, one thread (train independent models in parallel).
+    #[default]
+    Native,
+    /// candle's autograd on the first CUDA device when the `cuda` feature is enabled and a
+    /// GPU is present, else on the CPU.
+    Candle,
+}
+
+/// A dense autoencoder configuration. Decoder widths mirror the encoder; every layer but
+/// the output has the activation (and BatchNorm when enabled).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct AutoencoderConfig {
+    /// Encoder hidden widths before the bottleneck.
+    pub hidden: Vec<usize>,
+    /// Bottleneck width.
+    pub bottleneck: usize,
+    /// Hidden activation.
+    pub activation: Activation,
+    /// BatchNorm after every hidden dense layer.
+    pub batch_norm: bool,
+    /// Input scaling fitted on the training vectors.
+    pub scaling: Scaling,
+    /// Optimiser.
+    pub adam: Adam,
+    /// Training epochs.
+    pub epochs: usize,
+    /// Vectors per batch.
+    pub batch_size: usize,
+    /// Shuffle the training vectors every epoch.
+    pub shuffle: bool,
+    /// Fraction of the vectors, taken from the end as Keras does, held out for validation.
+    pub validation_split: f64,
+    /// Optional early stopping.
+    pub early_stopping: Option<EarlyStopping>,
+    /// Clip score.
+    pub scoring: AeScoring,
+    /// Train on at most this many vectors (a seeded random subset).
+    pub max_train_vectors: Option<usize>,
+    /// Training backend.
+    pub backend: Backend,
+    /// Threads the native engine's matrix products use (default 1: train independent
+    /// models in parallel instead, one per core).
+    #[serde(default = "one")]
+    pub threads: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+impl Default for AutoencoderConfig {
+    /// The DCASE 2020 baseline.
+    fn default() -> Self {
+        Self::dcase2020()
+    }
+}
+
+impl AutoencoderConfig {
+    /// DCASE 2020 Task 2 baseline: 640 → [128, BN, ReLU] x 4 → 8 → [128, BN, ReLU] x 4 →
+    /// 640; Adam 1e-3, MSE, 100 epochs, batch 512, validation 0.1, raw log-Mel input.
+    pub fn dcase2020() -> Self {
+        AutoencoderConfig {
+            hidden: vec![128; 4],
+            bottleneck: 8,
+            activation: Activation::Relu,
+            batch_norm: true,
+            scaling: Scaling::None,
+            adam: Adam::default(),
+            epochs: 100,
+            batch_size: 512,
+            shuffle: true,
+            validation_split: 0.1,
+            early_stopping: None,
+            scoring: AeScoring::Mse,
+            max_train_vectors: None,
+            backend: Backend::Native,
+            threads: 1,
+        }
+    }
+
+    /// MIMII baseline: 320 → 64 → 64 → 8 → 64 → 64 → 320, ReLU, 50 epochs, batch 512.
+    pub fn mimii() -> Self {
+        AutoencoderConfig {
+            hidden: vec![64, 64],
+            batch_norm: false,
+            epochs: 50,
+            ..Self::dcase2020()
+        }
+    }
+
+    /// The seed project's autoencoder: 64-64-32-16-8 and mirror, ReLU, global min-max
+    /// scaling, 50 epochs, batch 56.
+    pub fn seed() -> Self {
+        AutoencoderConfig {
+            hidden: vec![64, 64, 32, 16],
+            batch_norm: false,
+            scaling: Scaling::MinMaxGlobal,
+            epochs: 50,
+            batch_size: 56,
+            ..Self::dcase2020()
+        }
+    }
+
+    /// For 12-dimensional CENS frames stacked 5 at a time (60 inputs): 60 → 32 → 16 → 4 →
+    /// 16 → 32 → 60, ReLU, standardised inputs, 50 epochs, batch 256.
+    pub fn cens() -> Self {
+        AutoencoderConfig {
+            hidden: vec![32, 16],
+            bottleneck: 4,
+            batch_norm: false,
+            scaling: Scaling::Standardize,
+            epochs: 50,
+            batch_size: 256,
+            ..Self::dcase2020()
+        }
+    }
+
+    /// Sets the number of epochs.
+    pub fn epochs(mut self, epochs: usize) -> Self {
+        self.epochs = epochs;
+        self
+    }
+
+    /// Sets the batch size.
+    pub fn batch_size(mut self, batch_size: usize) -> Self {
+        self.batch_size = batch_size;
+        self
+    }
+
+    /// Sets the scoring.
+    pub fn scoring(mut self, scoring: AeScoring) -> Self {
+        self.scoring = scoring;
+        self
+    }
+
+    /// Sets the backend.
+    pub fn backend(mut self, backend: Backend) -> Self {
+        self.backend = backend;
+        self
+    }
+
+    /// Sets early stopping.
+    pub fn early_stopping(mut self, early: Option<EarlyStopping>) -> Self {
+        self.early_stopping = early;
+        self
+    }
+
+    /// Sets the validation split.
+    pub fn validation_split(mut self, split: f64) -> Self {
+        self.validation_split = split;
+        self
+    }
+
+    /// Sets the threads of the native engine's matrix products.
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
+    /// Sets the training-vector cap.
+    pub fn max_train_vectors(mut self, max: Option<usize>) -> Self {
+        self.max_train_vectors = max;
+        self
+    }
+
+    /// Layer widths from input to output.
+    pub fn layer_dims(&self, input: usize) -> Vec<usize> {
+        let mut d = vec![input];
+        d.extend(&self.hidden);
+        d.push(self.bottleneck);
+        d.extend(self.hidden.iter().rev());
+        d.push(input);
+        d
+    }
+
+    fn validate(&self) -> Result<(), ModelError> {
+        if self.bottleneck == 0 || self.hidden.contains(&0) {
+            return Err(ModelError::config(
+                "hidden/bottleneck",
+                format!("{:?}/{}", self.hidden, self.bottleneck),
+                "widths must be >= 1",
+            ));
+        }
+        if self.batch_size == 0 {
+            return Err(ModelError::config("batch_size", 0, "must be >= 1"));
+        }
+        if !(0.0..1.0).contains(&self.validation_split) {
+            return Err(ModelError::config(
+                "validation_split",
+                self.validation_split,
+                "must be in [0, 1)",
+            ));
+        }
+        let a = self.adam;
+        if !(a.lr > 0.0
+            && a.lr.is_finite()
+            && (0.0..1.0).contains(&a.beta1)
+            && (0.0..1.0).contains(&a.beta2)
+            && a.eps > 0.0)
+        {
+            return Err(ModelError::config(
+                "adam",
+                format!("{a:?}"),
+                "need lr > 0, betas in [0, 1), eps > 0",
+            ));
+        }
+        if let AeScoring::Mahalanobis { ridge } = self.scoring
+            && !(ridge > 0.0 && ridge.is_finite())
+        {
+            return Err(ModelError::config("ridge", ridge, "must be > 0"));
+        }
+        if self.max_train_vectors == Some(0) {
+            return Err(ModelError::config("max_train_vectors", 0, "must be >= 1"));
+        }
+        Ok(())
+    }
+}
+
+/// What happened in one epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EpochReport {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Epochs configured.
+    pub epochs: usize,
+    /// Mean training loss (MSE) over the epoch's batches, weighted by batch size.
+    pub train_loss: f64,
+    /// Validation loss, when there is a validation split.
+    pub val_loss: Option<f64>,
+    /// Wall time of the epoch.
+    pub seconds: f64,
+}
+
+/// Watches training: a progress bar, a loss curve, a stop button.
+pub trait TrainObserver {
+    /// Training starts.
+    fn on_start(&mut self, _epochs: usize, _batches_per_epoch: usize) {}
+    /// A batch finished (1-based indices).
+    fn on_batch(&mut self, _epoch: usize, _batch: usize) {}
+    /// An epoch finished; return `false` to stop training.
+    fn on_epoch(&mut self, _report: &EpochReport) -> bool {
+        true
+    }
+}
+
+/// No observation.
+impl TrainObserver for () {}
+
+/// The covariance model of the reconstruction errors, for Mahalanobis scoring.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ErrorGaussian {
+    pub mean: Vec<f32>,
+    /// Row-major `d x d` precision matrix.
+    pub precision: Vec<f32>,
+}
+
+/// A trained autoencoder. Scores are higher for more anomalous clips.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Autoencoder {
+    config: AutoencoderConfig,
+    net: Net,
+    scaler: Scaler,
+    gaussian: Option<ErrorGaussian>,
+    history: Vec<EpochReport>,
+    seed: u64,
+}
+
+impl AutoencoderConfig {
+    /// Fits on the vectors of `normal` clips, reporting to `observer`.
+    ///
+    /// # Errors
+    /// Invalid configuration, empty or inconsistent clips, non-finite features, fewer
+    /// training vectors than the batch size, divergence, or a backend failure.
+    pub fn fit_observed(
+        &self,
+        normal: &[ArrayView2<'_, f32>],
+        seed: u64,
+        observer: &mut dyn TrainObserver,
+    ) -> Result<Autoencoder, ModelError> {
+        self.validate()?;
+        let mut x = stack(normal, Representation::Frames, self.max_train_vectors, seed)?;
+        let scaler = Scaler::fit(self.scaling, &x);
+        scaler.transform(x.view_mut());
+        let n = x.nrows();
+        // Keras' validation_split: the last fraction, before shuffling.
+        let split_at = ((n as f64) * (1.0 - self.validation_split)) as usize;
+        if split_at < self.batch_size {
+            return Err(ModelError::TooFewVectors {
+                what: format!("training with batch size {}", self.batch_size),
+                need: self.batch_size,
+                got: split_at,
+            });
+        }
+        let train = rows(&x, 0, split_at);
+        let val = (split_at < n).then(|| rows(&x, split_at, n));
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let dims = self.layer_dims(x.ncols());
+        let net = Net::new(&dims, self.activation, self.batch_norm, &mut rng);
+        let (net, history) = match self.backend {
+            Backend::Native => train_native(self, net, &train, val.as_ref(), &mut rng, observer)?,
+            Backend::Candle => {
+                candle_train::train(self, net, &train, val.as_ref(), &mut rng, observer)?
+            }
+        };
+        let gaussian = match self.scoring {
+            AeScoring::Mse => None,
+            AeScoring::Mahalanobis { ridge } => Some(error_gaussian(&net, &train, ridge)?),
+        };
+        Ok(Autoencoder {
+            config: self.clone(),
+            net,
+            scaler,
+            gaussian,
+            history,
+            seed,
+        })
+    }
+}
+
+/// The order of training vectors in one epoch.
+pub(crate) fn epoch_order(n: usize, shuffle: bool, rng: &mut ChaCha8Rng) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    if shuffle {
+        order.shuffle(rng);
+    }
+    order
+}
+
+/// Tracks the monitored loss for early stopping.
+pub(crate) struct Stopper {
+    cfg: Option<EarlyStopping>,
+    best: f64,
+    since: usize,
+}
+
+impl Stopper {
+    pub(crate) fn new(cfg: Option<EarlyStopping>) -> Self {
+        Stopper {
+            cfg,
+            best: f64::INFINITY,
+            since: 0,
+        }
+    }
+
+    /// Records a loss; returns (improved, stop).
+    pub(crate) fn record(&mut self, loss: f64) -> (bool, bool) {
+        let Some(cfg) = self.cfg else {
+            return (false, false);
+        };
+        if loss < self.best - cfg.min_delta {
+            self.best = loss;
+            self.since = 0;
+            (true, false)
+        } else {
+            self.since += 1;
+            (false, self.since > cfg.patience)
+        }
+    }
+}
+
+fn train_native(
+    cfg: &AutoencoderConfig,
+    mut net: Net,
+    train: &Array2<f32>,
+    val: Option<&Array2<f32>>,
+    rng: &mut ChaCha8Rng,
+    observer: &mut dyn TrainObserver,
+) -> Result<(Net, Vec<EpochReport>), ModelError> {
+    let (n, d) = train.dim();
+    let data = train
+        .as_slice()
+        .ok_or_else(|| ModelError::Numerical("training matrix not contiguous".into()))?;
+    let batches = n.div_ceil(cfg.batch_size);
+    observer.on_start(cfg.epochs, batches);
+    crate::linalg::set_threads(cfg.threads);
+    let mut trainer = Trainer::new(&net, cfg.adam);
+    let mut batch = vec![0.0f32; cfg.batch_size * d];
+    let mut history = Vec::with_capacity(cfg.epochs);
+    let mut stopper = Stopper::new(cfg.early_stopping);
+    let mut best = None;
+    let mut eval = Eval::default();
+    for epoch in 1..=cfg.epochs {
+        let t0 = Instant::now();
+        let order = epoch_order(n, cfg.shuffle, rng);
+        let mut sum = 0.0f64;
+        for (b, chunk) in order.chunks(cfg.batch_size).enumerate() {
+            for (dst, &i) in batch.chunks_exact_mut(d).zip(chunk) {
+                dst.copy_from_slice(&data[i * d..(i + 1) * d]);
+            }
+            let loss = trainer.step(&mut net, &batch[..chunk.len() * d], chunk.len());
+            sum += loss * chunk.len() as f64;
+            observer.on_batch(epoch, b + 1);
+        }
+        let train_loss = sum / n as f64;
+        let val_loss = val.map(|v| mse(&net, v, &mut eval));
+        let report = EpochReport {
+            epoch,
+            epochs: cfg.epochs,
+            train_loss,
+            val_loss,
+            seconds: t0.elapsed().as_secs_f64(),
+        };
+        if !train_loss.is_finite() || val_loss.is_some_and(|v| !v.is_finite()) {
+            return Err(ModelError::Diverged {
+                epoch,
+                loss: train_loss,
+            });
+        }
+        history.push(report);
+        let (improved, stop) = stopper.record(val_loss.unwrap_or(train_loss));
+        if improved && cfg.early_stopping.is_some_and(|e| e.restore_best) {
+            best = Some(net.clone());
+        }
+        if !observer.on_epoch(&report) || stop {
+            break;
+        }
+    }
+    crate::linalg::set_threads(1);
+    Ok((best.unwrap_or(net), history))
+}
+
+/// Mean squared reconstruction error over all values of `x`, in chunks.
+fn mse(net: &Net, x: &Array2<f32>, eval: &mut Eval) -> f64 {
+    let d = x.ncols();
+    let mut sum = 0.0f64;
+    for chunk in x.axis_chunks_iter(ndarray::Axis(0), 4096) {
+        let rows = chunk.nrows();
+        let input = chunk.as_standard_layout();
+        let flat = input.as_slice().unwrap_or_default();
+        let out = net.forward_eval(flat, rows, eval);
+        sum += out
+            .iter()
+            .zip(flat)
+            .map(|(o, t)| f64::from(o - t).powi(2))
+            .sum::<f64>();
+    }
+    sum / (x.nrows() * d).max(1) as f64
+}
+
+/// Mean and regularised precision of the training reconstruction errors.
+fn error_gaussian(net: &Net, x: &Array2<f32>, ridge: f64) -> Result<ErrorGaussian, ModelError> {
+    let (n, d) = x.dim();
+    if n < 2 {
+        return Err(ModelError::TooFewVectors {
+            what: "a Mahalanobis error model".into(),
+            need: 2,
+            got: n,
+        });
+    }
+    let mut eval = Eval::default();
+    let mut mean = vec![0.0f64; d];
+    let mut errors = Vec::with_capacity(n * d);
+    for chunk in x.axis_chunks_iter(ndarray::Axis(0), 4096) {
+        let input = chunk.as_standard_layout();
+        let flat = input.as_slice().unwrap_or_default();
+        let out = net.forward_eval(flat, chunk.nrows(), &mut eval);
+        for (o, t) in out.iter().zip(flat) {
+            errors.push(f64::from(t - o));
+        }
+    }
+    for row in errors.chunks_exact(d) {
+        mean.iter_mut().zip(row).for_each(|(m, e)| *m += e);
+    }
+    mean.iter_mut().for_each(|m| *m /= n as f64);
+    let precision = crate::classical::regularised_precision(&errors, &mean, n, d, ridge)?;
+    Ok(ErrorGaussian {
+        mean: mean.iter().map(|&m| m as f32).collect(),
+        precision: precision.iter().map(|&p| p as f32).collect(),
+    })
+}
+
+impl Fit for AutoencoderConfig {
+    type Detector = Autoencoder;
+    type Error = ModelError;
+
+    fn fit(&self, normal: &[ArrayView2<'_, f32>], seed: u64) -> Result<Autoencoder, ModelError> {
+        self.fit_observed(normal, seed, &mut ())
+    }
+}
+
+impl Autoencoder {
+    /// The configuration it was trained with.
+    pub fn config(&self) -> &AutoencoderConfig {
+        &self.config
+    }
+
+    /// Per-epoch losses.
+    pub fn history(&self) -> &[EpochReport] {
+        &self.history
+    }
+
+    /// The seed it was trained with.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Trainable parameters.
+    pub fn n_params(&self) -> usize {
+        self.net.n_params()
+    }
+
+    /// Per-vector anomaly scores of one clip (MSE or Mahalanobis, see [`AeScoring`]).
+    ///
+    /// # Errors
+    /// A wrong width, an empty clip or non-finite features.
+    pub fn vector_scores(&self, clip: ArrayView2<'_, f32>) -> Result<Vec<f64>, ModelError> {
+        let d = self.net.n_in();
+        check_clip(0, &clip, d)?;
+        let mut x = clip.as_standard_layout().into_owned();
+        self.scaler.transform(x.view_mut());
+        let flat = x.as_slice().unwrap_or_default();
+        let mut eval = Eval::default();
+        let out = self.net.forward_eval(flat, x.nrows(), &mut eval);
+        let Some(g) = &self.gaussian else {
+            return Ok(out
+                .chunks_exact(d)
+                .zip(flat.chunks_exact(d))
+                .map(|(o, t)| {
+                    o.iter()
+                        .zip(t)
+                        .map(|(o, t)| f64::from(o - t).powi(2))
+                        .sum::<f64>()
+                        / d as f64
+                })
+                .collect());
+        };
+        // Centred errors E (rows = vectors), then q_i = e_i' P e_i = rowsum(E ∘ (E P)):
+        // one matrix product instead of a quadratic form per vector.
+        let e: Vec<f32> = out
+            .chunks_exact(d)
+            .zip(flat.chunks_exact(d))
+            .flat_map(|(o, t)| o.iter().zip(t).zip(&g.mean).map(|((o, t), m)| t - o - m))
+            .collect();
+        let rows = x.nrows();
+        let mut ep = vec![0.0f32; rows * d];
+        gemm(
+            &mut ep,
+            Mat::rows(&e, rows, d),
+            Mat::rows(&g.precision, d, d),
+            1.0,
+            0.0,
+        );
+        Ok(e.chunks_exact(d)
+            .zip(ep.chunks_exact(d))
+            .map(|(e, ep)| {
+                e.iter()
+                    .zip(ep)
+                    .map(|(a, b)| f64::from(*a) * f64::from(*b))
+                    .sum::<f64>()
+            })
+            .collect())
+    }
+}
+
+impl Detector for Autoencoder {
+    type Error = ModelError;
+
+    fn input_dims(&self) -> usize {
+        self.net.n_in()
+    }
+
+    fn score(&self, clip: ArrayView2<'_, f32>) -> Result<f64, ModelError> {
+        let v = self.vector_scores(clip)?;
+        Ok(v.iter().sum::<f64>() / v.len() as f64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mahalanobis_scores_are_the_quadratic_form_of_the_centred_errors() {
+        let clips: Vec<Array2<f32>> = (0..6)
+            .map(|c| {
+                Array2::from_shape_fn((40, 10), |(t, j)| {
+                    ((t * 13 + j * 7 + c * 5) % 17) as f32 * 0.1 - 0.8 + j as f32 * 0.05
+                })
+            })
+            .collect();
+        let views: Vec<_> = clips.iter().map(|c| c.view()).collect();
+        let ae = AutoencoderConfig::mimii()
+            .epochs(3)
+            .batch_size(32)
+            .scoring(AeScoring::Mahalanobis { ridge: 1e-2 })
+            .fit(&views, 3)
+            .unwrap();
+        let g = ae.gaussian.as_ref().unwrap();
+        let probe = clips[2].map(|v| v * 1.3 + 0.2);
+        let fast = ae.vector_scores(probe.view()).unwrap();
+        // Direct evaluation, in f64, of (e - m)' P (e - m) per vector.
+        let mut x = probe.clone();
+        ae.scaler.transform(x.view_mut());
+        let flat = x.as_slice().unwrap();
+        let mut eval = Eval::default();
+        let out = ae.net.forward_eval(flat, x.nrows(), &mut eval);
+        let d = 10;
+        for (i, f) in fast.iter().enumerate() {
+            let e: Vec<f64> = (0..d)
+                .map(|j| f64::from(flat[i * d + j] - out[i * d + j] - g.mean[j]))
+                .collect();
+            let q: f64 = (0..d)
+                .map(|a| {
+                    (0..d)
+                        .map(|b| e[a] * f64::from(g.precision[a * d + b]) * e[b])
+                        .sum::<f64>()
+                })
+                .sum();
+            assert!(
+                (f - q).abs() <= 1e-4 * q.abs().max(1.0),
+                "vector {i}: {f} vs {q}"
+            );
+        }
+    }
+}

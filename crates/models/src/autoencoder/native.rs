@@ -1,0 +1,572 @@
+//! The native CPU engine: a dense network with hand-written forward and backward passes
+//! over preallocated buffers, single-threaded, deterministic.
+//!
+//! It follows Keras' conventions so a model trains like the MIMII / DCASE baselines:
+//! Glorot-uniform weights and zero biases, BatchNorm with momentum 0.99 and epsilon 1e-3
+//! (biased batch variance, also for the moving variance), and Keras' Adam
+//! (`lr_t = lr sqrt(1 - b2^t) / (1 - b1^t)`, `theta -= lr_t m / (sqrt(v) + eps)`).
+//! Layout is PyTorch/candle's: `weight` is `out x in`.
+
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::linalg::{Mat, gemm};
+
+/// Activation of the hidden layers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Activation {
+    /// `max(0, x)`.
+    #[default]
+    Relu,
+    /// `tanh(x)`.
+    Tanh,
+    /// Identity.
+    Linear,
+}
+
+impl Activation {
+    #[inline]
+    fn apply(self, y: &mut [f32]) {
+        match self {
+            Activation::Relu => y.iter_mut().for_each(|v| *v = v.max(0.0)),
+            Activation::Tanh => y.iter_mut().for_each(|v| *v = v.tanh()),
+            Activation::Linear => {}
+        }
+    }
+
+    /// `da *= f'(.)` given the activation's output `a`.
+    #[inline]
+    fn backward(self, da: &mut [f32], a: &[f32]) {
+        match self {
+            // A select, not a branch, so the loop vectorises.
+            Activation::Relu => da
+                .iter_mut()
+                .zip(a)
+                .for_each(|(d, &o)| *d = if o > 0.0 { *d } else { 0.0 }),
+            Activation::Tanh => da.iter_mut().zip(a).for_each(|(d, &o)| *d *= 1.0 - o * o),
+            Activation::Linear => {}
+        }
+    }
+}
+
+/// BatchNorm parameters and moving statistics of one layer.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Bn {
+    pub gamma: Vec<f32>,
+    pub beta: Vec<f32>,
+    pub mean: Vec<f32>,
+    pub var: Vec<f32>,
+}
+
+/// One dense layer: `act(bn(x W^T + b))`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Layer {
+    pub n_in: usize,
+    pub n_out: usize,
+    pub w: Vec<f32>,
+    pub b: Vec<f32>,
+    pub bn: Option<Bn>,
+    pub act: Activation,
+}
+
+/// Keras BatchNormalization defaults.
+pub(crate) const BN_EPS: f32 = 1e-3;
+pub(crate) const BN_MOMENTUM: f32 = 0.99;
+
+/// The network.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Net {
+    pub layers: Vec<Layer>,
+}
+
+impl Net {
+    /// Layers of widths `dims[0] -> dims[1] -> ... -> dims[n]`; every layer but the last
+    /// has `act` (and BatchNorm when `bn`), the last is linear. Glorot-uniform weights
+    /// drawn from `rng`.
+    pub(crate) fn new(dims: &[usize], act: Activation, bn: bool, rng: &mut ChaCha8Rng) -> Net {
+        let n = dims.len() - 1;
+        let layers = (0..n)
+            .map(|l| {
+                let (n_in, n_out) = (dims[l], dims[l + 1]);
+                let limit = (6.0 / (n_in + n_out) as f64).sqrt();
+                let w = (0..n_in * n_out)
+                    .map(|_| rng.random_range(-limit..limit) as f32)
+                    .collect();
+                let last = l + 1 == n;
+                Layer {
+                    n_in,
+                    n_out,
+                    w,
+                    b: vec![0.0; n_out],
+                    bn: (bn && !last).then(|| Bn {
+                        gamma: vec![1.0; n_out],
+                        beta: vec![0.0; n_out],
+                        mean: vec![0.0; n_out],
+                        var: vec![1.0; n_out],
+                    }),
+                    act: if last { Activation::Linear } else { act },
+                }
+            })
+            .collect();
+        Net { layers }
+    }
+
+    pub(crate) fn n_in(&self) -> usize {
+        self.layers.first().map_or(0, |l| l.n_in)
+    }
+
+    /// Trainable parameters (weights, biases, BatchNorm gamma/beta).
+    pub(crate) fn n_params(&self) -> usize {
+        self.layers
+            .iter()
+            .map(|l| l.w.len() + l.b.len() + l.bn.as_ref().map_or(0, |b| 2 * b.gamma.len()))
+            .sum()
+    }
+}
+
+/// `z[r] += b` for every row.
+fn add_bias(z: &mut [f32], b: &[f32]) {
+    for row in z.chunks_exact_mut(b.len()) {
+        row.iter_mut().zip(b).for_each(|(v, bb)| *v += bb);
+    }
+}
+
+/// Inference buffers (two ping-pong activations).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Eval {
+    a: Vec<f32>,
+    b: Vec<f32>,
+}
+
+/// One layer in inference mode: `out = act(bn_eval(x W^T + b))`.
+fn layer_eval(l: &Layer, x: &[f32], rows: usize, out: &mut [f32]) {
+    gemm(
+        out,
+        Mat::rows(x, rows, l.n_in),
+        Mat::rows(&l.w, l.n_out, l.n_in).t(),
+        1.0,
+        0.0,
+    );
+    add_bias(out, &l.b);
+    if let Some(bn) = &l.bn {
+        let scale: Vec<f32> = bn
+            .gamma
+            .iter()
+            .zip(&bn.var)
+            .map(|(g, v)| g / (v + BN_EPS).sqrt())
+            .collect();
+        for row in out.chunks_exact_mut(l.n_out) {
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = (*v - bn.mean[j]) * scale[j] + bn.beta[j];
+            }
+        }
+    }
+    l.act.apply(out);
+}
+
+impl Net {
+    /// Inference (BatchNorm with moving statistics) of the `rows x n_in` row-major `x`;
+    /// returns the `rows x n_out` output, held in the workspace.
+    pub(crate) fn forward_eval<'w>(&self, x: &[f32], rows: usize, ws: &'w mut Eval) -> &'w [f32] {
+        let mut input = std::mem::take(&mut ws.a);
+        let mut output = std::mem::take(&mut ws.b);
+        let mut width = self.n_in();
+        for (i, l) in self.layers.iter().enumerate() {
+            output.resize(rows * l.n_out, 0.0);
+            let src: &[f32] = if i == 0 { x } else { &input[..rows * width] };
+            layer_eval(l, src, rows, &mut output[..rows * l.n_out]);
+            std::mem::swap(&mut input, &mut output);
+            width = l.n_out;
+        }
+        ws.a = input;
+        ws.b = output;
+        &ws.a[..rows * width]
+    }
+}
+
+/// Adam hyper-parameters (Keras defaults: 1e-3, 0.9, 0.999, 1e-7).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Adam {
+    /// Learning rate.
+    pub lr: f64,
+    /// First-moment decay.
+    pub beta1: f64,
+    /// Second-moment decay.
+    pub beta2: f64,
+    /// Denominator epsilon (not bias-corrected, as in Keras).
+    pub eps: f64,
+}
+
+impl Default for Adam {
+    fn default() -> Self {
+        Adam {
+            lr: 1e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-7,
+        }
+    }
+}
+
+/// Keras' Adam update at one step (bias correction folded into `lr_t`).
+#[derive(Debug, Clone, Copy)]
+struct AdamStep {
+    lr_t: f32,
+    b1: f32,
+    b2: f32,
+    eps: f32,
+}
+
+impl AdamStep {
+    /// Updates one parameter tensor `theta` from its gradient and moments.
+    fn apply(self, theta: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]) {
+        let AdamStep { lr_t, b1, b2, eps } = self;
+        for (((t, &g), m), v) in theta.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+            *m += (g - *m) * (1.0 - b1);
+            *v += (g * g - *v) * (1.0 - b2);
+            *t -= lr_t * *m / (v.sqrt() + eps);
+        }
+    }
+}
+
+/// Gradients and Adam moments of one layer.
+#[derive(Debug, Clone)]
+struct LayerState {
+    gw: Vec<f32>,
+    gb: Vec<f32>,
+    ggamma: Vec<f32>,
+    gbeta: Vec<f32>,
+    mw: Vec<f32>,
+    vw: Vec<f32>,
+    mb: Vec<f32>,
+    vb: Vec<f32>,
+    mg: Vec<f32>,
+    vg: Vec<f32>,
+    mbeta: Vec<f32>,
+    vbeta: Vec<f32>,
+    /// BatchNorm: normalised pre-activations and inverse standard deviations.
+    zhat: Vec<f32>,
+    inv_std: Vec<f32>,
+    /// The layer's output (post-activation) for the current batch.
+    act: Vec<f32>,
+}
+
+/// Training workspace and optimiser state.
+#[derive(Debug, Clone)]
+pub(crate) struct Trainer {
+    states: Vec<LayerState>,
+    grad: Vec<f32>,
+    grad_prev: Vec<f32>,
+    step: i32,
+    adam: Adam,
+}
+
+impl Trainer {
+    pub(crate) fn new(net: &Net, adam: Adam) -> Self {
+        let states = net
+            .layers
+            .iter()
+            .map(|l| {
+                let z = |n: usize| vec![0.0f32; n];
+                let nb = if l.bn.is_some() { l.n_out } else { 0 };
+                LayerState {
+                    gw: z(l.w.len()),
+                    gb: z(l.n_out),
+                    ggamma: z(nb),
+                    gbeta: z(nb),
+                    mw: z(l.w.len()),
+                    vw: z(l.w.len()),
+                    mb: z(l.n_out),
+                    vb: z(l.n_out),
+                    mg: z(nb),
+                    vg: z(nb),
+                    mbeta: z(nb),
+                    vbeta: z(nb),
+                    zhat: Vec::new(),
+                    inv_std: z(nb),
+                    act: Vec::new(),
+                }
+            })
+            .collect();
+        Trainer {
+            states,
+            grad: Vec::new(),
+            grad_prev: Vec::new(),
+            step: 0,
+            adam,
+        }
+    }
+
+    /// One Adam step on the batch `x` (`rows x n_in`, target = input). Returns the batch
+    /// MSE (mean over all values).
+    pub(crate) fn step(&mut self, net: &mut Net, x: &[f32], rows: usize) -> f64 {
+        let n_layers = net.layers.len();
+        // Forward.
+        for l in 0..n_layers {
+            let (before, rest) = self.states.split_at_mut(l);
+            let st = &mut rest[0];
+            let layer = &mut net.layers[l];
+            let input: &[f32] = if l == 0 { x } else { &before[l - 1].act };
+            st.act.resize(rows * layer.n_out, 0.0);
+            gemm(
+                &mut st.act,
+                Mat::rows(input, rows, layer.n_in),
+                Mat::rows(&layer.w, layer.n_out, layer.n_in).t(),
+                1.0,
+                0.0,
+            );
+            add_bias(&mut st.act, &layer.b);
+            if let Some(bn) = &mut layer.bn {
+                bn_forward_train(
+                    &mut st.act,
+                    rows,
+                    layer.n_out,
+                    bn,
+                    &mut st.zhat,
+                    &mut st.inv_std,
+                );
+            }
+            layer.act.apply(&mut st.act);
+        }
+        // Loss and its gradient.
+        let d = net.n_in();
+        let out = &self.states[n_layers - 1].act;
+        let scale = 2.0 / (rows * d) as f32;
+        self.grad.resize(rows * d, 0.0);
+        let mut sse = 0.0f64;
+        for ((gr, orow), trow) in self
+            .grad
+            .chunks_exact_mut(d)
+            .zip(out.chunks_exact(d))
+            .zip(x.chunks_exact(d))
+        {
+            // Per-row sums in f32 (8 lanes), accumulated over rows in f64.
+            let mut acc = [0.0f32; 8];
+            for (i, ((g, &o), &t)) in gr.iter_mut().zip(orow).zip(trow).enumerate() {
+                let e = o - t;
+                acc[i % 8] += e * e;
+                *g = scale * e;
+            }
+            sse += acc.iter().map(|&v| f64::from(v)).sum::<f64>();
+        }
+        // Backward.
+        for l in (0..n_layers).rev() {
+            let (before, rest) = self.states.split_at_mut(l);
+            let st = &mut rest[0];
+            let layer = &net.layers[l];
+            let input: &[f32] = if l == 0 { x } else { &before[l - 1].act };
+            layer.act.backward(&mut self.grad, &st.act);
+            if let Some(bn) = &layer.bn {
+                bn_backward(
+                    &mut self.grad,
+                    rows,
+                    layer.n_out,
+                    bn,
+                    &st.zhat,
+                    &st.inv_std,
+                    &mut st.ggamma,
+                    &mut st.gbeta,
+                );
+            }
+            // dW = dZ^T X, db = column sums of dZ.
+            gemm(
+                &mut st.gw,
+                Mat::rows(&self.grad, rows, layer.n_out).t(),
+                Mat::rows(input, rows, layer.n_in),
+                1.0,
+                0.0,
+            );
+            st.gb.iter_mut().for_each(|v| *v = 0.0);
+            for row in self.grad.chunks_exact(layer.n_out) {
+                st.gb.iter_mut().zip(row).for_each(|(g, r)| *g += r);
+            }
+            if l > 0 {
+                self.grad_prev.resize(rows * layer.n_in, 0.0);
+                gemm(
+                    &mut self.grad_prev,
+                    Mat::rows(&self.grad, rows, layer.n_out),
+                    Mat::rows(&layer.w, layer.n_out, layer.n_in),
+                    1.0,
+                    0.0,
+                );
+                std::mem::swap(&mut self.grad, &mut self.grad_prev);
+            }
+        }
+        // Adam.
+        self.step += 1;
+        let a = self.adam;
+        let lr_t = (a.lr * (1.0 - a.beta2.powi(self.step)).sqrt() / (1.0 - a.beta1.powi(self.step)))
+            as f32;
+        let adam = AdamStep {
+            lr_t,
+            b1: a.beta1 as f32,
+            b2: a.beta2 as f32,
+            eps: a.eps as f32,
+        };
+        for (layer, st) in net.layers.iter_mut().zip(self.states.iter_mut()) {
+            adam.apply(&mut layer.w, &st.gw, &mut st.mw, &mut st.vw);
+            adam.apply(&mut layer.b, &st.gb, &mut st.mb, &mut st.vb);
+            if let Some(bn) = &mut layer.bn {
+                adam.apply(&mut bn.gamma, &st.ggamma, &mut st.mg, &mut st.vg);
+                adam.apply(&mut bn.beta, &st.gbeta, &mut st.mbeta, &mut st.vbeta);
+            }
+        }
+        sse / (rows * d) as f64
+    }
+}
+
+/// BatchNorm in training mode on `z` (`rows x n`, in place), saving `zhat` and
+/// `1/sqrt(var + eps)`, and updating the moving statistics (Keras: momentum 0.99,
+/// biased variance).
+fn bn_forward_train(
+    z: &mut [f32],
+    rows: usize,
+    n: usize,
+    bn: &mut Bn,
+    zhat: &mut Vec<f32>,
+    inv_std: &mut [f32],
+) {
+    // Batch mean and (biased) variance per feature, f32 sums as TensorFlow computes
+    // them, vectorised across features.
+    let mut sum = vec![0.0f32; n];
+    let mut sq = vec![0.0f32; n];
+    for row in z.chunks_exact(n) {
+        for ((s, q), &v) in sum.iter_mut().zip(sq.iter_mut()).zip(row) {
+            *s += v;
+            *q += v * v;
+        }
+    }
+    let inv_rows = 1.0 / rows as f32;
+    let mut shift = vec![0.0f32; n];
+    for j in 0..n {
+        let mean = sum[j] * inv_rows;
+        let var = (sq[j] * inv_rows - mean * mean).max(0.0);
+        inv_std[j] = 1.0 / (var + BN_EPS).sqrt();
+        shift[j] = mean;
+        bn.mean[j] = bn.mean[j] * BN_MOMENTUM + mean * (1.0 - BN_MOMENTUM);
+        bn.var[j] = bn.var[j] * BN_MOMENTUM + var * (1.0 - BN_MOMENTUM);
+    }
+    zhat.resize(rows * n, 0.0);
+    for (zr, hr) in z.chunks_exact_mut(n).zip(zhat.chunks_exact_mut(n)) {
+        for j in 0..n {
+            let h = (zr[j] - shift[j]) * inv_std[j];
+            hr[j] = h;
+            zr[j] = bn.gamma[j] * h + bn.beta[j];
+        }
+    }
+}
+
+/// BatchNorm backward: turns `dy` into `dz` in place and fills the parameter gradients.
+#[allow(clippy::too_many_arguments)]
+fn bn_backward(
+    dy: &mut [f32],
+    rows: usize,
+    n: usize,
+    bn: &Bn,
+    zhat: &[f32],
+    inv_std: &[f32],
+    ggamma: &mut [f32],
+    gbeta: &mut [f32],
+) {
+    ggamma.iter_mut().for_each(|v| *v = 0.0);
+    gbeta.iter_mut().for_each(|v| *v = 0.0);
+    for (dr, hr) in dy.chunks_exact(n).zip(zhat.chunks_exact(n)) {
+        for j in 0..n {
+            gbeta[j] += dr[j];
+            ggamma[j] += dr[j] * hr[j];
+        }
+    }
+    let inv_rows = 1.0 / rows as f32;
+    let k: Vec<f32> = (0..n).map(|j| bn.gamma[j] * inv_std[j]).collect();
+    for (dr, hr) in dy.chunks_exact_mut(n).zip(zhat.chunks_exact(n)) {
+        for j in 0..n {
+            dr[j] = k[j] * (dr[j] - gbeta[j] * inv_rows - hr[j] * ggamma[j] * inv_rows);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn toy() -> (Net, Vec<f32>, usize) {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let net = Net::new(&[6, 4, 2, 4, 6], Activation::Tanh, true, &mut rng);
+        let rows = 5;
+        let x: Vec<f32> = (0..rows * 6)
+            .map(|i| ((i * 37 % 17) as f32 / 17.0) - 0.5)
+            .collect();
+        (net, x, rows)
+    }
+
+    /// Loss of the network in training mode (batch statistics), without updating it.
+    fn loss(net: &Net, x: &[f32], rows: usize) -> f64 {
+        let mut n = net.clone();
+        let mut t = Trainer::new(
+            &n,
+            Adam {
+                lr: 0.0,
+                ..Adam::default()
+            },
+        );
+        t.step(&mut n, x, rows)
+    }
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        let (net, x, rows) = toy();
+        let mut n = net.clone();
+        let mut t = Trainer::new(
+            &n,
+            Adam {
+                lr: 0.0,
+                ..Adam::default()
+            },
+        );
+        t.step(&mut n, &x, rows);
+        let h = 1e-3f32;
+        for (l, idx) in [(0usize, 3usize), (1, 5), (3, 7)] {
+            let mut plus = net.clone();
+            plus.layers[l].w[idx] += h;
+            let mut minus = net.clone();
+            minus.layers[l].w[idx] -= h;
+            let numeric = (loss(&plus, &x, rows) - loss(&minus, &x, rows)) / (2.0 * f64::from(h));
+            let analytic = f64::from(t.states[l].gw[idx]);
+            assert!(
+                (numeric - analytic).abs() < 2e-3 * numeric.abs().max(1e-2),
+                "layer {l} w[{idx}]: {numeric} vs {analytic}"
+            );
+        }
+        // BatchNorm gamma of layer 1.
+        let mut plus = net.clone();
+        plus.layers[1].bn.as_mut().unwrap().gamma[1] += h;
+        let mut minus = net.clone();
+        minus.layers[1].bn.as_mut().unwrap().gamma[1] -= h;
+        let numeric = (loss(&plus, &x, rows) - loss(&minus, &x, rows)) / (2.0 * f64::from(h));
+        assert!(
+            (numeric - f64::from(t.states[1].ggamma[1])).abs() < 2e-3 * numeric.abs().max(1e-2)
+        );
+    }
+
+    #[test]
+    fn training_reduces_the_loss_and_eval_matches_shapes() {
+        let (mut net, x, rows) = toy();
+        let mut t = Trainer::new(
+            &net,
+            Adam {
+                lr: 1e-2,
+                ..Adam::default()
+            },
+        );
+        let first = t.step(&mut net, &x, rows);
+        let mut last = first;
+        for _ in 0..300 {
+            last = t.step(&mut net, &x, rows);
+        }
+        assert!(last < first * 0.5, "{first} -> {last}");
+        let mut ws = Eval::default();
+        assert_eq!(net.forward_eval(&x, rows, &mut ws).len(), rows * 6);
+    }
+}

@@ -1,0 +1,257 @@
+//! Saving and loading a trained autoencoder.
+//!
+//! A model is a folder with `model.safetensors` (weights with PyTorch-style names, so
+//! `safetensors.torch.load_file` reads them: `layers.{i}.weight` `[out, in]`,
+//! `layers.{i}.bias`, `layers.{i}.bn.{weight,bias,running_mean,running_var}`, and
+//! `mahalanobis.{mean,precision}`) and `model.json` (format name and version, the
+//! configuration, layer shapes, the input scaler, the training history, and a hash of
+//! the weights file). Each file is written to a temporary sibling and renamed, the JSON
+//! last: a crash leaves either the previous model or a weights file whose hash does not
+//! match, which loading reports.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use candle_core::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use super::native::{Activation, Bn, Layer, Net};
+use super::{Autoencoder, AutoencoderConfig, EpochReport, ErrorGaussian};
+use crate::ModelError;
+use crate::scaler::Scaler;
+
+const FORMAT: &str = "aad-models/autoencoder";
+/// Version of the on-disk format this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct LayerMeta {
+    n_in: usize,
+    n_out: usize,
+    activation: Activation,
+    batch_norm: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Meta {
+    format: String,
+    version: u32,
+    config: AutoencoderConfig,
+    layers: Vec<LayerMeta>,
+    scaler: Scaler,
+    mahalanobis: bool,
+    history: Vec<EpochReport>,
+    seed: u64,
+    weights_fnv1a64: String,
+}
+
+fn fnv1a64(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ModelError + '_ {
+    move |source| ModelError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn format_err(path: &Path, reason: impl Into<String>) -> ModelError {
+    ModelError::Format {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    }
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ModelError> {
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let r = (|| {
+        std::fs::write(&tmp, bytes)?;
+        std::fs::File::open(&tmp)?.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if r.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    r.map_err(io(path))
+}
+
+impl Autoencoder {
+    /// Saves the model into folder `dir` (created if needed).
+    ///
+    /// # Errors
+    /// I/O failures, naming the file.
+    pub fn save(&self, dir: impl AsRef<Path>) -> Result<(), ModelError> {
+        let dir = dir.as_ref();
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let dev = Device::Cpu;
+        let mut tensors: HashMap<String, Tensor> = HashMap::new();
+        for (i, l) in self.net.layers.iter().enumerate() {
+            tensors.insert(
+                format!("layers.{i}.weight"),
+                Tensor::from_slice(&l.w, (l.n_out, l.n_in), &dev)?,
+            );
+            tensors.insert(
+                format!("layers.{i}.bias"),
+                Tensor::from_slice(&l.b, l.n_out, &dev)?,
+            );
+            if let Some(bn) = &l.bn {
+                for (name, v) in [
+                    ("weight", &bn.gamma),
+                    ("bias", &bn.beta),
+                    ("running_mean", &bn.mean),
+                    ("running_var", &bn.var),
+                ] {
+                    tensors.insert(
+                        format!("layers.{i}.bn.{name}"),
+                        Tensor::from_slice(v, l.n_out, &dev)?,
+                    );
+                }
+            }
+        }
+        if let Some(g) = &self.gaussian {
+            let d = g.mean.len();
+            tensors.insert(
+                "mahalanobis.mean".into(),
+                Tensor::from_slice(&g.mean, d, &dev)?,
+            );
+            tensors.insert(
+                "mahalanobis.precision".into(),
+                Tensor::from_slice(&g.precision, (d, d), &dev)?,
+            );
+        }
+        let weights = dir.join("model.safetensors");
+        let tmp = dir.join(format!(".model.safetensors.tmp{}", std::process::id()));
+        candle_core::safetensors::save(&tensors, &tmp)?;
+        let bytes = std::fs::read(&tmp).map_err(io(&tmp))?;
+        std::fs::rename(&tmp, &weights).map_err(io(&weights))?;
+        let meta = Meta {
+            format: FORMAT.into(),
+            version: FORMAT_VERSION,
+            config: self.config.clone(),
+            layers: self
+                .net
+                .layers
+                .iter()
+                .map(|l| LayerMeta {
+                    n_in: l.n_in,
+                    n_out: l.n_out,
+                    activation: l.act,
+                    batch_norm: l.bn.is_some(),
+                })
+                .collect(),
+            scaler: self.scaler.clone(),
+            mahalanobis: self.gaussian.is_some(),
+            history: self.history.clone(),
+            seed: self.seed,
+            weights_fnv1a64: fnv1a64(&bytes),
+        };
+        let json = serde_json::to_vec_pretty(&meta).map_err(|e| format_err(dir, e.to_string()))?;
+        write_atomic(&dir.join("model.json"), &json)
+    }
+
+    /// Loads a model saved by [`save`](Self::save).
+    ///
+    /// # Errors
+    /// Missing or unreadable files, a format version this build does not read, weights
+    /// that do not match the metadata (hash or shapes), or corrupt JSON/safetensors.
+    pub fn load(dir: impl AsRef<Path>) -> Result<Autoencoder, ModelError> {
+        let dir = dir.as_ref();
+        let json_path: PathBuf = dir.join("model.json");
+        let text = std::fs::read(&json_path).map_err(io(&json_path))?;
+        let probe: serde_json::Value =
+            serde_json::from_slice(&text).map_err(|e| format_err(&json_path, e.to_string()))?;
+        if probe.get("format").and_then(|v| v.as_str()) != Some(FORMAT) {
+            return Err(format_err(&json_path, format!("not an {FORMAT} model")));
+        }
+        let version = probe.get("version").and_then(|v| v.as_u64()).unwrap_or(0) as u32;
+        if version != FORMAT_VERSION {
+            return Err(ModelError::Version {
+                path: json_path,
+                found: version,
+                supported: FORMAT_VERSION,
+            });
+        }
+        let meta: Meta =
+            serde_json::from_value(probe).map_err(|e| format_err(&json_path, e.to_string()))?;
+        let weights = dir.join("model.safetensors");
+        let bytes = std::fs::read(&weights).map_err(io(&weights))?;
+        if fnv1a64(&bytes) != meta.weights_fnv1a64 {
+            return Err(format_err(
+                &weights,
+                "weights do not match model.json (hash differs: partial write or another model's file)",
+            ));
+        }
+        let t = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
+            .map_err(|e| format_err(&weights, e.to_string()))?;
+        let get = |name: &str, len: usize| -> Result<Vec<f32>, ModelError> {
+            let v: Vec<f32> = t
+                .get(name)
+                .ok_or_else(|| format_err(&weights, format!("missing tensor {name}")))?
+                .flatten_all()?
+                .to_vec1()?;
+            if v.len() != len {
+                return Err(format_err(
+                    &weights,
+                    format!("tensor {name} has {} values, {len} expected", v.len()),
+                ));
+            }
+            Ok(v)
+        };
+        let mut layers = Vec::new();
+        for (i, m) in meta.layers.iter().enumerate() {
+            let bn = if m.batch_norm {
+                Some(Bn {
+                    gamma: get(&format!("layers.{i}.bn.weight"), m.n_out)?,
+                    beta: get(&format!("layers.{i}.bn.bias"), m.n_out)?,
+                    mean: get(&format!("layers.{i}.bn.running_mean"), m.n_out)?,
+                    var: get(&format!("layers.{i}.bn.running_var"), m.n_out)?,
+                })
+            } else {
+                None
+            };
+            layers.push(Layer {
+                n_in: m.n_in,
+                n_out: m.n_out,
+                w: get(&format!("layers.{i}.weight"), m.n_in * m.n_out)?,
+                b: get(&format!("layers.{i}.bias"), m.n_out)?,
+                bn,
+                act: m.activation,
+            });
+        }
+        if layers.is_empty()
+            || layers.windows(2).any(|w| w[0].n_out != w[1].n_in)
+            || layers[0].n_in != layers[layers.len() - 1].n_out
+        {
+            return Err(format_err(&json_path, "inconsistent layer shapes"));
+        }
+        let d = layers[0].n_in;
+        if meta.scaler.width().is_some_and(|w| w != d) {
+            return Err(format_err(
+                &json_path,
+                "scaler width differs from the input width",
+            ));
+        }
+        let gaussian = if meta.mahalanobis {
+            Some(ErrorGaussian {
+                mean: get("mahalanobis.mean", d)?,
+                precision: get("mahalanobis.precision", d * d)?,
+            })
+        } else {
+            None
+        };
+        Ok(Autoencoder {
+            config: meta.config,
+            net: Net { layers },
+            scaler: meta.scaler,
+            gaussian,
+            history: meta.history,
+            seed: meta.seed,
+        })
+    }
+}

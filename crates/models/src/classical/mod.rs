@@ -1,0 +1,177 @@
+//! Classical detectors on frame vectors or clip statistics.
+//!
+//! | detector | score (higher = more anomalous) | implementation |
+//! |---|---|---|
+//! | [`KnnConfig`] | distance to the k-th (or mean of k) nearest training vectors | brute force |
+//! | [`LofConfig`] | local outlier factor in novelty mode (scikit-learn's definition) | brute force |
+//! | [`IsolationForestConfig`] | `2^(-E[h(x)] / c(psi))` (Liu et al., scikit-learn's score) | hand-written |
+//! | [`GmmConfig`] | negative log-likelihood under a Gaussian mixture (EM) | hand-written, nalgebra |
+//! | [`MahalanobisConfig`] | squared Mahalanobis distance, Ledoit–Wolf or ridge covariance | nalgebra |
+//! | [`PcaConfig`] | squared reconstruction error outside the principal subspace | nalgebra |
+//!
+//! Why hand-written: neighbour search brute-forces the distance matrix with a matrix
+//! product, which beats tree indexes at these widths (12 to 640 dimensions) and needs no
+//! dependency whose dimension is a compile-time constant; the Isolation Forest and the
+//! EM loop are short, and the available crates either fix the dimension at compile time
+//! or pull linfa's ndarray version. Linear algebra (eigen-decomposition, Cholesky) comes
+//! from nalgebra.
+//!
+//! Every detector standardises its inputs by default (fitted on the training vectors),
+//! draws all randomness from the seed passed to `fit`, and scores a clip as the mean of
+//! its vectors' scores (one vector per clip for [`Representation::ClipStats`]).
+
+mod gmm;
+mod iforest;
+mod mahalanobis;
+mod neighbors;
+mod pca;
+
+use ndarray::{Array2, ArrayView2};
+use serde::{Deserialize, Serialize};
+
+use crate::ModelError;
+use crate::data::{Representation, check_clip, stack};
+use crate::scaler::{Scaler, Scaling};
+
+pub use gmm::{CovarianceType, Gmm, GmmConfig};
+pub use iforest::{IsolationForest, IsolationForestConfig};
+pub use mahalanobis::{Mahalanobis, MahalanobisConfig, Shrinkage};
+pub use neighbors::{Knn, KnnAggregate, KnnConfig, Lof, LofConfig};
+pub use pca::{Pca, PcaComponents, PcaConfig};
+
+/// What every classical detector shares: which vectors it sees, how they are scaled and
+/// how many training vectors are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Inputs {
+    /// Frames or clip statistics.
+    pub representation: Representation,
+    /// Scaling fitted on the training vectors.
+    pub scaling: Scaling,
+    /// Keep at most this many training vectors (seeded random subset).
+    pub max_train_vectors: Option<usize>,
+}
+
+impl Inputs {
+    /// Frame vectors, standardised, at most `max` of them.
+    pub fn frames(max: Option<usize>) -> Self {
+        Inputs {
+            representation: Representation::Frames,
+            scaling: Scaling::Standardize,
+            max_train_vectors: max,
+        }
+    }
+
+    /// Clip statistics (time mean and standard deviation), standardised.
+    pub fn clip_stats() -> Self {
+        Inputs {
+            representation: Representation::ClipStats,
+            scaling: Scaling::Standardize,
+            max_train_vectors: None,
+        }
+    }
+}
+
+/// The fitted input side of a detector.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Prepared {
+    pub inputs: Inputs,
+    pub clip_dims: usize,
+    pub scaler: Scaler,
+}
+
+impl Prepared {
+    /// Training vectors, scaled, with the fitted scaler.
+    pub(crate) fn fit(
+        inputs: Inputs,
+        clips: &[ArrayView2<'_, f32>],
+        seed: u64,
+    ) -> Result<(Prepared, Array2<f32>), ModelError> {
+        if inputs.max_train_vectors == Some(0) {
+            return Err(ModelError::config("max_train_vectors", 0, "must be >= 1"));
+        }
+        let clip_dims = crate::data::check_clips(clips, None)?;
+        let mut x = stack(clips, inputs.representation, inputs.max_train_vectors, seed)?;
+        let scaler = Scaler::fit(inputs.scaling, &x);
+        scaler.transform(x.view_mut());
+        Ok((
+            Prepared {
+                inputs,
+                clip_dims,
+                scaler,
+            },
+            x,
+        ))
+    }
+
+    /// The scaled vectors of one clip.
+    pub(crate) fn vectors(&self, clip: ArrayView2<'_, f32>) -> Result<Array2<f32>, ModelError> {
+        check_clip(0, &clip, self.clip_dims)?;
+        let mut v = self
+            .inputs
+            .representation
+            .vectors(clip)?
+            .as_standard_layout()
+            .into_owned();
+        self.scaler.transform(v.view_mut());
+        Ok(v)
+    }
+}
+
+/// Mean of per-vector scores.
+pub(crate) fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len().max(1) as f64
+}
+
+/// The precision matrix (row-major `d x d`) of the rows of `x` (`n x d`, row-major)
+/// around `mean`, with `ridge * trace / d` added to the diagonal.
+///
+/// # Errors
+/// A covariance that is not positive definite even after loading.
+pub(crate) fn regularised_precision(
+    x: &[f64],
+    mean: &[f64],
+    n: usize,
+    d: usize,
+    ridge: f64,
+) -> Result<Vec<f64>, ModelError> {
+    let mut cov = covariance(x, mean, n, d);
+    let trace: f64 = (0..d).map(|i| cov[i * d + i]).sum();
+    let load = ridge * (trace / d as f64).max(f64::MIN_POSITIVE);
+    for i in 0..d {
+        cov[i * d + i] += load;
+    }
+    invert_spd(&cov, d)
+}
+
+/// The covariance `(x - mean)^T (x - mean) / n`, accumulated in f64.
+pub(crate) fn covariance(x: &[f64], mean: &[f64], n: usize, d: usize) -> Vec<f64> {
+    let centred: Vec<f64> = x
+        .chunks_exact(d)
+        .flat_map(|r| r.iter().zip(mean).map(|(v, m)| v - m))
+        .collect();
+    let c = nalgebra::DMatrix::from_row_slice(n, d, &centred);
+    let cov = c.tr_mul(&c) / n as f64;
+    let mut out = vec![0.0; d * d];
+    for i in 0..d {
+        for j in 0..d {
+            out[i * d + j] = cov[(i, j)];
+        }
+    }
+    out
+}
+
+/// Inverse of a symmetric positive-definite matrix by Cholesky.
+pub(crate) fn invert_spd(a: &[f64], d: usize) -> Result<Vec<f64>, ModelError> {
+    let m = nalgebra::DMatrix::from_row_slice(d, d, a);
+    let chol = nalgebra::Cholesky::new(m).ok_or_else(|| {
+        ModelError::Numerical(format!("a {d} x {d} covariance is not positive definite"))
+    })?;
+    let inv = chol.inverse();
+    let mut out = vec![0.0; d * d];
+    for i in 0..d {
+        for j in 0..d {
+            out[i * d + j] = inv[(i, j)];
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,276 @@
+//! k-nearest-neighbour distance and the local outlier factor, by brute force.
+
+use aad_core::{Detector, Fit};
+use ndarray::{Array2, ArrayView2};
+use serde::{Deserialize, Serialize};
+
+use super::{Inputs, Prepared, mean};
+use crate::ModelError;
+use crate::linalg::{Mat, gemm};
+
+/// Euclidean distances between the rows of `q` (`nq x d`) and `t` (`nt x d`), via
+/// `|a|^2 + |b|^2 - 2 a.b` (one matrix product), clamped at 0. Row-major `nq x nt`.
+pub(crate) fn distances(q: &Array2<f32>, t: &Array2<f32>) -> Vec<f32> {
+    let (nq, d) = q.dim();
+    let nt = t.nrows();
+    let qs = q.as_standard_layout();
+    let ts = t.as_standard_layout();
+    let (qd, td) = (
+        qs.as_slice().unwrap_or_default(),
+        ts.as_slice().unwrap_or_default(),
+    );
+    let mut out = vec![0.0f32; nq * nt];
+    gemm(
+        &mut out,
+        Mat::rows(qd, nq, d),
+        Mat::rows(td, nt, d).t(),
+        -2.0,
+        0.0,
+    );
+    let qn: Vec<f32> = qd
+        .chunks_exact(d.max(1))
+        .map(|r| r.iter().map(|v| v * v).sum())
+        .collect();
+    let tn: Vec<f32> = td
+        .chunks_exact(d.max(1))
+        .map(|r| r.iter().map(|v| v * v).sum())
+        .collect();
+    for (i, row) in out.chunks_exact_mut(nt).enumerate() {
+        for (j, v) in row.iter_mut().enumerate() {
+            *v = (*v + qn[i] + tn[j]).max(0.0).sqrt();
+        }
+    }
+    out
+}
+
+/// The `k` smallest entries of `row` (excluding index `skip`) as (distance, index),
+/// ascending, ties by index.
+pub(crate) fn k_nearest(row: &[f32], k: usize, skip: Option<usize>) -> Vec<(f32, usize)> {
+    let mut v: Vec<(f32, usize)> = row
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|(j, _)| Some(*j) != skip)
+        .map(|(j, d)| (d, j))
+        .collect();
+    let k = k.min(v.len());
+    if k == 0 {
+        return Vec::new();
+    }
+    v.select_nth_unstable_by(k - 1, |a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    v.truncate(k);
+    v.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    v
+}
+
+/// How the `k` neighbour distances become a score (pyod's `method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum KnnAggregate {
+    /// Distance to the k-th neighbour (pyod's default "largest").
+    #[default]
+    Largest,
+    /// Mean distance to the k neighbours.
+    Mean,
+}
+
+/// k-nearest-neighbour distance detector.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct KnnConfig {
+    /// Neighbours.
+    pub k: usize,
+    /// Aggregation.
+    pub aggregate: KnnAggregate,
+    /// Inputs.
+    pub inputs: Inputs,
+}
+
+impl Default for KnnConfig {
+    /// k = 5, distance to the 5th neighbour, clip statistics.
+    fn default() -> Self {
+        KnnConfig {
+            k: 5,
+            aggregate: KnnAggregate::Largest,
+            inputs: Inputs::clip_stats(),
+        }
+    }
+}
+
+impl KnnConfig {
+    /// Sets the inputs.
+    pub fn inputs(mut self, inputs: Inputs) -> Self {
+        self.inputs = inputs;
+        self
+    }
+}
+
+/// A fitted kNN detector.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Knn {
+    config: KnnConfig,
+    prep: Prepared,
+    train: Array2<f32>,
+}
+
+impl Fit for KnnConfig {
+    type Detector = Knn;
+    type Error = ModelError;
+
+    fn fit(&self, normal: &[ArrayView2<'_, f32>], seed: u64) -> Result<Knn, ModelError> {
+        if self.k == 0 {
+            return Err(ModelError::config("k", 0, "must be >= 1"));
+        }
+        let (prep, train) = Prepared::fit(self.inputs, normal, seed)?;
+        if train.nrows() < self.k {
+            return Err(ModelError::TooFewVectors {
+                what: format!("kNN with k = {}", self.k),
+                need: self.k,
+                got: train.nrows(),
+            });
+        }
+        Ok(Knn {
+            config: self.clone(),
+            prep,
+            train,
+        })
+    }
+}
+
+impl Detector for Knn {
+    type Error = ModelError;
+
+    fn input_dims(&self) -> usize {
+        self.prep.clip_dims
+    }
+
+    fn score(&self, clip: ArrayView2<'_, f32>) -> Result<f64, ModelError> {
+        let q = self.prep.vectors(clip)?;
+        let nt = self.train.nrows();
+        let dist = distances(&q, &self.train);
+        let per: Vec<f64> = dist
+            .chunks_exact(nt)
+            .map(|row| {
+                let nn = k_nearest(row, self.config.k, None);
+                match self.config.aggregate {
+                    KnnAggregate::Largest => f64::from(nn[nn.len() - 1].0),
+                    KnnAggregate::Mean => {
+                        nn.iter().map(|p| f64::from(p.0)).sum::<f64>() / nn.len() as f64
+                    }
+                }
+            })
+            .collect();
+        Ok(mean(&per))
+    }
+}
+
+/// Local outlier factor in novelty mode (`sklearn.neighbors.LocalOutlierFactor(novelty=True)`):
+/// the score of a vector is the mean local reachability density of its `k` nearest
+/// training vectors divided by its own (1 = as dense as its neighbours, larger = more
+/// isolated). scikit-learn's `score_samples` returns the negative of this.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct LofConfig {
+    /// Neighbours (scikit-learn's default 20; capped at the training size minus one).
+    pub k: usize,
+    /// Inputs.
+    pub inputs: Inputs,
+}
+
+impl Default for LofConfig {
+    /// k = 20 on clip statistics.
+    fn default() -> Self {
+        LofConfig {
+            k: 20,
+            inputs: Inputs::clip_stats(),
+        }
+    }
+}
+
+impl LofConfig {
+    /// Sets the inputs.
+    pub fn inputs(mut self, inputs: Inputs) -> Self {
+        self.inputs = inputs;
+        self
+    }
+}
+
+/// A fitted LOF detector.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lof {
+    prep: Prepared,
+    train: Array2<f32>,
+    k: usize,
+    /// Distance of each training vector to its k-th neighbour.
+    k_distance: Vec<f32>,
+    /// Local reachability density of each training vector.
+    lrd: Vec<f64>,
+}
+
+fn lrd_of(neigh: &[(f32, usize)], k_distance: &[f32]) -> f64 {
+    let reach: f64 = neigh
+        .iter()
+        .map(|&(d, j)| f64::from(d.max(k_distance[j])))
+        .sum::<f64>()
+        / neigh.len() as f64;
+    1.0 / (reach + 1e-10)
+}
+
+impl Fit for LofConfig {
+    type Detector = Lof;
+    type Error = ModelError;
+
+    fn fit(&self, normal: &[ArrayView2<'_, f32>], seed: u64) -> Result<Lof, ModelError> {
+        if self.k == 0 {
+            return Err(ModelError::config("k", 0, "must be >= 1"));
+        }
+        let (prep, train) = Prepared::fit(self.inputs, normal, seed)?;
+        let n = train.nrows();
+        if n < 2 {
+            return Err(ModelError::TooFewVectors {
+                what: "LOF".into(),
+                need: 2,
+                got: n,
+            });
+        }
+        let k = self.k.min(n - 1);
+        let dist = distances(&train, &train);
+        let neigh: Vec<Vec<(f32, usize)>> = dist
+            .chunks_exact(n)
+            .enumerate()
+            .map(|(i, row)| k_nearest(row, k, Some(i)))
+            .collect();
+        let k_distance: Vec<f32> = neigh.iter().map(|v| v[v.len() - 1].0).collect();
+        let lrd = neigh.iter().map(|v| lrd_of(v, &k_distance)).collect();
+        Ok(Lof {
+            prep,
+            train,
+            k,
+            k_distance,
+            lrd,
+        })
+    }
+}
+
+impl Detector for Lof {
+    type Error = ModelError;
+
+    fn input_dims(&self) -> usize {
+        self.prep.clip_dims
+    }
+
+    fn score(&self, clip: ArrayView2<'_, f32>) -> Result<f64, ModelError> {
+        let q = self.prep.vectors(clip)?;
+        let n = self.train.nrows();
+        let dist = distances(&q, &self.train);
+        let per: Vec<f64> = dist
+            .chunks_exact(n)
+            .map(|row| {
+                let nn = k_nearest(row, self.k, None);
+                let own = lrd_of(&nn, &self.k_distance);
+                let neigh = nn.iter().map(|&(_, j)| self.lrd[j]).sum::<f64>() / nn.len() as f64;
+                neigh / own
+            })
+            .collect();
+        Ok(mean(&per))
+    }
+}
