@@ -63,6 +63,29 @@ pub(crate) fn k_nearest(row: &[f32], k: usize, skip: Option<usize>) -> Vec<(f32,
     v
 }
 
+/// The `k` nearest rows of `t` for every row of `q` (ascending (distance, index)),
+/// excluding the row's own index when `exclude_self` (`q` is `t`). Distances are computed
+/// 512 query rows at a time, so memory stays `512 x nt` however many queries there are
+/// (an `n x n` matrix of 20,000 training frames would be 1.6 GB).
+pub(crate) fn neighbours(
+    q: &Array2<f32>,
+    t: &Array2<f32>,
+    k: usize,
+    exclude_self: bool,
+) -> Vec<Vec<(f32, usize)>> {
+    const BLOCK: usize = 512;
+    let nt = t.nrows();
+    let mut out = Vec::with_capacity(q.nrows());
+    for (b, block) in q.axis_chunks_iter(ndarray::Axis(0), BLOCK).enumerate() {
+        let dist = distances(&block.to_owned(), t);
+        for (i, row) in dist.chunks_exact(nt.max(1)).enumerate() {
+            let own = exclude_self.then_some(b * BLOCK + i);
+            out.push(k_nearest(row, k, own));
+        }
+    }
+    out
+}
+
 /// How the `k` neighbour distances become a score (pyod's `method`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum KnnAggregate {
@@ -145,17 +168,12 @@ impl Detector for Knn {
 
     fn score(&self, clip: ArrayView2<'_, f32>) -> Result<f64, ModelError> {
         let q = self.prep.vectors(clip)?;
-        let nt = self.train.nrows();
-        let dist = distances(&q, &self.train);
-        let per: Vec<f64> = dist
-            .chunks_exact(nt)
-            .map(|row| {
-                let nn = k_nearest(row, self.config.k, None);
-                match self.config.aggregate {
-                    KnnAggregate::Largest => f64::from(nn[nn.len() - 1].0),
-                    KnnAggregate::Mean => {
-                        nn.iter().map(|p| f64::from(p.0)).sum::<f64>() / nn.len() as f64
-                    }
+        let per: Vec<f64> = neighbours(&q, &self.train, self.config.k, false)
+            .into_iter()
+            .map(|nn| match self.config.aggregate {
+                KnnAggregate::Largest => f64::from(nn[nn.len() - 1].0),
+                KnnAggregate::Mean => {
+                    nn.iter().map(|p| f64::from(p.0)).sum::<f64>() / nn.len() as f64
                 }
             })
             .collect();
@@ -233,12 +251,7 @@ impl Fit for LofConfig {
             });
         }
         let k = self.k.min(n - 1);
-        let dist = distances(&train, &train);
-        let neigh: Vec<Vec<(f32, usize)>> = dist
-            .chunks_exact(n)
-            .enumerate()
-            .map(|(i, row)| k_nearest(row, k, Some(i)))
-            .collect();
+        let neigh = neighbours(&train, &train, k, true);
         let k_distance: Vec<f32> = neigh.iter().map(|v| v[v.len() - 1].0).collect();
         let lrd = neigh.iter().map(|v| lrd_of(v, &k_distance)).collect();
         Ok(Lof {
@@ -260,17 +273,38 @@ impl Detector for Lof {
 
     fn score(&self, clip: ArrayView2<'_, f32>) -> Result<f64, ModelError> {
         let q = self.prep.vectors(clip)?;
-        let n = self.train.nrows();
-        let dist = distances(&q, &self.train);
-        let per: Vec<f64> = dist
-            .chunks_exact(n)
-            .map(|row| {
-                let nn = k_nearest(row, self.k, None);
+        let per: Vec<f64> = neighbours(&q, &self.train, self.k, false)
+            .into_iter()
+            .map(|nn| {
                 let own = lrd_of(&nn, &self.k_distance);
                 let neigh = nn.iter().map(|&(_, j)| self.lrd[j]).sum::<f64>() / nn.len() as f64;
                 neigh / own
             })
             .collect();
         Ok(mean(&per))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocked_neighbours_match_the_full_distance_matrix() {
+        // 1,100 rows spans three blocks, the last one partial.
+        let t = Array2::from_shape_fn((1100, 6), |(i, j)| {
+            ((i * 31 + j * 17) % 101) as f32 * 0.03 - (j as f32) * 0.1
+        });
+        let full = distances(&t, &t);
+        let blocked = neighbours(&t, &t, 4, true);
+        assert_eq!(blocked.len(), 1100);
+        for (i, nn) in blocked.iter().enumerate() {
+            assert_eq!(
+                nn,
+                &k_nearest(&full[i * 1100..(i + 1) * 1100], 4, Some(i)),
+                "row {i}"
+            );
+            assert!(nn.iter().all(|&(_, j)| j != i));
+        }
     }
 }
