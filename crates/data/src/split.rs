@@ -106,7 +106,8 @@ fn mimii(key: &GroupKey, clips: &[Clip]) -> Result<GroupSplit, Unsplittable> {
     }
     if n <= a {
         return Err(fail(format!(
-            "{n} normal clip(s): the first {a} go to the test set, none is left to train on"
+            "{n} normal clip(s) for {a} anomalous: the MIMII split moves {} normal(s) to the test set and leaves none to train on",
+            a.min(n)
         )));
     }
     let mut test = normal[..a].to_vec();

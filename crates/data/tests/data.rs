@@ -119,7 +119,7 @@ fn mimii_baseline_split_of_the_shared_minus_6db_set() {
         report
             .unsplittable
             .iter()
-            .all(|u| u.reason.contains("none is left to train on"))
+            .all(|u| u.reason.contains("leaves none to train on"))
     );
     assert_eq!(report.groups.len(), 8, "the eight -6 dB ids");
 }

@@ -24,12 +24,25 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> IoError + '_ {
     }
 }
 
-/// Writes `path` atomically with the bytes `fill` produces.
+/// Writes `path` atomically with the bytes `fill` produces, synced to disk before the
+/// rename.
 ///
 /// # Errors
 /// Any I/O error, naming `path`.
 pub fn write_atomic(
     path: &Path,
+    fill: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+) -> Result<(), IoError> {
+    write_atomic_with(path, true, fill)
+}
+
+/// Temporary names must differ between threads writing the same path at once (two
+/// files with identical content share a cache entry).
+static TMP_COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn write_atomic_with(
+    path: &Path,
+    sync: bool,
     fill: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
 ) -> Result<(), IoError> {
     let dir = path
@@ -41,13 +54,16 @@ pub fn write_atomic(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let n = TMP_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
     let result = (|| {
         let file = std::fs::File::create(&tmp)?;
         let mut w = std::io::BufWriter::new(file);
         fill(&mut w)?;
         let file = w.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
+        if sync {
+            file.sync_all()?;
+        }
         std::fs::rename(&tmp, path)
     })();
     if result.is_err() {
@@ -71,6 +87,20 @@ pub fn write_text(path: &Path, text: &str) -> Result<(), IoError> {
 pub fn write_npy(path: &Path, array: ArrayView2<'_, f32>) -> Result<(), IoError> {
     let owned = array.as_standard_layout().into_owned();
     write_atomic(path, |w| {
+        ndarray_npy::WriteNpyExt::write_npy(&owned, w)
+            .map_err(|e| std::io::Error::other(e.to_string()))
+    })
+}
+
+/// Writes a float32 `.npy` file atomically (rename) but without waiting for the disk:
+/// for caches, where a file lost in a power cut is recomputed, and thousands of syncs
+/// would dominate the run.
+///
+/// # Errors
+/// Any I/O error, naming `path`.
+pub fn write_npy_unsynced(path: &Path, array: ArrayView2<'_, f32>) -> Result<(), IoError> {
+    let owned = array.as_standard_layout().into_owned();
+    write_atomic_with(path, false, |w| {
         ndarray_npy::WriteNpyExt::write_npy(&owned, w)
             .map_err(|e| std::io::Error::other(e.to_string()))
     })

@@ -4,9 +4,20 @@
 //!   and side-by-side timing.
 //! - [`io`]: atomic writers (`.npy`, text).
 //! - [`batch`]: decoding and feature extraction over many files on a thread pool.
+//! - [`catalog`]: the named features and models of the experiment grid.
+//! - [`cache`]: the on-disk feature cache (file content × feature configuration).
+//! - [`pipeline`]: the MIMII / DCASE experiment ([`pipeline::run`]).
+//! - [`report`] and [`figures`]: `results.csv`, `summary.md`, `results.json`, `figures/`.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod batch;
+pub mod cache;
+pub mod catalog;
+pub mod figures;
 pub mod io;
+pub mod pipeline;
 pub mod reference;
+pub mod report;
+
+pub use pipeline::{ExperimentConfig, ExperimentError, Outcome, ResultRow, SnrFilter, run};

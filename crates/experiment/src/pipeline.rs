@@ -1,0 +1,920 @@
+//! The MIMII / DCASE experiment, end to end: discover → split → extract (cached, in
+//! parallel) → fit and score every (SNR, machine type, machine id) × feature × model ×
+//! seed → metrics, tables and figures.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use aad_audio::{ChannelPolicy, DecodeOptions, Decoder};
+use aad_core::{Detector, Label};
+use aad_data::{Clip, GroupKey, Protocol, Snr, SyntheticConfig, discover, generate, split};
+use aad_models::{EpochReport, TrainObserver};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use ndarray::{Array2, ArrayView2};
+use rayon::prelude::*;
+
+use crate::cache::{ContentHash, FeatureCache, content_hash};
+use crate::catalog::{AnyExtractor, FeatureSpec, ModelInput, ModelSpec};
+
+/// Why the experiment could not run at all (per-file and per-model problems are reported
+/// and skipped instead).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExperimentError {
+    /// A bad setting.
+    #[error("invalid setting: {0}")]
+    Config(String),
+    /// The dataset could not be read or generated.
+    #[error(transparent)]
+    Data(#[from] aad_data::DataError),
+    /// An output could not be written.
+    #[error(transparent)]
+    Io(#[from] crate::io::IoError),
+    /// Nothing to evaluate.
+    #[error("nothing to evaluate: {0}")]
+    Empty(String),
+    /// The thread pool could not start.
+    #[error("thread pool: {0}")]
+    Pool(#[from] rayon::ThreadPoolBuildError),
+}
+
+/// Which SNR folders to keep.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum SnrFilter {
+    /// All of them (and data without SNR).
+    #[default]
+    All,
+    /// These labels; `None` is data without SNR (`na`).
+    Only(Vec<Option<Snr>>),
+}
+
+impl SnrFilter {
+    /// Parses `all` or a comma list of labels (`-6dB`, `0_dB`, `-6_dB_fan`, `na`).
+    ///
+    /// # Errors
+    /// A label that is not an SNR.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        if s.trim() == "all" {
+            return Ok(SnrFilter::All);
+        }
+        let labels: Result<Vec<_>, _> = s
+            .split(',')
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .map(aad_data::parse_snr_label)
+            .collect();
+        let labels = labels?;
+        if labels.is_empty() {
+            return Err("no SNR given".into());
+        }
+        Ok(SnrFilter::Only(labels))
+    }
+
+    fn keeps(&self, snr: Option<Snr>) -> bool {
+        match self {
+            SnrFilter::All => true,
+            SnrFilter::Only(v) => v.contains(&snr),
+        }
+    }
+}
+
+/// Everything a run needs.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ExperimentConfig {
+    /// Dataset root; `None` generates [`ExperimentConfig::synthetic`] into a temporary folder.
+    pub data: Option<PathBuf>,
+    /// The synthetic dataset used without `data`.
+    pub synthetic: SyntheticConfig,
+    /// Output folder.
+    pub out: PathBuf,
+    /// Feature cache folder (default `<out>/cache`).
+    pub cache: Option<PathBuf>,
+    /// Machine types to keep (`None` = all found).
+    pub machines: Option<Vec<String>>,
+    /// SNRs to keep.
+    pub snr: SnrFilter,
+    /// Features, in report order.
+    pub features: Vec<FeatureSpec>,
+    /// Models, in report order.
+    pub models: Vec<ModelSpec>,
+    /// Seeds: every model is fitted once per seed.
+    pub seeds: Vec<u64>,
+    /// Overrides the autoencoder presets' epochs.
+    pub epochs: Option<usize>,
+    /// Channel policy for multi-channel files.
+    pub channel: ChannelPolicy,
+    /// Required sample rate (files at another rate are skipped with an error).
+    pub sample_rate: u32,
+    /// Worker threads (0 = one per core).
+    pub jobs: usize,
+    /// Draw figures.
+    pub figures: bool,
+    /// Progress bars on stderr (hidden anyway when stderr is not a terminal).
+    pub progress: bool,
+}
+
+impl ExperimentConfig {
+    /// The defaults of the `mimii_fan_valve` example: synthetic data, fan and valve, all
+    /// SNRs, the seed's comparison ([`DEFAULT_FEATURES`](crate::catalog::DEFAULT_FEATURES)
+    /// x [`DEFAULT_MODELS`](crate::catalog::DEFAULT_MODELS)), seeds 1, 2, 3, channel 0.
+    ///
+    /// # Panics
+    /// Never: the default names are known.
+    #[allow(clippy::expect_used)]
+    pub fn new(out: impl Into<PathBuf>) -> Self {
+        ExperimentConfig {
+            data: None,
+            synthetic: SyntheticConfig::default(),
+            out: out.into(),
+            cache: None,
+            machines: Some(vec!["fan".into(), "valve".into()]),
+            snr: SnrFilter::All,
+            features: FeatureSpec::parse_list(crate::catalog::DEFAULT_FEATURES, 16_000)
+                .expect("default features parse"),
+            models: ModelSpec::parse_list(crate::catalog::DEFAULT_MODELS)
+                .expect("default models parse"),
+            seeds: vec![1, 2, 3],
+            epochs: None,
+            channel: ChannelPolicy::First,
+            sample_rate: 16_000,
+            jobs: 0,
+            figures: true,
+            progress: true,
+        }
+    }
+
+    fn decode_options(&self) -> DecodeOptions {
+        DecodeOptions::default()
+            .channel(self.channel)
+            .expected_sample_rate(Some(self.sample_rate))
+            .min_duration_s(0.5)
+    }
+
+    fn validate(&self) -> Result<(), ExperimentError> {
+        let bad = |s: &str| Err(ExperimentError::Config(s.to_string()));
+        if self.features.is_empty() {
+            return bad("no features");
+        }
+        if self.models.is_empty() {
+            return bad("no models");
+        }
+        if self.seeds.is_empty() {
+            return bad("no seeds");
+        }
+        if self.epochs == Some(0) {
+            return bad("--epochs must be >= 1");
+        }
+        let mut seeds = self.seeds.clone();
+        seeds.sort_unstable();
+        seeds.dedup();
+        if seeds.len() != self.seeds.len() {
+            return bad("a seed is given twice");
+        }
+        for f in &self.features {
+            if sample_rate_of(f) != self.sample_rate {
+                return Err(ExperimentError::Config(format!(
+                    "feature {} is planned for {} Hz, the run reads {} Hz",
+                    f.name,
+                    sample_rate_of(f),
+                    self.sample_rate
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn sample_rate_of(f: &FeatureSpec) -> u32 {
+    use crate::catalog::FeatureKind::*;
+    match &f.kind {
+        LogMel(c) => c.sample_rate,
+        Cens(c) => c.chroma.cqt.sample_rate,
+        ChromaCqt(c) => c.cqt.sample_rate,
+        ChromaStft(c) => c.sample_rate,
+        Mfcc(c) => c.mel.sample_rate,
+    }
+}
+
+/// One line of `results.csv`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResultRow {
+    /// `-6dB`, `0dB`, `6dB`, or `na` for data without SNR.
+    pub snr: String,
+    /// Machine type.
+    pub machine_type: String,
+    /// Machine id (`id_00`) or DCASE 2021+ section (`section_00`).
+    pub machine_id: String,
+    /// Feature name.
+    pub feature: String,
+    /// Model name.
+    pub model: String,
+    /// Seed.
+    pub seed: u64,
+    /// Training clips.
+    pub n_train: usize,
+    /// Normal test clips.
+    pub n_test_normal: usize,
+    /// Anomalous test clips.
+    pub n_test_abnormal: usize,
+    /// ROC AUC (as scikit-learn).
+    pub auc: f64,
+    /// McClish-standardised partial AUC at FPR 0.1 (as scikit-learn's `max_fpr=0.1`).
+    pub pauc: f64,
+}
+
+/// A group's train/test clips after dropping unreadable files.
+#[derive(Debug, Clone)]
+pub struct GroupInfo {
+    /// The machine.
+    pub key: GroupKey,
+    /// The protocol applied.
+    pub protocol: Protocol,
+    /// Training clips.
+    pub train: Vec<Clip>,
+    /// Test clips.
+    pub test: Vec<Clip>,
+}
+
+/// Scores and training curves kept for the figures (first seed only).
+#[derive(Debug, Clone)]
+pub struct FigureData {
+    /// Group index in [`Outcome::groups`].
+    pub group: usize,
+    /// Feature name.
+    pub feature: String,
+    /// Model name.
+    pub model: String,
+    /// Test scores.
+    pub scores: Vec<f64>,
+    /// Test labels.
+    pub labels: Vec<Label>,
+    /// Autoencoder losses per epoch.
+    pub history: Vec<EpochReport>,
+}
+
+/// Wall time of one stage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageTime {
+    /// Stage name.
+    pub stage: &'static str,
+    /// Seconds.
+    pub seconds: f64,
+}
+
+/// Summed thread time of the work inside the stages, for cost estimates.
+#[derive(Debug, Clone, Default)]
+pub struct Costs {
+    /// Decoding: total seconds and files decoded.
+    pub decode: (f64, usize),
+    /// Per feature: total extraction seconds and clips extracted (cache misses).
+    pub extract: BTreeMap<String, (f64, usize)>,
+    /// Per model: total fit seconds and fits.
+    pub fit: BTreeMap<String, (f64, usize)>,
+    /// Per model: total scoring seconds and clips scored.
+    pub score: BTreeMap<String, (f64, usize)>,
+    /// Per (feature, model) autoencoder: epoch seconds, epochs and training vectors per epoch summed.
+    pub ae_epochs: BTreeMap<(String, String), AeCost>,
+}
+
+/// Autoencoder training cost.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AeCost {
+    /// Seconds in epochs.
+    pub seconds: f64,
+    /// Epochs run.
+    pub epochs: usize,
+    /// Training vectors × epochs.
+    pub vector_epochs: f64,
+}
+
+/// What a run produced.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Dataset root (a temporary folder, now deleted, for synthetic data).
+    pub root: PathBuf,
+    /// Whether the data was generated.
+    pub synthetic: bool,
+    /// Clips found by discovery before filtering.
+    pub clips_found: usize,
+    /// Evaluated groups.
+    pub groups: Vec<GroupInfo>,
+    /// One row per group × feature × model × seed that ran.
+    pub rows: Vec<ResultRow>,
+    /// Files skipped, with the reason.
+    pub skipped_files: Vec<(String, String)>,
+    /// Groups skipped, with the reason.
+    pub skipped_groups: Vec<(String, String)>,
+    /// Fits or scorings that failed (the rest of the grid went on).
+    pub failures: Vec<String>,
+    /// Cache hits and misses (clip × feature).
+    pub cache_hits: usize,
+    /// Cache misses.
+    pub cache_misses: usize,
+    /// Stage wall times.
+    pub timings: Vec<StageTime>,
+    /// Work costs.
+    pub costs: Costs,
+    /// Scores kept for figures.
+    pub figure_data: Vec<FigureData>,
+    /// Worker threads used.
+    pub threads: usize,
+}
+
+/// Messages and progress bars on stderr.
+struct Ui {
+    mp: MultiProgress,
+}
+
+impl Ui {
+    fn new(progress: bool) -> Self {
+        let target = if progress {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        Ui {
+            mp: MultiProgress::with_draw_target(target),
+        }
+    }
+
+    fn line(&self, s: &str) {
+        if self.mp.is_hidden() {
+            eprintln!("{s}");
+        } else {
+            let _ = self.mp.println(s);
+        }
+    }
+
+    fn bar(&self, len: u64, what: &str) -> ProgressBar {
+        let pb = self.mp.add(ProgressBar::new(len));
+        pb.set_style(
+            ProgressStyle::with_template(
+                "{prefix:>10} [{bar:32}] {pos}/{len} {msg} ({elapsed}, eta {eta})",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        pb.set_prefix(what.to_string());
+        pb
+    }
+}
+
+/// Runs the experiment and writes `results.csv`, `summary.md`, `results.json` and
+/// `figures/` into `cfg.out`.
+///
+/// # Errors
+/// A bad configuration, an unreadable dataset root, no evaluable group, or an output
+/// that cannot be written. Bad files, too-small groups and failed fits are reported in
+/// the outcome and the run goes on.
+pub fn run(cfg: &ExperimentConfig) -> Result<Outcome, ExperimentError> {
+    cfg.validate()?;
+    let t_total = Instant::now();
+    let ui = Ui::new(cfg.progress);
+    let threads = if cfg.jobs == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        cfg.jobs
+    };
+    let pool = crate::batch::pool(threads)?;
+    let mut timings = Vec::new();
+
+    // Data.
+    let t = Instant::now();
+    let tmp;
+    let (root, synthetic) = match &cfg.data {
+        Some(d) => (d.clone(), false),
+        None => {
+            tmp = tempfile::tempdir().map_err(|source| crate::io::IoError {
+                path: std::env::temp_dir(),
+                source,
+            })?;
+            ui.line(&format!(
+                "no --data: generating the synthetic dataset (seed {}) in {}",
+                cfg.synthetic.seed,
+                tmp.path().display()
+            ));
+            generate(&cfg.synthetic, tmp.path())?;
+            (tmp.path().to_path_buf(), true)
+        }
+    };
+    if synthetic {
+        stage(&mut timings, "generate", t);
+    }
+    let t = Instant::now();
+    let found = discover(&root)?;
+    let mut skipped_files: Vec<(String, String)> = found
+        .skipped
+        .iter()
+        .map(|s| (s.path.display().to_string(), s.reason.clone()))
+        .collect();
+    for (p, why) in &skipped_files {
+        ui.line(&format!("skipped {p}: {why}"));
+    }
+    let clips: Vec<Clip> = found
+        .clips
+        .iter()
+        .filter(|c| {
+            cfg.machines
+                .as_ref()
+                .is_none_or(|m| m.iter().any(|x| x == &c.machine_type))
+        })
+        .filter(|c| cfg.snr.keeps(c.snr))
+        .cloned()
+        .collect();
+    stage(&mut timings, "discover", t);
+    if clips.is_empty() {
+        return Err(ExperimentError::Empty(format!(
+            "{} holds {} clips, none of machine types {:?} at SNR {:?}",
+            root.display(),
+            found.clips.len(),
+            cfg.machines,
+            cfg.snr
+        )));
+    }
+
+    let t = Instant::now();
+    let report = split(&clips, Protocol::Auto);
+    let mut skipped_groups: Vec<(String, String)> = report
+        .unsplittable
+        .iter()
+        .map(|u| (u.key.to_string(), u.reason.clone()))
+        .collect();
+    for (g, why) in &skipped_groups {
+        ui.line(&format!("skipped group {g}: {why}"));
+    }
+    stage(&mut timings, "split", t);
+
+    // Extraction.
+    let t = Instant::now();
+    let decode = cfg.decode_options();
+    let cache = FeatureCache::new(cfg.cache.clone().unwrap_or_else(|| cfg.out.join("cache")));
+    let feature_dirs: Vec<PathBuf> = cfg
+        .features
+        .iter()
+        .map(|f| cache.feature_dir(f, &decode))
+        .collect();
+    for f in &cfg.features {
+        cache.describe(f, &decode)?;
+    }
+    let extractors: Vec<AnyExtractor> = cfg
+        .features
+        .iter()
+        .map(FeatureSpec::extractor)
+        .collect::<Result<_, _>>()
+        .map_err(ExperimentError::Config)?;
+    let mut unique: Vec<&Clip> = report
+        .groups
+        .iter()
+        .flat_map(|g| g.train.iter().chain(&g.test))
+        .collect();
+    unique.sort_by(|a, b| a.path.cmp(&b.path));
+    unique.dedup_by(|a, b| a.path == b.path);
+    let bar = ui.bar(unique.len() as u64, "extract");
+    let extracted: Vec<Result<ExtractedClip, String>> = pool.install(|| {
+        unique
+            .par_iter()
+            .map_init(
+                || (Decoder::new(decode.clone()), extractors.clone()),
+                |(dec, fxs), clip| {
+                    let r = extract_clip(&clip.path, &cache, &feature_dirs, dec, fxs);
+                    bar.inc(1);
+                    r
+                },
+            )
+            .collect()
+    });
+    bar.finish_and_clear();
+    let mut costs = Costs::default();
+    let mut hashes: BTreeMap<PathBuf, ContentHash> = BTreeMap::new();
+    let (mut hits, mut misses) = (0, 0);
+    for (clip, r) in unique.iter().zip(extracted) {
+        match r {
+            Ok(e) => {
+                hashes.insert(clip.path.clone(), e.hash);
+                if let Some(s) = e.decode_s {
+                    costs.decode.0 += s;
+                    costs.decode.1 += 1;
+                }
+                for (f, s) in cfg.features.iter().zip(&e.extract_s) {
+                    match s {
+                        Some(s) => {
+                            misses += 1;
+                            let c = costs.extract.entry(f.name.clone()).or_default();
+                            c.0 += s;
+                            c.1 += 1;
+                        }
+                        None => hits += 1,
+                    }
+                }
+            }
+            Err(why) => {
+                ui.line(&format!("skipped {}: {why}", clip.path.display()));
+                skipped_files.push((clip.path.display().to_string(), why));
+            }
+        }
+    }
+    ui.line(&format!(
+        "features: {} clips x {} features, {hits} from the cache ({}), {misses} extracted",
+        hashes.len(),
+        cfg.features.len(),
+        cache.root().display()
+    ));
+    stage(&mut timings, "extract", t);
+
+    // Groups that survive the unreadable files.
+    let mut groups = Vec::new();
+    for g in &report.groups {
+        let ok = |c: &&Clip| hashes.contains_key(&c.path);
+        let train: Vec<Clip> = g.train.iter().filter(ok).cloned().collect();
+        let test: Vec<Clip> = g.test.iter().filter(ok).cloned().collect();
+        let n_abn = test.iter().filter(|c| c.label == Label::Anomalous).count();
+        let why = if train.is_empty() {
+            Some("no readable training clip")
+        } else if n_abn == 0 || n_abn == test.len() {
+            Some("the readable test clips are all of one class")
+        } else {
+            None
+        };
+        match why {
+            Some(w) => {
+                ui.line(&format!("skipped group {}: {w}", g.key));
+                skipped_groups.push((g.key.to_string(), w.to_string()));
+            }
+            None => groups.push(GroupInfo {
+                key: g.key.clone(),
+                protocol: g.protocol,
+                train,
+                test,
+            }),
+        }
+    }
+    if groups.is_empty() {
+        return Err(ExperimentError::Empty(
+            "no machine group has readable training clips and both classes in its test set".into(),
+        ));
+    }
+
+    // Fit and score.
+    let t = Instant::now();
+    let epochs_of =
+        |m: &ModelSpec, f: &FeatureSpec| match m.config(f, cfg.epochs, usize::MAX, usize::MAX) {
+            aad_models::DetectorConfig::Autoencoder(c) => c.epochs as u64,
+            _ => 1,
+        };
+    let units_per_group: u64 = cfg
+        .features
+        .iter()
+        .flat_map(|f| cfg.models.iter().map(move |m| (f, m)))
+        .map(|(f, m)| epochs_of(m, f) * cfg.seeds.len() as u64)
+        .sum();
+    let bar = ui.bar(units_per_group * groups.len() as u64, "train");
+    let mut rows = Vec::new();
+    let mut failures = Vec::new();
+    let mut figure_data = Vec::new();
+    for (gi, g) in groups.iter().enumerate() {
+        bar.set_message(g.key.to_string());
+        let labels: Vec<Label> = g.test.iter().map(|c| c.label).collect();
+        let mut jobs = Vec::new();
+        let mut inputs = Vec::new();
+        for (fi, f) in cfg.features.iter().enumerate() {
+            match load_group_features(
+                g,
+                f,
+                &feature_dirs[fi],
+                &cache,
+                &hashes,
+                &cfg.models,
+                &decode,
+            ) {
+                Ok(x) => {
+                    for (mi, _) in cfg.models.iter().enumerate() {
+                        for &seed in &cfg.seeds {
+                            jobs.push((fi, mi, seed, inputs.len()));
+                        }
+                    }
+                    inputs.push(x);
+                }
+                Err(why) => {
+                    let msg = format!("{} / {}: {why}", g.key, f.name);
+                    ui.line(&format!("failed {msg}"));
+                    failures.push(msg);
+                    bar.inc(
+                        cfg.models.iter().map(|m| epochs_of(m, f)).sum::<u64>()
+                            * cfg.seeds.len() as u64,
+                    );
+                }
+            }
+        }
+        let results: Vec<Result<JobResult, String>> = pool.install(|| {
+            jobs.par_iter()
+                .map(|&(fi, mi, seed, ii)| {
+                    let f = &cfg.features[fi];
+                    let m = &cfg.models[mi];
+                    let units = epochs_of(m, f);
+                    let mut obs = BarObserver { bar: &bar, done: 0 };
+                    let r = run_job(f, m, seed, cfg.epochs, &inputs[ii], &labels, &mut obs);
+                    bar.inc(units.saturating_sub(obs.done));
+                    r
+                })
+                .collect()
+        });
+        for (&(fi, mi, seed, _), r) in jobs.iter().zip(results) {
+            let (f, m) = (&cfg.features[fi], &cfg.models[mi]);
+            match r {
+                Ok(j) => {
+                    let c = costs.fit.entry(m.name.clone()).or_default();
+                    c.0 += j.fit_s;
+                    c.1 += 1;
+                    let c = costs.score.entry(m.name.clone()).or_default();
+                    c.0 += j.score_s;
+                    c.1 += labels.len();
+                    if !j.history.is_empty() {
+                        let c = costs
+                            .ae_epochs
+                            .entry((f.name.clone(), m.name.clone()))
+                            .or_default();
+                        c.seconds += j.history.iter().map(|h| h.seconds).sum::<f64>();
+                        c.epochs += j.history.len();
+                        c.vector_epochs += j.train_vectors as f64 * j.history.len() as f64;
+                    }
+                    rows.push(ResultRow {
+                        snr: g
+                            .key
+                            .snr
+                            .map_or_else(|| "na".to_string(), |s| s.to_string()),
+                        machine_type: g.key.machine_type.clone(),
+                        machine_id: g.key.machine_id.clone(),
+                        feature: f.name.clone(),
+                        model: m.name.clone(),
+                        seed,
+                        n_train: g.train.len(),
+                        n_test_normal: labels.len() - j.n_abnormal,
+                        n_test_abnormal: j.n_abnormal,
+                        auc: j.auc,
+                        pauc: j.pauc,
+                    });
+                    if seed == cfg.seeds[0] {
+                        figure_data.push(FigureData {
+                            group: gi,
+                            feature: f.name.clone(),
+                            model: m.name.clone(),
+                            scores: j.scores,
+                            labels: labels.clone(),
+                            history: j.history,
+                        });
+                    }
+                }
+                Err(why) => {
+                    let msg = format!("{} / {} / {} / seed {seed}: {why}", g.key, f.name, m.name);
+                    ui.line(&format!("failed {msg}"));
+                    failures.push(msg);
+                }
+            }
+        }
+    }
+    bar.finish_and_clear();
+    stage(&mut timings, "train_score", t);
+    if rows.is_empty() {
+        return Err(ExperimentError::Empty(format!(
+            "every fit failed; first failure: {}",
+            failures.first().map_or("none", String::as_str)
+        )));
+    }
+
+    let mut outcome = Outcome {
+        root,
+        synthetic,
+        clips_found: found.clips.len(),
+        groups,
+        rows,
+        skipped_files,
+        skipped_groups,
+        failures,
+        cache_hits: hits,
+        cache_misses: misses,
+        timings: Vec::new(),
+        costs,
+        figure_data,
+        threads,
+    };
+    if cfg.figures {
+        let t = Instant::now();
+        let bar = ui.bar(0, "figures");
+        let warnings = pool.install(|| crate::figures::draw(cfg, &outcome, &bar));
+        bar.finish_and_clear();
+        for w in warnings {
+            ui.line(&format!("figure not drawn: {w}"));
+        }
+        stage(&mut timings, "figures", t);
+    }
+    // Writing the three reports takes milliseconds; the total is taken just before.
+    timings.push(StageTime {
+        stage: "total",
+        seconds: t_total.elapsed().as_secs_f64(),
+    });
+    outcome.timings = timings;
+    crate::report::write_csv(&cfg.out.join("results.csv"), &outcome.rows)?;
+    crate::report::write_summary(&cfg.out.join("summary.md"), cfg, &outcome)?;
+    crate::report::write_json(&cfg.out.join("results.json"), cfg, &outcome)?;
+    Ok(outcome)
+}
+
+fn stage(timings: &mut Vec<StageTime>, name: &'static str, t: Instant) {
+    timings.push(StageTime {
+        stage: name,
+        seconds: t.elapsed().as_secs_f64(),
+    });
+}
+
+/// Advances the training bar by one unit per epoch.
+struct BarObserver<'a> {
+    bar: &'a ProgressBar,
+    done: u64,
+}
+
+impl TrainObserver for BarObserver<'_> {
+    fn on_epoch(&mut self, _report: &EpochReport) -> bool {
+        self.bar.inc(1);
+        self.done += 1;
+        true
+    }
+}
+
+struct ExtractedClip {
+    hash: ContentHash,
+    decode_s: Option<f64>,
+    /// Per feature: extraction seconds, `None` on a cache hit.
+    extract_s: Vec<Option<f64>>,
+}
+
+fn extract_clip(
+    path: &Path,
+    cache: &FeatureCache,
+    dirs: &[PathBuf],
+    dec: &mut Decoder,
+    fxs: &mut [AnyExtractor],
+) -> Result<ExtractedClip, String> {
+    let hash = content_hash(path).map_err(|e| e.to_string())?;
+    let mut signal = None;
+    let mut decode_s = None;
+    let mut extract_s = Vec::with_capacity(dirs.len());
+    for (dir, fx) in dirs.iter().zip(fxs.iter_mut()) {
+        let entry = cache.entry(dir, hash);
+        if entry.is_file() {
+            extract_s.push(None);
+            continue;
+        }
+        if signal.is_none() {
+            let t = Instant::now();
+            signal = Some(dec.decode(path).map_err(|e| e.to_string())?);
+            decode_s = Some(t.elapsed().as_secs_f64());
+        }
+        let Some(s) = signal.as_ref() else {
+            continue;
+        };
+        let t = Instant::now();
+        let m = fx
+            .extract(s)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        extract_s.push(Some(t.elapsed().as_secs_f64()));
+        cache.store(&entry, m.view()).map_err(|e| e.to_string())?;
+    }
+    if let Some(s) = signal {
+        dec.recycle(s);
+    }
+    Ok(ExtractedClip {
+        hash,
+        decode_s,
+        extract_s,
+    })
+}
+
+/// One feature's matrices for one group: raw frames, and stacked when an autoencoder
+/// needs them.
+struct GroupFeatures {
+    train: Vec<Array2<f32>>,
+    test: Vec<Array2<f32>>,
+    /// (train, test), frames stacked `ae_context` at a time.
+    stacked: Option<Stacked>,
+}
+
+type Stacked = (Vec<Array2<f32>>, Vec<Array2<f32>>);
+
+fn load_group_features(
+    g: &GroupInfo,
+    f: &FeatureSpec,
+    dir: &Path,
+    cache: &FeatureCache,
+    hashes: &BTreeMap<PathBuf, ContentHash>,
+    models: &[ModelSpec],
+    decode: &DecodeOptions,
+) -> Result<GroupFeatures, String> {
+    let load = |c: &Clip| -> Result<Array2<f32>, String> {
+        let h = hashes
+            .get(&c.path)
+            .ok_or_else(|| format!("{}: not extracted", c.path.display()))?;
+        let entry = cache.entry(dir, *h);
+        if let Some(m) = cache.load(&entry) {
+            return Ok(m);
+        }
+        // A damaged or vanished entry (lost in a power cut, deleted meanwhile): extract
+        // again rather than fail the group.
+        let signal = aad_audio::decode_file(&c.path, decode).map_err(|e| e.to_string())?;
+        let m = f.extractor()?.extract(&signal)?;
+        cache.store(&entry, m.view()).map_err(|e| e.to_string())?;
+        Ok(m)
+    };
+    let train: Vec<Array2<f32>> = g.train.iter().map(load).collect::<Result<_, _>>()?;
+    let test: Vec<Array2<f32>> = g.test.iter().map(load).collect::<Result<_, _>>()?;
+    let stacked = if models.iter().any(|m| m.input() == ModelInput::Stacked) {
+        let stack = |v: &[Array2<f32>]| -> Result<Vec<Array2<f32>>, String> {
+            v.iter()
+                .map(|m| {
+                    aad_core::ops::stack_frames(m.view(), f.ae_context).map_err(|e| e.to_string())
+                })
+                .collect()
+        };
+        Some((stack(&train)?, stack(&test)?))
+    } else {
+        None
+    };
+    Ok(GroupFeatures {
+        train,
+        test,
+        stacked,
+    })
+}
+
+struct JobResult {
+    scores: Vec<f64>,
+    n_abnormal: usize,
+    auc: f64,
+    pauc: f64,
+    history: Vec<EpochReport>,
+    fit_s: f64,
+    score_s: f64,
+    train_vectors: usize,
+}
+
+fn views(v: &[Array2<f32>]) -> Vec<ArrayView2<'_, f32>> {
+    v.iter().map(|m| m.view()).collect()
+}
+
+fn run_job(
+    f: &FeatureSpec,
+    m: &ModelSpec,
+    seed: u64,
+    epochs: Option<usize>,
+    x: &GroupFeatures,
+    labels: &[Label],
+    obs: &mut dyn TrainObserver,
+) -> Result<JobResult, String> {
+    let (train, test) = match (m.input(), &x.stacked) {
+        (ModelInput::Stacked, Some((a, b))) => (views(a), views(b)),
+        _ => (views(&x.train), views(&x.test)),
+    };
+    let n_vectors: usize = train.iter().map(|v| v.nrows()).sum();
+    let cfg = m.config(f, epochs, train.len(), n_vectors);
+    let t = Instant::now();
+    let det = cfg
+        .fit_observed(&train, seed, obs)
+        .map_err(|e| e.to_string())?;
+    let fit_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let scores = det.score_batch(&test).map_err(|e| e.to_string())?;
+    let score_s = t.elapsed().as_secs_f64();
+    let auc = aad_metrics::roc_auc(&scores, labels).map_err(|e| e.to_string())?;
+    let pauc = aad_metrics::partial_auc(&scores, labels, 0.1).map_err(|e| e.to_string())?;
+    let history = match &det {
+        aad_models::AnyDetector::Autoencoder(a) => a.history().to_vec(),
+        _ => Vec::new(),
+    };
+    let train_vectors = match &cfg {
+        aad_models::DetectorConfig::Autoencoder(c) => {
+            ((n_vectors as f64) * (1.0 - c.validation_split)) as usize
+        }
+        _ => n_vectors,
+    };
+    Ok(JobResult {
+        n_abnormal: labels.iter().filter(|l| **l == Label::Anomalous).count(),
+        scores,
+        auc,
+        pauc,
+        history,
+        fit_s,
+        score_s,
+        train_vectors,
+    })
+}
+
+/// Formats seconds for the timing table.
+pub fn format_duration(s: f64) -> String {
+    let d = Duration::from_secs_f64(s.max(0.0));
+    if s < 60.0 {
+        format!("{s:.1} s")
+    } else {
+        format!("{}m{:02}s", d.as_secs() / 60, d.as_secs() % 60)
+    }
+}

@@ -1,0 +1,399 @@
+//! `results.csv`, `summary.md` and `results.json`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde_json::json;
+
+use crate::io::{IoError, write_text};
+use crate::pipeline::{ExperimentConfig, Outcome, ResultRow, format_duration};
+
+/// The header of `results.csv` (a fixed interface).
+pub const CSV_HEADER: &str =
+    "snr,machine_type,machine_id,feature,model,seed,n_train,n_test_normal,n_test_abnormal,auc,pauc";
+
+/// Quotes a CSV field when it needs it.
+fn field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// The CSV text of `rows` (AUC and pAUC in the shortest form that reads back exactly).
+pub fn csv(rows: &[ResultRow]) -> String {
+    let mut s = String::with_capacity(64 * (rows.len() + 1));
+    s.push_str(CSV_HEADER);
+    s.push('\n');
+    for r in rows {
+        let _ = writeln!(
+            s,
+            "{},{},{},{},{},{},{},{},{},{},{}",
+            field(&r.snr),
+            field(&r.machine_type),
+            field(&r.machine_id),
+            field(&r.feature),
+            field(&r.model),
+            r.seed,
+            r.n_train,
+            r.n_test_normal,
+            r.n_test_abnormal,
+            r.auc,
+            r.pauc
+        );
+    }
+    s
+}
+
+/// Writes `results.csv` atomically.
+///
+/// # Errors
+/// An I/O error naming the file.
+pub fn write_csv(path: &Path, rows: &[ResultRow]) -> Result<(), IoError> {
+    write_text(path, &csv(rows))
+}
+
+/// Mean and sample standard deviation (0 for one value).
+fn mean_sd(v: &[f64]) -> (f64, f64) {
+    aad_metrics::mean_std(v).unwrap_or((f64::NAN, f64::NAN))
+}
+
+/// Order of first appearance.
+fn ordered<'a>(it: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in it {
+        if !out.iter().any(|x| x == s) {
+            out.push(s.to_string());
+        }
+    }
+    out
+}
+
+/// Label cells, then (mean, sd) per column (`None`: no result).
+type TableRow = (Vec<String>, Vec<Option<(f64, f64)>>);
+
+/// A Markdown table whose rows are `(label cells, values per column)`; the best mean of
+/// each row is bold.
+fn table(head: &[&str], columns: &[String], rows: &[TableRow], with_sd: bool) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "| {} | {} |", head.join(" | "), columns.join(" | "));
+    let _ = writeln!(
+        s,
+        "|{}{}",
+        "---|".repeat(head.len()),
+        "---:|".repeat(columns.len())
+    );
+    for (labels, values) in rows {
+        let best = values
+            .iter()
+            .flatten()
+            .map(|v| v.0)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let cells: Vec<String> = values
+            .iter()
+            .map(|v| match v {
+                None => "–".to_string(),
+                Some((m, sd)) => {
+                    let t = if with_sd {
+                        format!("{m:.3} ± {sd:.3}")
+                    } else {
+                        format!("{m:.3}")
+                    };
+                    if *m == best { format!("**{t}**") } else { t }
+                }
+            })
+            .collect();
+        let _ = writeln!(s, "| {} | {} |", labels.join(" | "), cells.join(" | "));
+    }
+    s
+}
+
+/// The Markdown summary: per machine type and SNR, mean ± sd over ids and seeds of AUC
+/// and pAUC for every feature × model (best per row in bold), the per-id table, the
+/// overall feature comparison, skipped files and groups, and stage timings.
+pub fn summary(cfg: &ExperimentConfig, o: &Outcome) -> String {
+    let rows = &o.rows;
+    let combos: Vec<(String, String)> = {
+        let mut v: Vec<(String, String)> = Vec::new();
+        for f in &cfg.features {
+            for m in &cfg.models {
+                if rows
+                    .iter()
+                    .any(|r| r.feature == f.name && r.model == m.name)
+                {
+                    v.push((f.name.clone(), m.name.clone()));
+                }
+            }
+        }
+        v
+    };
+    let col_names: Vec<String> = combos.iter().map(|(f, m)| format!("{f} / {m}")).collect();
+    let types = ordered(rows.iter().map(|r| r.machine_type.as_str()));
+    let snrs = ordered(rows.iter().map(|r| r.snr.as_str()));
+    let collect = |pred: &dyn Fn(&ResultRow) -> bool, metric: fn(&ResultRow) -> f64| {
+        combos
+            .iter()
+            .map(|(f, m)| {
+                let v: Vec<f64> = rows
+                    .iter()
+                    .filter(|r| &r.feature == f && &r.model == m && pred(r))
+                    .map(metric)
+                    .collect();
+                (!v.is_empty()).then(|| mean_sd(&v))
+            })
+            .collect::<Vec<_>>()
+    };
+
+    let mut s = String::new();
+    let data = if o.synthetic {
+        format!(
+            "built-in synthetic machine sounds (seed {})",
+            cfg.synthetic.seed
+        )
+    } else {
+        format!("`{}`", o.root.display())
+    };
+    let _ = writeln!(s, "# Anomaly detection results\n");
+    let _ = writeln!(
+        s,
+        "Data: {data}; {} clips found, {} machine groups evaluated, {} files and {} groups skipped. \
+         Channel {}, seeds {:?}, epochs {}.\n",
+        o.clips_found,
+        o.groups.len(),
+        o.skipped_files.len(),
+        o.skipped_groups.len(),
+        cfg.channel.label(),
+        cfg.seeds,
+        cfg.epochs
+            .map_or_else(|| "as each preset".to_string(), |e| e.to_string())
+    );
+    let _ = writeln!(
+        s,
+        "Protocol: one model per (SNR, machine type, machine id), trained on normal clips only; \
+         test = held-out normals + anomalies (MIMII baseline split, or the DCASE folders). \
+         AUC is ROC-AUC on continuous scores; pAUC is scikit-learn's `max_fpr=0.1` \
+         (McClish-standardised: 0.5 = chance). ± is the sample standard deviation over \
+         machine ids and seeds. Bold: the best mean in the row.\n"
+    );
+
+    for (metric_name, metric) in [
+        ("AUC", (|r: &ResultRow| r.auc) as fn(&ResultRow) -> f64),
+        ("pAUC (p = 0.1)", |r: &ResultRow| r.pauc),
+    ] {
+        let _ = writeln!(s, "## {metric_name} per machine type and SNR\n");
+        let mut trows = Vec::new();
+        for t in &types {
+            for snr in &snrs {
+                if !rows.iter().any(|r| &r.machine_type == t && &r.snr == snr) {
+                    continue;
+                }
+                let vals = collect(&|r| &r.machine_type == t && &r.snr == snr, metric);
+                trows.push((vec![t.clone(), snr.clone()], vals));
+            }
+        }
+        s.push_str(&table(&["machine", "SNR"], &col_names, &trows, true));
+        s.push('\n');
+    }
+
+    // The research question in one table: each feature's mean AUC under each model.
+    let features = ordered(combos.iter().map(|(f, _)| f.as_str()));
+    let models = ordered(combos.iter().map(|(_, m)| m.as_str()));
+    let _ = writeln!(
+        s,
+        "## Features compared: AUC per model (mean ± sd over all machines, SNRs, ids, seeds)\n"
+    );
+    let mut trows = Vec::new();
+    for m in &models {
+        let vals = features
+            .iter()
+            .map(|f| {
+                let v: Vec<f64> = rows
+                    .iter()
+                    .filter(|r| &r.feature == f && &r.model == m)
+                    .map(|r| r.auc)
+                    .collect();
+                (!v.is_empty()).then(|| mean_sd(&v))
+            })
+            .collect();
+        trows.push((vec![m.clone()], vals));
+    }
+    s.push_str(&table(&["model"], &features, &trows, true));
+    s.push('\n');
+
+    let _ = writeln!(s, "## AUC per machine id (mean over seeds)\n");
+    let mut trows = Vec::new();
+    for g in &o.groups {
+        let snr = g
+            .key
+            .snr
+            .map_or_else(|| "na".to_string(), |x| x.to_string());
+        let in_group = |r: &ResultRow| {
+            r.snr == snr && r.machine_type == g.key.machine_type && r.machine_id == g.key.machine_id
+        };
+        if !rows.iter().any(in_group) {
+            continue;
+        }
+        let n_abn = g
+            .test
+            .iter()
+            .filter(|c| c.label == aad_core::Label::Anomalous)
+            .count();
+        let vals = collect(&in_group, |r| r.auc);
+        trows.push((
+            vec![
+                snr.clone(),
+                g.key.machine_type.clone(),
+                g.key.machine_id.clone(),
+                g.train.len().to_string(),
+                format!("{}+{}", g.test.len() - n_abn, n_abn),
+            ],
+            vals,
+        ));
+    }
+    s.push_str(&table(
+        &["SNR", "machine", "id", "train", "test n+a"],
+        &col_names,
+        &trows,
+        false,
+    ));
+    s.push('\n');
+
+    if !o.skipped_files.is_empty() || !o.skipped_groups.is_empty() || !o.failures.is_empty() {
+        let _ = writeln!(s, "## Skipped\n");
+        for (p, why) in &o.skipped_files {
+            let _ = writeln!(s, "- file `{p}`: {why}");
+        }
+        for (g, why) in &o.skipped_groups {
+            let _ = writeln!(s, "- group {g}: {why}");
+        }
+        for f in &o.failures {
+            let _ = writeln!(s, "- failed: {f}");
+        }
+        s.push('\n');
+    }
+    let _ = writeln!(s, "## Stage timings ({} threads)\n", o.threads);
+    s.push_str(&timing_table(o));
+    s
+}
+
+/// The stage timing table (Markdown; also printed at the end of a run).
+pub fn timing_table(o: &Outcome) -> String {
+    let total = o
+        .timings
+        .iter()
+        .find(|t| t.stage == "total")
+        .map_or(0.0, |t| t.seconds);
+    let mut s = String::from("| stage | wall time | share |\n|---|---:|---:|\n");
+    for t in &o.timings {
+        let share = if total > 0.0 && t.stage != "total" {
+            format!("{:.0} %", 100.0 * t.seconds / total)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {share} |",
+            t.stage,
+            format_duration(t.seconds)
+        );
+    }
+    s
+}
+
+/// Writes `summary.md` atomically.
+///
+/// # Errors
+/// An I/O error naming the file.
+pub fn write_summary(path: &Path, cfg: &ExperimentConfig, o: &Outcome) -> Result<(), IoError> {
+    write_text(path, &summary(cfg, o))
+}
+
+/// Writes `results.json`: the configuration, versions, dataset accounting, cache use,
+/// stage timings and per-unit costs.
+///
+/// # Errors
+/// An I/O error naming the file.
+pub fn write_json(path: &Path, cfg: &ExperimentConfig, o: &Outcome) -> Result<(), IoError> {
+    let per = |m: &BTreeMap<String, (f64, usize)>, scale: f64| -> serde_json::Value {
+        m.iter()
+            .map(|(k, (s, n))| {
+                (
+                    k.clone(),
+                    json!(if *n > 0 { s / *n as f64 * scale } else { 0.0 }),
+                )
+            })
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    };
+    let ae: serde_json::Map<String, serde_json::Value> = o
+        .costs
+        .ae_epochs
+        .iter()
+        .map(|((f, m), c)| {
+            (
+                format!("{f} / {m}"),
+                json!({
+                    "epochs": c.epochs,
+                    "seconds_per_epoch": if c.epochs > 0 { c.seconds / c.epochs as f64 } else { 0.0 },
+                    "seconds_per_epoch_per_1k_vectors":
+                        if c.vector_epochs > 0.0 { c.seconds / c.vector_epochs * 1000.0 } else { 0.0 },
+                }),
+            )
+        })
+        .collect();
+    let v = json!({
+        "tool": format!("aad-experiment {}", env!("CARGO_PKG_VERSION")),
+        "versions": {
+            "aad-experiment": env!("CARGO_PKG_VERSION"),
+            "rust_target": format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS),
+        },
+        "config": {
+            "data": cfg.data.as_ref().map(|p| p.display().to_string()),
+            "synthetic_seed": (cfg.data.is_none()).then_some(cfg.synthetic.seed),
+            "machines": cfg.machines,
+            "snr": format!("{:?}", cfg.snr),
+            "features": cfg.features.iter().map(|f| json!({
+                "name": f.name,
+                "ae_context": f.ae_context,
+                "parameters": f.cache_key(),
+            })).collect::<Vec<_>>(),
+            "models": cfg.models.iter().map(|m| m.name.clone()).collect::<Vec<_>>(),
+            "seeds": cfg.seeds,
+            "epochs": cfg.epochs,
+            "channel": cfg.channel.label(),
+            "sample_rate": cfg.sample_rate,
+            "threads": o.threads,
+            "max_fpr": 0.1,
+        },
+        "dataset": {
+            "root": o.root.display().to_string(),
+            "synthetic": o.synthetic,
+            "clips_found": o.clips_found,
+            "groups": o.groups.iter().map(|g| json!({
+                "snr": g.key.snr.map_or_else(|| "na".to_string(), |x| x.to_string()),
+                "machine_type": g.key.machine_type,
+                "machine_id": g.key.machine_id,
+                "protocol": format!("{:?}", g.protocol),
+                "n_train": g.train.len(),
+                "n_test": g.test.len(),
+            })).collect::<Vec<_>>(),
+            "skipped_files": o.skipped_files.iter().map(|(p, w)| json!({"path": p, "reason": w})).collect::<Vec<_>>(),
+            "skipped_groups": o.skipped_groups.iter().map(|(g, w)| json!({"group": g, "reason": w})).collect::<Vec<_>>(),
+        },
+        "cache": { "hits": o.cache_hits, "misses": o.cache_misses },
+        "timings_s": o.timings.iter().map(|t| (t.stage.to_string(), json!(t.seconds))).collect::<serde_json::Map<_, _>>(),
+        "costs": {
+            "decode_ms_per_file": if o.costs.decode.1 > 0 { o.costs.decode.0 / o.costs.decode.1 as f64 * 1e3 } else { 0.0 },
+            "extract_ms_per_clip": per(&o.costs.extract, 1e3),
+            "fit_s_per_model": per(&o.costs.fit, 1.0),
+            "score_ms_per_clip": per(&o.costs.score, 1e3),
+            "autoencoder_training": ae,
+        },
+        "failures": o.failures,
+        "rows": o.rows.len(),
+    });
+    let text = serde_json::to_string_pretty(&v).unwrap_or_default();
+    write_text(path, &(text + "\n"))
+}
