@@ -411,8 +411,9 @@ impl ModelSpec {
     /// Its detector configuration for `feature`; `epochs` overrides the autoencoder
     /// presets' epochs. The training set's size (`n_clips`, and `n_vectors` rows of this
     /// model's input) adapts settings a small machine id cannot meet: the autoencoder
-    /// batch is capped at the training part of the vectors, and kNN's k at the number of
-    /// training vectors (2 clips give 2 clip-statistics vectors).
+    /// batch is capped at the training part of the vectors, kNN's k at the number of
+    /// training vectors (2 clips give 2 clip-statistics vectors), and the mixture's
+    /// components at half of them.
     pub fn config(
         &self,
         feature: &FeatureSpec,
@@ -462,7 +463,12 @@ impl ModelSpec {
                 };
                 DetectorConfig::IsolationForest(base.inputs(inputs))
             }
-            ModelKind::Gmm => DetectorConfig::Gmm(GmmConfig::default().inputs(inputs)),
+            ModelKind::Gmm => {
+                // Each component needs two vectors at least.
+                let mut c = GmmConfig::default().inputs(inputs);
+                c.components = c.components.min(n_train / 2).max(1);
+                DetectorConfig::Gmm(c)
+            }
             ModelKind::Mahalanobis => {
                 DetectorConfig::Mahalanobis(MahalanobisConfig::default().inputs(inputs))
             }

@@ -570,57 +570,83 @@ pub fn run(cfg: &ExperimentConfig) -> Result<Outcome, ExperimentError> {
         .map(|(f, m)| epochs_of(m, f) * cfg.seeds.len() as u64)
         .sum();
     let bar = ui.bar(units_per_group * groups.len() as u64, "train");
+    // Groups run in parallel as well as the jobs inside them: a group alone may hold
+    // fewer jobs than threads (3 seeds of one autoencoder), and rayon's work stealing
+    // keeps about one group per thread in memory.
+    let runs: Vec<GroupRun> = pool.install(|| {
+        groups
+            .par_iter()
+            .map(|g| {
+                bar.set_message(g.key.to_string());
+                let labels: Vec<Label> = g.test.iter().map(|c| c.label).collect();
+                let mut load_failures = Vec::new();
+                let mut jobs = Vec::new();
+                let mut inputs = Vec::new();
+                for (fi, f) in cfg.features.iter().enumerate() {
+                    let loaded = load_group_features(
+                        g,
+                        f,
+                        &feature_dirs[fi],
+                        &cache,
+                        &hashes,
+                        &cfg.models,
+                        &decode,
+                    );
+                    match loaded {
+                        Ok(x) => {
+                            for (mi, _) in cfg.models.iter().enumerate() {
+                                for &seed in &cfg.seeds {
+                                    jobs.push((fi, mi, seed, inputs.len()));
+                                }
+                            }
+                            inputs.push(x);
+                        }
+                        Err(why) => {
+                            let msg = format!("{} / {}: {why}", g.key, f.name);
+                            ui.line(&format!("failed {msg}"));
+                            load_failures.push(msg);
+                            bar.inc(
+                                cfg.models.iter().map(|m| epochs_of(m, f)).sum::<u64>()
+                                    * cfg.seeds.len() as u64,
+                            );
+                        }
+                    }
+                }
+                let results: Vec<Result<JobResult, String>> = jobs
+                    .par_iter()
+                    .map(|&(fi, mi, seed, ii)| {
+                        let (f, m) = (&cfg.features[fi], &cfg.models[mi]);
+                        let mut obs = BarObserver { bar: &bar, done: 0 };
+                        let r = run_job(f, m, seed, cfg.epochs, &inputs[ii], &labels, &mut obs);
+                        bar.inc(epochs_of(m, f).saturating_sub(obs.done));
+                        if let Err(why) = &r {
+                            ui.line(&format!(
+                                "failed {} / {} / {} / seed {seed}: {why}",
+                                g.key, f.name, m.name
+                            ));
+                        }
+                        r
+                    })
+                    .collect();
+                GroupRun {
+                    labels,
+                    load_failures,
+                    jobs: jobs
+                        .iter()
+                        .map(|&(fi, mi, seed, _)| (fi, mi, seed))
+                        .zip(results)
+                        .collect(),
+                }
+            })
+            .collect()
+    });
     let mut rows = Vec::new();
     let mut failures = Vec::new();
     let mut figure_data = Vec::new();
-    for (gi, g) in groups.iter().enumerate() {
-        bar.set_message(g.key.to_string());
-        let labels: Vec<Label> = g.test.iter().map(|c| c.label).collect();
-        let mut jobs = Vec::new();
-        let mut inputs = Vec::new();
-        for (fi, f) in cfg.features.iter().enumerate() {
-            match load_group_features(
-                g,
-                f,
-                &feature_dirs[fi],
-                &cache,
-                &hashes,
-                &cfg.models,
-                &decode,
-            ) {
-                Ok(x) => {
-                    for (mi, _) in cfg.models.iter().enumerate() {
-                        for &seed in &cfg.seeds {
-                            jobs.push((fi, mi, seed, inputs.len()));
-                        }
-                    }
-                    inputs.push(x);
-                }
-                Err(why) => {
-                    let msg = format!("{} / {}: {why}", g.key, f.name);
-                    ui.line(&format!("failed {msg}"));
-                    failures.push(msg);
-                    bar.inc(
-                        cfg.models.iter().map(|m| epochs_of(m, f)).sum::<u64>()
-                            * cfg.seeds.len() as u64,
-                    );
-                }
-            }
-        }
-        let results: Vec<Result<JobResult, String>> = pool.install(|| {
-            jobs.par_iter()
-                .map(|&(fi, mi, seed, ii)| {
-                    let f = &cfg.features[fi];
-                    let m = &cfg.models[mi];
-                    let units = epochs_of(m, f);
-                    let mut obs = BarObserver { bar: &bar, done: 0 };
-                    let r = run_job(f, m, seed, cfg.epochs, &inputs[ii], &labels, &mut obs);
-                    bar.inc(units.saturating_sub(obs.done));
-                    r
-                })
-                .collect()
-        });
-        for (&(fi, mi, seed, _), r) in jobs.iter().zip(results) {
+    for (gi, (g, run)) in groups.iter().zip(runs).enumerate() {
+        let labels = run.labels;
+        failures.extend(run.load_failures);
+        for ((fi, mi, seed), r) in run.jobs {
             let (f, m) = (&cfg.features[fi], &cfg.models[mi]);
             match r {
                 Ok(j) => {
@@ -667,9 +693,10 @@ pub fn run(cfg: &ExperimentConfig) -> Result<Outcome, ExperimentError> {
                     }
                 }
                 Err(why) => {
-                    let msg = format!("{} / {} / {} / seed {seed}: {why}", g.key, f.name, m.name);
-                    ui.line(&format!("failed {msg}"));
-                    failures.push(msg);
+                    failures.push(format!(
+                        "{} / {} / {} / seed {seed}: {why}",
+                        g.key, f.name, m.name
+                    ));
                 }
             }
         }
@@ -845,6 +872,16 @@ fn load_group_features(
         test,
         stacked,
     })
+}
+
+type JobKey = (usize, usize, u64);
+
+/// A group's job outcomes, in job order.
+struct GroupRun {
+    labels: Vec<Label>,
+    load_failures: Vec<String>,
+    /// (feature index, model index, seed) and what the job gave.
+    jobs: Vec<(JobKey, Result<JobResult, String>)>,
 }
 
 struct JobResult {
