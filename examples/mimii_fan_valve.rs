@@ -14,6 +14,7 @@ use std::process::ExitCode;
 
 use aad::experiment::catalog::{DEFAULT_FEATURES, DEFAULT_MODELS, FeatureSpec, ModelSpec};
 use aad::experiment::{ExperimentConfig, SnrFilter, report};
+use aad::models::Backend;
 use clap::Parser;
 
 /// Unsupervised anomaly detection on MIMII / DCASE machine sounds: one model per
@@ -57,6 +58,10 @@ struct Args {
     /// Channel of multi-channel files: an index, or `mean` (the seed averaged all 8).
     #[arg(long, default_value = "0")]
     channel: String,
+    /// Autoencoder training: `native` (fast CPU engine) or `candle` (on the GPU when
+    /// built with `--features cuda`, else candle's CPU backend).
+    #[arg(long, default_value = "native")]
+    backend: String,
     /// Worker threads (0 = one per core).
     #[arg(long, default_value_t = 0)]
     jobs: usize,
@@ -99,6 +104,11 @@ fn parse(a: Args) -> Result<ExperimentConfig, String> {
         .collect::<Result<_, _>>()?;
     cfg.epochs = a.epochs;
     cfg.channel = a.channel.parse()?;
+    cfg.backend = match a.backend.as_str() {
+        "native" => Backend::Native,
+        "candle" => Backend::Candle,
+        other => return Err(format!("--backend must be native or candle, got {other:?}")),
+    };
     cfg.jobs = a.jobs;
     cfg.figures = !a.no_figures;
     cfg.progress = !a.quiet;

@@ -109,7 +109,35 @@ impl Decoder {
     /// # Errors
     /// Any [`AudioError`]; each names `path`.
     pub fn decode(&mut self, path: impl AsRef<Path>) -> Result<Signal, AudioError> {
-        let path = path.as_ref();
+        self.decode_source(path.as_ref(), None)
+    }
+
+    /// Decodes a file already read into memory (`path` names it in errors and its
+    /// extension hints the format). For callers that read the bytes anyway, e.g. to hash
+    /// them: a second read of a large dataset would double its disk traffic.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("a.wav");
+    /// aad_audio::write_wav_i16(&path, &[0.0, 0.25, -0.5, 0.125], 1, 16_000)?;
+    /// let bytes = std::fs::read(&path)?;
+    /// let mut dec = aad_audio::Decoder::new(aad_audio::DecodeOptions::default());
+    /// let from_memory = dec.decode_bytes(&path, bytes)?;
+    /// assert_eq!(from_memory, dec.decode(&path)?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// Any [`AudioError`]; each names `path`.
+    pub fn decode_bytes(
+        &mut self,
+        path: impl AsRef<Path>,
+        bytes: Vec<u8>,
+    ) -> Result<Signal, AudioError> {
+        self.decode_source(path.as_ref(), Some(bytes))
+    }
+
+    fn decode_source(&mut self, path: &Path, bytes: Option<Vec<u8>>) -> Result<Signal, AudioError> {
         let opts = &self.options;
         if !(opts.min_duration_s.is_finite() && opts.min_duration_s >= 0.0) {
             return Err(AudioError::InvalidOptions {
@@ -118,17 +146,32 @@ impl Decoder {
             });
         }
         let mut buf = std::mem::take(&mut self.buf);
-        let fast = if self.fast_path {
-            wav::decode(path, opts.channel, &mut self.scratch, &mut buf)?
-        } else {
-            None
+        let fast = match (&bytes, self.fast_path) {
+            (_, false) => None,
+            (None, true) => wav::decode(path, opts.channel, &mut self.scratch, &mut buf)?,
+            (Some(b), true) => wav::decode_from(
+                path,
+                std::io::Cursor::new(b.as_slice()),
+                b.len() as u64,
+                opts.channel,
+                &mut self.scratch,
+                &mut buf,
+            )?,
         };
         let raw = match fast {
             Some(raw) => raw,
             None => {
                 // symphonia 0.6 panics on some malformed RIFF headers; bad input must
                 // give an error, never take the caller down.
-                let run = || symph::decode(path, opts.channel, &mut buf);
+                let run = || match bytes {
+                    None => symph::decode(path, opts.channel, &mut buf),
+                    Some(b) => symph::decode_from(
+                        path,
+                        Box::new(std::io::Cursor::new(b)),
+                        opts.channel,
+                        &mut buf,
+                    ),
+                };
                 match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
                     Ok(result) => result?,
                     Err(_) => {

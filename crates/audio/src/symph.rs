@@ -10,7 +10,7 @@ use symphonia::core::codecs::audio::AudioDecoderOptions;
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, TrackType};
-use symphonia::core::io::MediaSourceStream;
+use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
 
 use crate::{AudioError, ChannelPolicy, Raw};
@@ -97,7 +97,17 @@ pub(crate) fn decode(
         path: path.to_path_buf(),
         source,
     })?;
-    let mss = MediaSourceStream::new(Box::new(file), Default::default());
+    decode_from(path, Box::new(file), policy, out)
+}
+
+/// [`decode`] over any media source (`path` names it in errors and gives the format hint).
+pub(crate) fn decode_from(
+    path: &Path,
+    source: Box<dyn MediaSource>,
+    policy: ChannelPolicy,
+    out: &mut Vec<f32>,
+) -> Result<Raw, AudioError> {
+    let mss = MediaSourceStream::new(source, Default::default());
     let mut hint = Hint::new();
     if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
         hint.with_extension(ext);

@@ -136,8 +136,20 @@ pub(crate) fn decode(
     scratch: &mut Vec<u8>,
     out: &mut Vec<f32>,
 ) -> Result<Option<Raw>, AudioError> {
-    let mut file = File::open(path).map_err(|e| io(path, e))?;
+    let file = File::open(path).map_err(|e| io(path, e))?;
     let file_len = file.metadata().map_err(|e| io(path, e))?.len();
+    decode_from(path, file, file_len, policy, scratch, out)
+}
+
+/// [`decode`] over any seekable source of `file_len` bytes (`path` names it in errors).
+pub(crate) fn decode_from<R: Read + Seek>(
+    path: &Path,
+    mut file: R,
+    file_len: u64,
+    policy: ChannelPolicy,
+    scratch: &mut Vec<u8>,
+    out: &mut Vec<f32>,
+) -> Result<Option<Raw>, AudioError> {
     let mut head = [0u8; 12];
     if file.read_exact(&mut head).is_err() || &head[0..4] != b"RIFF" || &head[8..12] != b"WAVE" {
         return Ok(None);

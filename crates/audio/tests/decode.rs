@@ -172,6 +172,11 @@ fn flac_decodes_to_the_same_samples_as_the_wav() {
             let a = decode_file(fixture(flac), &opts).unwrap();
             let b = decode_file(fixture(wav), &opts).unwrap();
             assert_eq!(a, b, "{flac} channel {c}");
+            let bytes = std::fs::read(fixture(flac)).unwrap();
+            let m = Decoder::new(opts)
+                .decode_bytes(fixture(flac), bytes)
+                .unwrap();
+            assert_eq!(a, m, "{flac} channel {c} from memory");
         }
     }
 }
@@ -391,8 +396,16 @@ fn mutated_and_truncated_bytes_never_panic() {
             if !fast {
                 dec = dec.symphonia_only();
             }
-            if let Ok(s) = dec.decode(&path) {
+            let from_file = dec.decode(&path);
+            if let Ok(s) = &from_file {
                 assert!(s.samples().iter().all(|x| x.is_finite()));
+            }
+            // Decoding the same bytes from memory gives the same signal or the same error.
+            let from_memory = dec.decode_bytes(&path, b.clone());
+            match (&from_file, &from_memory) {
+                (Ok(a), Ok(m)) => assert_eq!(a, m, "round {round}"),
+                (Err(a), Err(m)) => assert_eq!(a.to_string(), m.to_string(), "round {round}"),
+                _ => panic!("round {round}: file {from_file:?} vs memory {from_memory:?}"),
             }
         }
     }

@@ -29,7 +29,12 @@ pub fn content_hash(path: &Path) -> Result<ContentHash, IoError> {
         path: path.to_path_buf(),
         source,
     })?;
-    Ok(xxh3_128(&bytes))
+    Ok(hash_bytes(&bytes))
+}
+
+/// The content hash of bytes already in memory.
+pub fn hash_bytes(bytes: &[u8]) -> ContentHash {
+    xxh3_128(bytes)
 }
 
 impl FeatureCache {

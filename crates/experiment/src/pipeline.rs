@@ -14,7 +14,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 
-use crate::cache::{ContentHash, FeatureCache, content_hash};
+use crate::cache::{ContentHash, FeatureCache, hash_bytes};
 use crate::catalog::{AnyExtractor, FeatureSpec, ModelInput, ModelSpec};
 
 /// Why the experiment could not run at all (per-file and per-model problems are reported
@@ -105,6 +105,8 @@ pub struct ExperimentConfig {
     pub epochs: Option<usize>,
     /// Channel policy for multi-channel files.
     pub channel: ChannelPolicy,
+    /// Autoencoder training backend (`Candle` trains on a GPU when built with `cuda`).
+    pub backend: aad_models::Backend,
     /// Required sample rate (files at another rate are skipped with an error).
     pub sample_rate: u32,
     /// Worker threads (0 = one per core).
@@ -138,6 +140,7 @@ impl ExperimentConfig {
             seeds: vec![1, 2, 3],
             epochs: None,
             channel: ChannelPolicy::First,
+            backend: aad_models::Backend::Native,
             sample_rate: 16_000,
             jobs: 0,
             figures: true,
@@ -617,7 +620,7 @@ pub fn run(cfg: &ExperimentConfig) -> Result<Outcome, ExperimentError> {
                     .map(|&(fi, mi, seed, ii)| {
                         let (f, m) = (&cfg.features[fi], &cfg.models[mi]);
                         let mut obs = BarObserver { bar: &bar, done: 0 };
-                        let r = run_job(f, m, seed, cfg.epochs, &inputs[ii], &labels, &mut obs);
+                        let r = run_job(f, m, seed, cfg, &inputs[ii], &labels, &mut obs);
                         bar.inc(epochs_of(m, f).saturating_sub(obs.done));
                         if let Err(why) = &r {
                             ui.line(&format!(
@@ -783,7 +786,10 @@ fn extract_clip(
     dec: &mut Decoder,
     fxs: &mut [AnyExtractor],
 ) -> Result<ExtractedClip, String> {
-    let hash = content_hash(path).map_err(|e| e.to_string())?;
+    // One read: the bytes are hashed, then decoded from memory on a cache miss.
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let hash = hash_bytes(&bytes);
+    let mut bytes = Some(bytes);
     let mut signal = None;
     let mut decode_s = None;
     let mut extract_s = Vec::with_capacity(dirs.len());
@@ -795,7 +801,8 @@ fn extract_clip(
         }
         if signal.is_none() {
             let t = Instant::now();
-            signal = Some(dec.decode(path).map_err(|e| e.to_string())?);
+            let b = bytes.take().unwrap_or_default();
+            signal = Some(dec.decode_bytes(path, b).map_err(|e| e.to_string())?);
             decode_s = Some(t.elapsed().as_secs_f64());
         }
         let Some(s) = signal.as_ref() else {
@@ -903,7 +910,7 @@ fn run_job(
     f: &FeatureSpec,
     m: &ModelSpec,
     seed: u64,
-    epochs: Option<usize>,
+    run: &ExperimentConfig,
     x: &GroupFeatures,
     labels: &[Label],
     obs: &mut dyn TrainObserver,
@@ -913,7 +920,10 @@ fn run_job(
         _ => (views(&x.train), views(&x.test)),
     };
     let n_vectors: usize = train.iter().map(|v| v.nrows()).sum();
-    let cfg = m.config(f, epochs, train.len(), n_vectors);
+    let mut cfg = m.config(f, run.epochs, train.len(), n_vectors);
+    if let aad_models::DetectorConfig::Autoencoder(c) = &mut cfg {
+        *c = c.clone().backend(run.backend);
+    }
     let t = Instant::now();
     let det = cfg
         .fit_observed(&train, seed, obs)
