@@ -29,3 +29,13 @@ pub use aad_models as models;
 pub use aad_plot as plot;
 pub use cens_features as cens;
 pub use mel_features as mel;
+
+/// The README's code, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
+/// The experiment guide's code, compiled as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/experiment.md")]
+pub struct ExperimentDocDoctests;
