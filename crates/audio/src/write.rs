@@ -29,7 +29,7 @@ fn write_atomic(
     interleaved: &[f32],
     put: impl Fn(&mut hound::WavWriter<BufWriter<std::fs::File>>, f32) -> hound::Result<()>,
 ) -> Result<(), AudioError> {
-    if spec.channels == 0 || interleaved.len() % usize::from(spec.channels) != 0 {
+    if spec.channels == 0 || !interleaved.len().is_multiple_of(usize::from(spec.channels)) {
         return Err(AudioError::InvalidOptions {
             path: path.to_path_buf(),
             reason: format!(

@@ -72,7 +72,7 @@ pub fn cq_to_chroma_map(
     n_chroma: usize,
     fmin: f64,
 ) -> Result<Vec<usize>, CensError> {
-    if n_chroma == 0 || bins_per_octave % n_chroma != 0 {
+    if n_chroma == 0 || !bins_per_octave.is_multiple_of(n_chroma) {
         return Err(CensError::config(
             "bins_per_octave",
             bins_per_octave,

@@ -287,7 +287,7 @@ fn relative_bandwidth(freqs: &[f64]) -> Vec<f64> {
 
 fn twos(mut x: usize) -> u32 {
     let mut n = 0;
-    while x > 0 && x % 2 == 0 {
+    while x > 0 && x.is_multiple_of(2) {
         n += 1;
         x /= 2;
     }

@@ -315,7 +315,7 @@ pub fn image(
             .x_desc("time (s)")
             .y_labels(bins + 1)
             .y_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) if *i >= 0 && (*i as usize) % step == 0 => {
+                SegmentValue::CenterOf(i) if *i >= 0 && (*i as usize).is_multiple_of(step) => {
                     labels.get(*i as usize).cloned().unwrap_or_default()
                 }
                 _ => String::new(),
