@@ -22,15 +22,9 @@ use ndarray::{Array2, ArrayView2};
 
 mod common;
 
-/// Deterministic pseudo-random clips (xorshift; the bench must not depend on `rand`).
+/// Deterministic pseudo-random clips.
 fn clips(n: usize, frames: usize, dims: usize, seed: u64) -> Vec<Array2<f32>> {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-    };
+    let mut next = common::noise(seed);
     (0..n)
         .map(|_| Array2::from_shape_fn((frames, dims), |(_, j)| next() * (1.0 + j as f32 * 0.1)))
         .collect()

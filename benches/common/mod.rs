@@ -9,15 +9,20 @@ use criterion::Criterion;
 
 pub const SR: u32 = 16_000;
 
-/// A machine-like test signal (harmonics, noise and clicks), deterministic.
-pub fn machine_like(n: usize, seed: u64) -> Vec<f32> {
+/// Deterministic uniform noise in [-0.5, 0.5) (xorshift; benches do not depend on `rand`).
+pub fn noise(seed: u64) -> impl FnMut() -> f32 {
     let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut noise = move || {
+    move || {
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
         (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-    };
+    }
+}
+
+/// A machine-like test signal (harmonics, noise and clicks), deterministic.
+pub fn machine_like(n: usize, seed: u64) -> Vec<f32> {
+    let mut noise = noise(seed);
     (0..n)
         .map(|i| {
             let t = i as f32 / SR as f32;

@@ -174,35 +174,6 @@ struct Plan {
     freqs: Vec<f64>,
 }
 
-fn pairwise_sum_f32(a: &[f32]) -> f32 {
-    let n = a.len();
-    if n < 8 {
-        let mut r = 0.0f32;
-        for &x in a {
-            r += x;
-        }
-        r
-    } else if n <= 128 {
-        let mut r = [a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]];
-        let mut i = 8;
-        while i < n - (n % 8) {
-            for k in 0..8 {
-                r[k] += a[i + k];
-            }
-            i += 8;
-        }
-        let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-        for &x in &a[i..] {
-            res += x;
-        }
-        res
-    } else {
-        let mut n2 = n / 2;
-        n2 -= n2 % 8;
-        pairwise_sum_f32(&a[..n2]) + pairwise_sum_f32(&a[n2..])
-    }
-}
-
 /// Frames processed together by the response sums.
 const LANES: usize = 8;
 
@@ -230,7 +201,7 @@ fn filter_lanes(f: &Filter, re: &[f32], im: &[f32]) -> ([f32; LANES], [f32; LANE
 /// `librosa.util.sparsify_rows` on one row, in numpy's float32 arithmetic.
 fn sparsify(row: &[Complex<f32>], quantile: f64) -> Filter {
     let mags: Vec<f32> = row.iter().map(|c| abs_c32(c.re, c.im)).collect();
-    let norm = pairwise_sum_f32(&mags);
+    let norm = aad_core::ops::pairwise_sum(&mags, 0.0f32);
     let mut sorted = mags.clone();
     sorted.sort_by(f32::total_cmp);
     let q = quantile as f32;

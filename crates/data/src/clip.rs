@@ -111,7 +111,7 @@ pub struct Clip {
 impl Clip {
     /// The SNR label used in reports: `-6dB`, or `na` when the layout has none.
     pub fn snr_label(&self) -> String {
-        self.snr.map_or_else(|| "na".to_string(), |s| s.to_string())
+        snr_label(self.snr)
     }
 
     /// The group the clip belongs to for per-machine training and evaluation.
@@ -135,9 +135,26 @@ pub struct GroupKey {
     pub machine_id: String,
 }
 
+impl GroupKey {
+    /// The SNR label used in reports: `-6dB`, or `na` when the layout has none.
+    pub fn snr_label(&self) -> String {
+        snr_label(self.snr)
+    }
+}
+
+/// `-6dB`, or `na` for no SNR.
+fn snr_label(snr: Option<Snr>) -> String {
+    snr.map_or_else(|| "na".to_string(), |s| s.to_string())
+}
+
 impl fmt::Display for GroupKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let snr = self.snr.map_or_else(|| "na".to_string(), |s| s.to_string());
-        write!(f, "{snr}/{}/{}", self.machine_type, self.machine_id)
+        write!(
+            f,
+            "{}/{}/{}",
+            self.snr_label(),
+            self.machine_type,
+            self.machine_id
+        )
     }
 }

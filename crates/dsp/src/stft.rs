@@ -465,23 +465,8 @@ impl<T: StftFloat> Stft<T> {
     ///
     /// # Errors
     /// A wrong output shape, or a signal too short.
-    pub fn power_into(
-        &mut self,
-        x: &[f32],
-        mut out: ArrayViewMut2<'_, f32>,
-    ) -> Result<(), DspError> {
-        check_output_shape(out.dim(), (self.num_frames(x.len()), self.n_bins()))?;
-        self.process(x, |t, spec| {
-            let mut row = out.row_mut(t);
-            match row.as_slice_mut() {
-                Some(r) => r.iter_mut().zip(spec).for_each(|(o, c)| *o = power_of(*c)),
-                None => row
-                    .iter_mut()
-                    .zip(spec)
-                    .for_each(|(o, c)| *o = power_of(*c)),
-            }
-        })?;
-        Ok(())
+    pub fn power_into(&mut self, x: &[f32], out: ArrayViewMut2<'_, f32>) -> Result<(), DspError> {
+        self.map_into(x, out, power_of)
     }
 
     /// Magnitude spectrogram `|X|` into `out` (`frames x bins`), rounded as
@@ -492,20 +477,24 @@ impl<T: StftFloat> Stft<T> {
     pub fn magnitude_into(
         &mut self,
         x: &[f32],
+        out: ArrayViewMut2<'_, f32>,
+    ) -> Result<(), DspError> {
+        self.map_into(x, out, magnitude_of)
+    }
+
+    /// Writes `f` of every spectrum value into `out` (`frames x bins`).
+    fn map_into(
+        &mut self,
+        x: &[f32],
         mut out: ArrayViewMut2<'_, f32>,
+        f: impl Fn(Complex<T>) -> f32,
     ) -> Result<(), DspError> {
         check_output_shape(out.dim(), (self.num_frames(x.len()), self.n_bins()))?;
         self.process(x, |t, spec| {
             let mut row = out.row_mut(t);
             match row.as_slice_mut() {
-                Some(r) => r
-                    .iter_mut()
-                    .zip(spec)
-                    .for_each(|(o, c)| *o = magnitude_of(*c)),
-                None => row
-                    .iter_mut()
-                    .zip(spec)
-                    .for_each(|(o, c)| *o = magnitude_of(*c)),
+                Some(r) => r.iter_mut().zip(spec).for_each(|(o, c)| *o = f(*c)),
+                None => row.iter_mut().zip(spec).for_each(|(o, c)| *o = f(*c)),
             }
         })?;
         Ok(())

@@ -20,18 +20,6 @@ pub struct FeatureCache {
 /// A file's content hash (XXH3-128 of its bytes).
 pub type ContentHash = u128;
 
-/// Hashes a file's bytes.
-///
-/// # Errors
-/// The file cannot be read (the error names it).
-pub fn content_hash(path: &Path) -> Result<ContentHash, IoError> {
-    let bytes = std::fs::read(path).map_err(|source| IoError {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    Ok(hash_bytes(&bytes))
-}
-
 /// The content hash of bytes already in memory.
 pub fn hash_bytes(bytes: &[u8]) -> ContentHash {
     xxh3_128(bytes)

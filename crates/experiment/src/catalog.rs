@@ -239,9 +239,9 @@ impl FeatureSpec {
         format!("{:?}", self.kind)
     }
 
-    /// Seconds between consecutive output frames.
-    pub fn seconds_per_frame(&self) -> f64 {
-        let (hop, sr, d) = match &self.kind {
+    /// (hop, sample rate, downsampling) of the output frames.
+    fn framing(&self) -> (usize, u32, usize) {
+        match &self.kind {
             FeatureKind::LogMel(c) => (c.stft.hop_length, c.sample_rate, 1),
             FeatureKind::Cens(c) => (
                 c.chroma.cqt.hop_length,
@@ -251,7 +251,17 @@ impl FeatureSpec {
             FeatureKind::ChromaCqt(c) => (c.cqt.hop_length, c.cqt.sample_rate, 1),
             FeatureKind::ChromaStft(c) => (c.stft.hop_length, c.sample_rate, 1),
             FeatureKind::Mfcc(c) => (c.mel.stft.hop_length, c.mel.sample_rate, 1),
-        };
+        }
+    }
+
+    /// The sample rate the extractor is planned for.
+    pub fn sample_rate(&self) -> u32 {
+        self.framing().1
+    }
+
+    /// Seconds between consecutive output frames.
+    pub fn seconds_per_frame(&self) -> f64 {
+        let (hop, sr, d) = self.framing();
         (hop * d.max(1)) as f64 / f64::from(sr.max(1))
     }
 

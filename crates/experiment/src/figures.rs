@@ -24,10 +24,7 @@ enum Task {
 }
 
 fn slug(g: &GroupInfo) -> String {
-    let snr = g
-        .key
-        .snr
-        .map_or_else(|| "na".to_string(), |s| s.to_string());
+    let snr = g.key.snr_label();
     format!("{snr}_{}_{}", g.key.machine_type, g.key.machine_id)
         .chars()
         .map(|c| {
@@ -220,9 +217,7 @@ fn clips(cfg: &ExperimentConfig, dir: &Path, g: &GroupInfo) -> Result<(), String
         .find(|f| f.is_chroma())
         .cloned()
         .map_or_else(|| FeatureSpec::parse("cens", cfg.sample_rate), Ok)?;
-    let decode = aad_audio::DecodeOptions::default()
-        .channel(cfg.channel)
-        .expected_sample_rate(Some(cfg.sample_rate));
+    let decode = cfg.decode_options();
     for label in [Label::Normal, Label::Anomalous] {
         let Some(clip) = g.test.iter().find(|c| c.label == label) else {
             continue;

@@ -148,7 +148,8 @@ impl ExperimentConfig {
         }
     }
 
-    fn decode_options(&self) -> DecodeOptions {
+    /// How the run decodes files: its channel policy, its sample rate required, 0.5 s at least.
+    pub(crate) fn decode_options(&self) -> DecodeOptions {
         DecodeOptions::default()
             .channel(self.channel)
             .expected_sample_rate(Some(self.sample_rate))
@@ -176,27 +177,16 @@ impl ExperimentConfig {
             return bad("a seed is given twice");
         }
         for f in &self.features {
-            if sample_rate_of(f) != self.sample_rate {
+            if f.sample_rate() != self.sample_rate {
                 return Err(ExperimentError::Config(format!(
                     "feature {} is planned for {} Hz, the run reads {} Hz",
                     f.name,
-                    sample_rate_of(f),
+                    f.sample_rate(),
                     self.sample_rate
                 )));
             }
         }
         Ok(())
-    }
-}
-
-fn sample_rate_of(f: &FeatureSpec) -> u32 {
-    use crate::catalog::FeatureKind::*;
-    match &f.kind {
-        LogMel(c) => c.sample_rate,
-        Cens(c) => c.chroma.cqt.sample_rate,
-        ChromaCqt(c) => c.cqt.sample_rate,
-        ChromaStft(c) => c.sample_rate,
-        Mfcc(c) => c.mel.sample_rate,
     }
 }
 
@@ -669,10 +659,7 @@ pub fn run(cfg: &ExperimentConfig) -> Result<Outcome, ExperimentError> {
                         c.vector_epochs += j.train_vectors as f64 * j.history.len() as f64;
                     }
                     rows.push(ResultRow {
-                        snr: g
-                            .key
-                            .snr
-                            .map_or_else(|| "na".to_string(), |s| s.to_string()),
+                        snr: g.key.snr_label(),
                         machine_type: g.key.machine_type.clone(),
                         machine_id: g.key.machine_id.clone(),
                         feature: f.name.clone(),
@@ -799,14 +786,16 @@ fn extract_clip(
             extract_s.push(None);
             continue;
         }
-        if signal.is_none() {
-            let t = Instant::now();
-            let b = bytes.take().unwrap_or_default();
-            signal = Some(dec.decode_bytes(path, b).map_err(|e| e.to_string())?);
-            decode_s = Some(t.elapsed().as_secs_f64());
-        }
-        let Some(s) = signal.as_ref() else {
-            continue;
+        // Decoded once, at the first feature the cache lacks.
+        let s = match signal {
+            Some(ref s) => s,
+            None => {
+                let t = Instant::now();
+                let b = bytes.take().unwrap_or_default();
+                let decoded = dec.decode_bytes(path, b).map_err(|e| e.to_string())?;
+                decode_s = Some(t.elapsed().as_secs_f64());
+                signal.insert(decoded)
+            }
         };
         let t = Instant::now();
         let m = fx

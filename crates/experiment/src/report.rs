@@ -225,10 +225,7 @@ pub fn summary(cfg: &ExperimentConfig, o: &Outcome) -> String {
     let _ = writeln!(s, "## AUC per machine id (mean over seeds)\n");
     let mut trows = Vec::new();
     for g in &o.groups {
-        let snr = g
-            .key
-            .snr
-            .map_or_else(|| "na".to_string(), |x| x.to_string());
+        let snr = g.key.snr_label();
         let in_group = |r: &ResultRow| {
             r.snr == snr && r.machine_type == g.key.machine_type && r.machine_id == g.key.machine_id
         };
@@ -372,7 +369,7 @@ pub fn write_json(path: &Path, cfg: &ExperimentConfig, o: &Outcome) -> Result<()
             "synthetic": o.synthetic,
             "clips_found": o.clips_found,
             "groups": o.groups.iter().map(|g| json!({
-                "snr": g.key.snr.map_or_else(|| "na".to_string(), |x| x.to_string()),
+                "snr": g.key.snr_label(),
                 "machine_type": g.key.machine_type,
                 "machine_id": g.key.machine_id,
                 "protocol": format!("{:?}", g.protocol),

@@ -65,6 +65,32 @@ impl Model {
 
 /// A new tonal component locked to the shaft speed at a non-integer order (a bearing or
 /// gear-mesh tone) with shaft-rate sidebands and a second harmonic: "humming".
+/// Adds transients at Poisson times (`rate` per second) to `out`: each with random
+/// modes `(count, f_lo, f_hi, tau_lo, tau_hi)` and a gain in [0.3, 1).
+fn poisson_transients(
+    rng: &mut Rng8,
+    ctx: &Ctx,
+    out: &mut [f32],
+    rate: f64,
+    (count, f_lo, f_hi, tau_lo, tau_hi): (usize, f64, f64, f64, f64),
+) {
+    let mut t = 0.0f64;
+    loop {
+        t += -(1.0 - rng.random::<f64>()).ln() / rate;
+        if t >= ctx.n as f64 / f64::from(ctx.fs) {
+            break;
+        }
+        let modes = random_modes(rng, count, f_lo, f_hi, tau_lo, tau_hi);
+        add_transient(
+            out,
+            ctx.fs,
+            (t * f64::from(ctx.fs)) as isize,
+            &modes,
+            uniform(rng, 0.3, 1.0) as f32,
+        );
+    }
+}
+
 fn bearing_hum(rng: &mut Rng8, ctx: &Ctx, speed: &[f32], shaft_hz: f32) -> Vec<f32> {
     let mut out = vec![0.0; ctx.n];
     let f = uniform(rng, 180.0, 2200.0) as f32;
@@ -404,21 +430,7 @@ impl Pump {
                 // Cavitation crackle: random sharp bursts.
                 let mut out = vec![0.0; ctx.n];
                 let rate = uniform(rng, 15.0, 70.0);
-                let mut t = 0.0f64;
-                loop {
-                    t += -(1.0 - rng.random::<f64>()).ln() / rate;
-                    if t >= ctx.n as f64 / f64::from(ctx.fs) {
-                        break;
-                    }
-                    let modes = random_modes(rng, 2, 2000.0, 7000.0, 0.0002, 0.001);
-                    add_transient(
-                        &mut out,
-                        ctx.fs,
-                        (t * f64::from(ctx.fs)) as isize,
-                        &modes,
-                        uniform(rng, 0.3, 1.0) as f32,
-                    );
-                }
+                poisson_transients(rng, ctx, &mut out, rate, (2, 2000.0, 7000.0, 0.0002, 0.001));
                 out
             }
             Some((AnomalyKind::Leak, _)) => leak_hiss(rng, ctx),
@@ -577,21 +589,7 @@ pub(crate) fn factory_noise(rng: &mut Rng8, ctx: &Ctx) -> Vec<f32> {
     add_scaled(&mut out, &drone, 1.0);
     let mut impacts = vec![0.0; ctx.n];
     let rate = uniform(rng, 0.2, 1.5);
-    let mut t = 0.0f64;
-    loop {
-        t += -(1.0 - rng.random::<f64>()).ln() / rate;
-        if t >= ctx.n as f64 / f64::from(ctx.fs) {
-            break;
-        }
-        let modes = random_modes(rng, 3, 150.0, 1500.0, 0.01, 0.08);
-        add_transient(
-            &mut impacts,
-            ctx.fs,
-            (t * f64::from(ctx.fs)) as isize,
-            &modes,
-            uniform(rng, 0.3, 1.0) as f32,
-        );
-    }
+    poisson_transients(rng, ctx, &mut impacts, rate, (3, 150.0, 1500.0, 0.01, 0.08));
     if rms(&impacts) > 0.0 {
         normalize_rms(&mut impacts, db(uniform(rng, -14.0, -6.0)));
         add_scaled(&mut out, &impacts, 1.0);

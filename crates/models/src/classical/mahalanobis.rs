@@ -4,7 +4,7 @@ use aad_core::{Detector, Fit};
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
-use super::{Inputs, Prepared, covariance, invert_spd, mean};
+use super::{Inputs, Moments, Prepared, invert_spd, mean};
 use crate::ModelError;
 
 /// How the covariance is regularised. CENS vectors lie on the unit sphere, so their
@@ -82,31 +82,17 @@ impl Fit for MahalanobisConfig {
 
     fn fit(&self, normal: &[ArrayView2<'_, f32>], seed: u64) -> Result<Mahalanobis, ModelError> {
         let (prep, x) = Prepared::fit(self.inputs, normal, seed)?;
-        let (n, d) = x.dim();
-        if n < 2 {
-            return Err(ModelError::TooFewVectors {
-                what: "a covariance".into(),
-                need: 2,
-                got: n,
-            });
-        }
-        let flat: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
-        let mut mu = vec![0.0; d];
-        for r in flat.chunks_exact(d) {
-            mu.iter_mut().zip(r).for_each(|(m, v)| *m += v);
-        }
-        mu.iter_mut().for_each(|m| *m /= n as f64);
-        let mut cov = covariance(&flat, &mu, n, d);
+        let Moments {
+            n,
+            d,
+            mean: mu,
+            centred,
+            mut cov,
+        } = Moments::of(&x, "a covariance")?;
         let trace: f64 = (0..d).map(|i| cov[i * d + i]).sum();
         let avg = (trace / d as f64).max(f64::MIN_POSITIVE);
         let (s, ridge) = match self.shrinkage {
-            Shrinkage::LedoitWolf => {
-                let centred: Vec<f64> = flat
-                    .chunks_exact(d)
-                    .flat_map(|r| r.iter().zip(&mu).map(|(v, m)| v - m))
-                    .collect();
-                (ledoit_wolf(&centred, n, d), 1e-9)
-            }
+            Shrinkage::LedoitWolf => (ledoit_wolf(&centred, n, d), 1e-9),
             Shrinkage::Ridge(r) if r >= 0.0 && r.is_finite() => (0.0, r),
             Shrinkage::Ridge(r) => return Err(ModelError::config("ridge", r, "must be >= 0")),
         };

@@ -145,11 +145,19 @@ pub(crate) fn regularised_precision(
 
 /// The covariance `(x - mean)^T (x - mean) / n`, accumulated in f64.
 pub(crate) fn covariance(x: &[f64], mean: &[f64], n: usize, d: usize) -> Vec<f64> {
-    let centred: Vec<f64> = x
-        .chunks_exact(d)
+    covariance_of_centred(&centre(x, mean, d), n, d)
+}
+
+/// Rows of `x` (row-major, width `d`) minus `mean`.
+fn centre(x: &[f64], mean: &[f64], d: usize) -> Vec<f64> {
+    x.chunks_exact(d)
         .flat_map(|r| r.iter().zip(mean).map(|(v, m)| v - m))
-        .collect();
-    let c = nalgebra::DMatrix::from_row_slice(n, d, &centred);
+        .collect()
+}
+
+/// `c^T c / n` of centred rows `c` (`n x d`, row-major).
+fn covariance_of_centred(centred: &[f64], n: usize, d: usize) -> Vec<f64> {
+    let c = nalgebra::DMatrix::from_row_slice(n, d, centred);
     let cov = c.tr_mul(&c) / n as f64;
     let mut out = vec![0.0; d * d];
     for i in 0..d {
@@ -158,6 +166,49 @@ pub(crate) fn covariance(x: &[f64], mean: &[f64], n: usize, d: usize) -> Vec<f64
         }
     }
     out
+}
+
+/// Mean, centred rows and covariance of the training vectors, in f64.
+pub(crate) struct Moments {
+    /// Vectors.
+    pub n: usize,
+    /// Width.
+    pub d: usize,
+    /// Per-dimension mean.
+    pub mean: Vec<f64>,
+    /// Rows minus the mean, row-major.
+    pub centred: Vec<f64>,
+    /// Row-major `d x d` covariance (divided by `n`).
+    pub cov: Vec<f64>,
+}
+
+impl Moments {
+    /// The moments of `x`; `what` names the estimate in the error for fewer than two rows.
+    pub(crate) fn of(x: &Array2<f32>, what: &str) -> Result<Self, ModelError> {
+        let (n, d) = x.dim();
+        if n < 2 {
+            return Err(ModelError::TooFewVectors {
+                what: what.into(),
+                need: 2,
+                got: n,
+            });
+        }
+        let flat: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
+        let mut mean = vec![0.0; d];
+        for r in flat.chunks_exact(d) {
+            mean.iter_mut().zip(r).for_each(|(m, v)| *m += v);
+        }
+        mean.iter_mut().for_each(|m| *m /= n as f64);
+        let centred = centre(&flat, &mean, d);
+        let cov = covariance_of_centred(&centred, n, d);
+        Ok(Moments {
+            n,
+            d,
+            mean,
+            centred,
+            cov,
+        })
+    }
 }
 
 /// Inverse of a symmetric positive-definite matrix by Cholesky.

@@ -4,7 +4,7 @@ use aad_core::{Detector, Fit};
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
-use super::{Inputs, Prepared, covariance, mean};
+use super::{Inputs, Moments, Prepared, mean};
 use crate::ModelError;
 
 /// How many principal components are kept.
@@ -67,21 +67,9 @@ impl Fit for PcaConfig {
 
     fn fit(&self, normal: &[ArrayView2<'_, f32>], seed: u64) -> Result<Pca, ModelError> {
         let (prep, x) = Prepared::fit(self.inputs, normal, seed)?;
-        let (n, d) = x.dim();
-        if n < 2 {
-            return Err(ModelError::TooFewVectors {
-                what: "PCA".into(),
-                need: 2,
-                got: n,
-            });
-        }
-        let flat: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
-        let mut mu = vec![0.0; d];
-        for r in flat.chunks_exact(d) {
-            mu.iter_mut().zip(r).for_each(|(m, v)| *m += v);
-        }
-        mu.iter_mut().for_each(|m| *m /= n as f64);
-        let cov = covariance(&flat, &mu, n, d);
+        let Moments {
+            d, mean: mu, cov, ..
+        } = Moments::of(&x, "PCA")?;
         let eig = nalgebra::SymmetricEigen::new(nalgebra::DMatrix::from_row_slice(d, d, &cov));
         let mut order: Vec<usize> = (0..d).collect();
         order.sort_by(|&a, &b| eig.eigenvalues[b].total_cmp(&eig.eigenvalues[a]));
