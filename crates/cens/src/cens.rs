@@ -219,7 +219,7 @@ pub fn cens_from_chroma_into(
     config.validate()?;
     let (t, nc) = chroma.dim();
     check_output_shape(out.dim(), (config.output_frames(t), nc))?;
-    if work.dim() != (t, nc) {
+    if work.dim() != (t, nc) || !work.is_standard_layout() {
         *work = Array2::zeros((t, nc));
     }
     work.assign(&chroma);
@@ -249,17 +249,31 @@ pub fn cens_from_chroma_into(
     let d = config.downsample;
     match config.kernel() {
         Some((w, c)) => {
+            // Row-wise: each output accumulates w[k] * x[src] over the valid k in
+            // ascending order (the zero padding contributes nothing), f64 per channel.
+            let mut stack = [0.0f64; 48];
+            let mut heap = Vec::new();
+            let acc: &mut [f64] = if nc <= stack.len() {
+                &mut stack[..nc]
+            } else {
+                heap.resize(nc, 0.0);
+                &mut heap
+            };
             for (o, mut dst) in out.rows_mut().into_iter().enumerate() {
-                let i = o * d;
-                for ch in 0..nc {
-                    let mut acc = 0.0f64;
-                    for (k, &wk) in w.iter().enumerate() {
-                        let src = i as isize + c as isize - k as isize;
-                        if src >= 0 && (src as usize) < t {
-                            acc += wk * f64::from(work[[src as usize, ch]]);
+                let i = o * d + c;
+                // src = i - k must lie in [0, t).
+                let k_lo = (i + 1).saturating_sub(t);
+                let k_hi = w.len().min(i + 1);
+                acc.fill(0.0);
+                for (k, &wk) in w.iter().enumerate().take(k_hi).skip(k_lo) {
+                    if let Some(src) = work.row(i - k).as_slice() {
+                        for (a, &x) in acc.iter_mut().zip(src) {
+                            *a += wk * f64::from(x);
                         }
                     }
-                    dst[ch] = acc as f32;
+                }
+                for (dv, &a) in dst.iter_mut().zip(acc.iter()) {
+                    *dv = a as f32;
                 }
             }
         }

@@ -71,10 +71,51 @@ fn band(n_bins: usize, sr: f64, n_fft: usize, p: PiptrackParams) -> (usize, usiz
     (lo, hi)
 }
 
+/// Scratch buffers for the peak search of one frame.
+#[derive(Debug, Clone, Default)]
+struct PeakScratch {
+    /// Masked values (0 at or below the threshold).
+    masked: Vec<f32>,
+    /// Candidate peak bins, compacted without branches.
+    idx: Vec<u32>,
+}
+
+impl PeakScratch {
+    fn resize(&mut self, n_bins: usize) {
+        self.masked.resize(n_bins, 0.0);
+        self.idx.resize(n_bins, 0);
+    }
+}
+
+/// Local maxima of `masked` in `[lo, hi)` (`x[k] > x[k-1] and x[k] >= x[k+1]`, the last
+/// bin against its left neighbour only, bin 0 never), written to `idx`; returns their
+/// count. Zero bins cannot pass (`x[k] > x[k-1] >= 0`). The bins of noise are peaks
+/// about a third of the time at random, so the test is branch-free: every bin is
+/// written and the count advances by the test's outcome.
+#[inline(always)]
+fn local_maxima(masked: &[f32], (lo, hi): (usize, usize), idx: &mut [u32]) -> usize {
+    let n_bins = masked.len();
+    let k0 = lo.max(1);
+    let k1 = hi.min(n_bins.saturating_sub(1));
+    let mut n = 0;
+    if k0 < k1 {
+        for (j, w) in masked[k0 - 1..=k1].windows(3).enumerate() {
+            idx[n] = (k0 + j) as u32;
+            n += usize::from((w[1] > w[0]) & (w[1] >= w[2]));
+        }
+    }
+    if hi == n_bins && n_bins >= 2 && masked[n_bins - 1] > masked[n_bins - 2] {
+        idx[n] = (n_bins - 1) as u32;
+        n += 1;
+    }
+    n
+}
+
 /// piptrack on one frame: `x` holds the frame's values at least on `lo - 1 ..= hi`
 /// (`x.len() == n_bins`), `max` is the frame maximum over all bins. Pushes
 /// (pitch in Hz, magnitude), float32.
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 fn piptrack_frame(
     x: &[f32],
     max: f32,
@@ -82,64 +123,23 @@ fn piptrack_frame(
     sr: f64,
     n_fft: usize,
     threshold: f32,
+    scratch: &mut PeakScratch,
     out: &mut Vec<(f32, f32)>,
 ) {
     let n_bins = x.len();
     if n_bins < 3 {
         return;
     }
+    scratch.resize(n_bins);
     let reference = threshold * max;
     // Masked values on lo-1 ..= hi (what the local-maximum test reads).
-    let m0 = lo.saturating_sub(1);
-    let m1 = (hi + 1).min(n_bins);
-    let mut masked = [0.0f32; 1100];
-    if m1 - m0 > masked.len() {
-        return piptrack_frame_slow(x, reference, (lo, hi), sr, n_fft, out);
-    }
-    for (d, &v) in masked[..m1 - m0].iter_mut().zip(&x[m0..m1]) {
+    let (m0, m1) = (lo.saturating_sub(1), (hi + 1).min(n_bins));
+    for (d, &v) in scratch.masked[m0..m1].iter_mut().zip(&x[m0..m1]) {
         *d = if v > reference { v } else { 0.0 };
     }
-    let m = |k: usize| masked[k - m0];
-    for k in lo..hi {
-        let c = m(k);
-        if c == 0.0 {
-            continue;
-        }
-        let is_peak = if k == 0 {
-            false
-        } else if k == n_bins - 1 {
-            c > m(k - 1)
-        } else {
-            c > m(k - 1) && c >= m(k + 1)
-        };
-        if is_peak {
-            push_peak(x, k, sr, n_fft, out);
-        }
-    }
-}
-
-/// The same test without the stack buffer (for spectra wider than 2048-point FFTs).
-fn piptrack_frame_slow(
-    x: &[f32],
-    reference: f32,
-    (lo, hi): (usize, usize),
-    sr: f64,
-    n_fft: usize,
-    out: &mut Vec<(f32, f32)>,
-) {
-    let n_bins = x.len();
-    let masked = |k: usize| if x[k] > reference { x[k] } else { 0.0 };
-    for k in lo..hi {
-        let is_peak = if k == 0 {
-            false
-        } else if k == n_bins - 1 {
-            masked(k) > masked(k - 1)
-        } else {
-            masked(k) > masked(k - 1) && masked(k) >= masked(k + 1)
-        };
-        if is_peak {
-            push_peak(x, k, sr, n_fft, out);
-        }
+    let n = local_maxima(&scratch.masked, (lo, hi), &mut scratch.idx);
+    for &k in &scratch.idx[..n] {
+        push_peak(x, k as usize, sr, n_fft, out);
     }
 }
 
@@ -185,6 +185,23 @@ fn push_peak_at(
     out.push((pitch, x0 + dskew));
 }
 
+/// The largest value of `x` (NaN ignored, as `f32::max` does), in eight lanes so that it
+/// vectorises; `-inf` when empty.
+#[inline(always)]
+fn max_f32(x: &[f32]) -> f32 {
+    let mut top = [f32::NEG_INFINITY; 8];
+    let chunks = x.chunks_exact(8);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for l in 0..8 {
+            top[l] = if c[l] > top[l] { c[l] } else { top[l] };
+        }
+    }
+    rest.iter()
+        .chain(&top)
+        .fold(f32::NEG_INFINITY, |a, &b| if b > a { b } else { a })
+}
+
 /// The peaks piptrack finds in a `frames x bins` spectrogram.
 fn piptrack(
     s: ArrayView2<'_, f32>,
@@ -193,34 +210,124 @@ fn piptrack(
     p: PiptrackParams,
     out: &mut Vec<(f32, f32)>,
 ) {
+    #[cfg(target_arch = "x86_64")]
+    if aad_core::simd::avx2_enabled() {
+        // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of
+        // calling a function compiled with `target_feature(avx2)`.
+        #[allow(unsafe_code)]
+        return unsafe { piptrack_avx2(s, sr, n_fft, p, out) };
+    }
+    piptrack_impl(s, sr, n_fft, p, out);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn piptrack_avx2(
+    s: ArrayView2<'_, f32>,
+    sr: f64,
+    n_fft: usize,
+    p: PiptrackParams,
+    out: &mut Vec<(f32, f32)>,
+) {
+    piptrack_impl(s, sr, n_fft, p, out);
+}
+
+#[inline(always)]
+fn piptrack_impl(
+    s: ArrayView2<'_, f32>,
+    sr: f64,
+    n_fft: usize,
+    p: PiptrackParams,
+    out: &mut Vec<(f32, f32)>,
+) {
     out.clear();
     let range = band(s.ncols(), sr, n_fft, p);
+    let mut scratch = PeakScratch::default();
+    let mut row = Vec::new();
     for frame in s.rows() {
-        if let Some(x) = frame.as_slice() {
-            let max = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            piptrack_frame(x, max, range, sr, n_fft, p.threshold, out);
-        }
+        // Rows of a transposed or strided view are copied once.
+        let x = match frame.as_slice() {
+            Some(x) => x,
+            None => {
+                row.clear();
+                row.extend(frame.iter().copied());
+                &row[..]
+            }
+        };
+        piptrack_frame(
+            x,
+            max_f32(x),
+            range,
+            sr,
+            n_fft,
+            p.threshold,
+            &mut scratch,
+            out,
+        );
     }
 }
 
-/// piptrack on one magnitude frame, taking square roots only where they can matter.
+/// piptrack on one magnitude frame of the f64 spectrum `spec`.
 ///
-/// `sq[k]` is `|X_k|^2` of the complex64-rounded spectrum in f64 (exact), and the float32
-/// magnitude librosa sees is `sqrt(sq[k])` rounded once. A bin with
-/// `sq[k] < 0.98 * ref^2` has a magnitude below `ref = 0.1 * max` after rounding, so piptrack
-/// masks it to zero without its root; only the remaining bins, and the neighbours of
-/// peaks, get their exact magnitude. The result is identical to [`piptrack_frame`] on the
-/// full magnitude row.
+/// `sq[k]` is `|X_k|^2` of the complex64-rounded spectrum evaluated in f64, and the
+/// float32 magnitude librosa sees (`hypotf`, evaluated in double) is `sqrt(sq[k])`
+/// rounded once. Rounding is monotonic, so the frame maximum is the root of the largest
+/// `sq`; magnitudes are taken only on the searched band. The result is identical to
+/// [`piptrack_frame`] on the full magnitude row.
+#[allow(clippy::too_many_arguments)]
 fn magnitude_peaks(
     spec: &[Complex<f64>],
     sq: &mut [f64],
-    row: &mut [f32],
+    mags: &mut [f32],
+    band: (usize, usize),
+    sr: f64,
+    threshold: f32,
+    scratch: &mut PeakScratch,
+    out: &mut Vec<(f32, f32)>,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if aad_core::simd::avx2_enabled() {
+        // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of
+        // calling a function compiled with `target_feature(avx2)`.
+        #[allow(unsafe_code)]
+        return unsafe { magnitude_peaks_avx2(spec, sq, mags, band, sr, threshold, scratch, out) };
+    }
+    magnitude_peaks_impl(spec, sq, mags, band, sr, threshold, scratch, out);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[allow(clippy::too_many_arguments)]
+fn magnitude_peaks_avx2(
+    spec: &[Complex<f64>],
+    sq: &mut [f64],
+    mags: &mut [f32],
+    band: (usize, usize),
+    sr: f64,
+    threshold: f32,
+    scratch: &mut PeakScratch,
+    out: &mut Vec<(f32, f32)>,
+) {
+    magnitude_peaks_impl(spec, sq, mags, band, sr, threshold, scratch, out);
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn magnitude_peaks_impl(
+    spec: &[Complex<f64>],
+    sq: &mut [f64],
+    mags: &mut [f32],
     (lo, hi): (usize, usize),
     sr: f64,
     threshold: f32,
+    scratch: &mut PeakScratch,
     out: &mut Vec<(f32, f32)>,
 ) {
     let n_bins = spec.len();
+    if n_bins < 3 {
+        return;
+    }
+    scratch.resize(n_bins);
     for (q, c) in sq.iter_mut().zip(spec) {
         let (re, im) = (f64::from(c.re as f32), f64::from(c.im as f32));
         *q = re * re + im * im;
@@ -237,42 +344,23 @@ fn magnitude_peaks(
         .iter()
         .chain(&top)
         .fold(0.0f64, |a, &b| if b > a { b } else { a });
-    // Rounding perturbs |X|^2 by ~1.2e-7: only bins this close can hold the maximum.
-    let floor = top * (1.0 - 1e-6);
-    let mut max = 0.0f32;
-    for (q, c) in sq.iter().zip(spec) {
-        if *q >= floor {
-            max = max.max(abs_c32(c.re as f32, c.im as f32));
-        }
-    }
+    let max = top.sqrt() as f32;
     let reference = threshold * max;
-    let loose = f64::from(reference) * f64::from(reference) * 0.98;
     let (m0, m1) = (lo.saturating_sub(1), (hi + 1).min(n_bins));
-    let mag = |k: usize| abs_c32(spec[k].re as f32, spec[k].im as f32);
-    // Masked magnitudes (0 below the threshold) on lo-1 ..= hi.
-    for k in m0..m1 {
-        row[k] = if sq[k] >= loose {
-            let m = mag(k);
-            if m > reference { m } else { 0.0 }
-        } else {
-            0.0
-        };
+    for ((m, d), &q) in mags[m0..m1]
+        .iter_mut()
+        .zip(&mut scratch.masked[m0..m1])
+        .zip(&sq[m0..m1])
+    {
+        *m = q.sqrt() as f32;
+        *d = if *m > reference { *m } else { 0.0 };
     }
-    for k in lo..hi {
-        let c = row[k];
-        if c == 0.0 || k == 0 {
-            continue;
-        }
-        let is_peak = if k == n_bins - 1 {
-            c > row[k - 1]
-        } else {
-            c > row[k - 1] && c >= row[k + 1]
-        };
-        if is_peak {
-            // push_peak reads the unmasked neighbours.
-            let x = [mag(k - 1), c, if k + 1 < n_bins { mag(k + 1) } else { 0.0 }];
-            push_peak_at(x, k, n_bins, sr, 2048, out);
-        }
+    let n = local_maxima(&scratch.masked, (lo, hi), &mut scratch.idx);
+    for &k in &scratch.idx[..n] {
+        let k = k as usize;
+        // The parabola reads the unmasked neighbours.
+        let next = if k + 1 < n_bins { mags[k + 1] } else { 0.0 };
+        push_peak_at([mags[k - 1], mags[k], next], k, n_bins, sr, 2048, out);
     }
 }
 
@@ -300,7 +388,9 @@ pub fn pitch_tuning(frequencies: &[f32], resolution: f64, bins_per_octave: u32) 
         any = true;
         let q = f / 27.5f32;
         let octs = f64::from(q).log2() as f32;
-        let mut r = (bpo * octs) % 1.0;
+        // `x % 1.0` (fmodf) is exactly `x - trunc(x)`: the fractional part is representable.
+        let x = bpo * octs;
+        let mut r = x - x.trunc();
         if r < 0.0 {
             r += 1.0;
         }
@@ -308,11 +398,19 @@ pub fn pitch_tuning(frequencies: &[f32], resolution: f64, bins_per_octave: u32) 
             r -= 1.0;
         }
         let r = f64::from(r);
-        // np.histogram: bins [e_i, e_{i+1}), the last one closed.
-        let i = edges[1..nb].partition_point(|&e| e <= r);
-        if r >= edges[0] && r <= edges[nb] {
-            counts[i.min(nb - 1)] += 1;
+        if !(r >= edges[0] && r <= edges[nb]) {
+            continue;
         }
+        // np.histogram: bins [e_i, e_{i+1}), the last one closed. Guess the bin from
+        // the uniform width, then settle it against the float64 edges themselves.
+        let mut i = (((r - edges[0]) * nb as f64) as usize).min(nb - 1);
+        while i > 0 && edges[i] > r {
+            i -= 1;
+        }
+        while i + 1 < nb && edges[i + 1] <= r {
+            i += 1;
+        }
+        counts[i] += 1;
     }
     if !any {
         return 0.0;
@@ -369,6 +467,7 @@ pub struct TuningEstimator {
     params: PiptrackParams,
     row: Vec<f32>,
     sq: Vec<f64>,
+    scratch: PeakScratch,
     peaks: Vec<(f32, f32)>,
 }
 
@@ -388,6 +487,7 @@ impl TuningEstimator {
             params: PiptrackParams::default(),
             row: vec![0.0; n],
             sq: vec![0.0; n],
+            scratch: PeakScratch::default(),
             peaks: Vec::new(),
         })
     }
@@ -400,9 +500,10 @@ impl TuningEstimator {
         self.peaks.clear();
         let n_bins = self.stft.n_bins();
         let range = band(n_bins, sr, 2048, self.params);
-        let (row, sq, peaks, power, threshold) = (
+        let (row, sq, scratch, peaks, power, threshold) = (
             &mut self.row,
             &mut self.sq,
+            &mut self.scratch,
             &mut self.peaks,
             self.power,
             self.params.threshold,
@@ -414,10 +515,18 @@ impl TuningEstimator {
                     let m = abs_c32(c.re as f32, c.im as f32);
                     *r = m * m;
                 }
-                let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                piptrack_frame(row, max, range, sr, 2048, threshold, peaks);
+                piptrack_frame(
+                    row,
+                    max_f32(row),
+                    range,
+                    sr,
+                    2048,
+                    threshold,
+                    scratch,
+                    peaks,
+                );
             } else {
-                magnitude_peaks(spec, sq, row, range, sr, threshold, peaks);
+                magnitude_peaks(spec, sq, row, range, sr, threshold, scratch, peaks);
             }
         })?;
         Ok(tuning_from_peaks(&mut self.peaks, self.bins_per_octave))
@@ -438,6 +547,73 @@ mod tests {
         assert!((t - 0.2).abs() < 1e-9, "{t}");
         assert_eq!(pitch_tuning(&[], 0.01, 36), 0.0);
         assert_eq!(pitch_tuning(&[0.0, -3.0], 0.01, 36), 0.0);
+    }
+
+    /// xorshift in [0, 1), tests only.
+    fn uniform(seed: u64) -> impl FnMut() -> f64 {
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
+    #[test]
+    fn branch_free_local_maxima_equal_the_definition() {
+        let mut u = uniform(7);
+        for trial in 0..400 {
+            let n = 3 + trial % 40;
+            // Few distinct values, so ties and zeros are common.
+            let x: Vec<f32> = (0..n).map(|_| (u() * 4.0).floor() as f32).collect();
+            let lo = (u() * 3.0) as usize;
+            let hi = if trial % 3 == 0 {
+                n
+            } else {
+                lo + (u() * (n - lo) as f64) as usize
+            };
+            let expected: Vec<u32> = (lo..hi)
+                .filter(|&k| {
+                    k > 0
+                        && if k == n - 1 {
+                            x[k] > x[k - 1]
+                        } else {
+                            x[k] > x[k - 1] && x[k] >= x[k + 1]
+                        }
+                })
+                .map(|k| k as u32)
+                .collect();
+            let mut idx = vec![0; n];
+            let m = local_maxima(&x, (lo, hi), &mut idx);
+            assert_eq!(&idx[..m], &expected[..], "{x:?} in {lo}..{hi}");
+        }
+    }
+
+    #[test]
+    fn histogram_bins_equal_a_binary_search_over_the_edges() {
+        let edges = linspace(-0.5, 0.5, 101);
+        let bin_of = |r: f64| edges[1..100].partition_point(|&e| e <= r).min(99);
+        let mut u = uniform(3);
+        // Residuals at, just below and just above every edge, and at random.
+        let mut rs: Vec<f32> = Vec::new();
+        for &e in &edges[..100] {
+            let e = e as f32;
+            rs.extend([e, e.next_up(), e.next_down()]);
+        }
+        rs.extend((0..2000).map(|_| (u() - 0.5) as f32));
+        for r in rs.into_iter().filter(|r| (-0.5..0.5).contains(r)) {
+            // A pitch whose residual at 12 bins per octave is r (or within a few ulp).
+            let f = (27.5 * 2f64.powf((5.0 + f64::from(r)) / 12.0)) as f32;
+            let octs = (f64::from(f / 27.5f32)).log2() as f32;
+            let x = 12.0 * octs;
+            let mut rr = x % 1.0;
+            if rr >= 0.5 {
+                rr -= 1.0;
+            }
+            let t = pitch_tuning(&[f], 0.01, 12);
+            assert_eq!(t, edges[bin_of(f64::from(rr))], "residual {rr}");
+        }
     }
 
     #[test]

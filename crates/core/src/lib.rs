@@ -81,6 +81,7 @@ mod error;
 mod label;
 pub mod ops;
 mod signal;
+pub mod simd;
 mod traits;
 
 pub use error::CoreError;

@@ -372,6 +372,35 @@ impl<T: StftFloat> Stft<T> {
         &mut self,
         x: &[f32],
         bins: std::ops::Range<usize>,
+        f: impl FnMut(usize, &[Complex<T>]),
+    ) -> Result<usize, DspError> {
+        #[cfg(target_arch = "x86_64")]
+        if aad_core::simd::avx2_enabled() {
+            // SAFETY: the CPU supports AVX2 (checked by `avx2_enabled` just above), the
+            // only requirement of calling a function compiled with `target_feature(avx2)`.
+            #[allow(unsafe_code)]
+            return unsafe { self.process_bins_avx2(x, bins, f) };
+        }
+        self.process_bins_impl(x, bins, f)
+    }
+
+    /// [`process_bins`](Self::process_bins) compiled for AVX2, with `f` inlined into it.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn process_bins_avx2(
+        &mut self,
+        x: &[f32],
+        bins: std::ops::Range<usize>,
+        f: impl FnMut(usize, &[Complex<T>]),
+    ) -> Result<usize, DspError> {
+        self.process_bins_impl(x, bins, f)
+    }
+
+    #[inline(always)]
+    fn process_bins_impl(
+        &mut self,
+        x: &[f32],
+        bins: std::ops::Range<usize>,
         mut f: impl FnMut(usize, &[Complex<T>]),
     ) -> Result<usize, DspError> {
         if bins.start > bins.end || bins.end > self.n_bins() {
@@ -503,6 +532,7 @@ impl<T: StftFloat> Stft<T> {
 
 /// Energies of the real and imaginary parts, with 8 partial sums so the loop vectorises
 /// (only compared against each other, so the summation order does not matter).
+#[inline(always)]
 fn energies<T: StftFloat>(pair: &[Complex<T>]) -> (T, T) {
     let zero = T::default();
     let (mut a, mut b) = ([zero; 8], [zero; 8]);
