@@ -214,9 +214,21 @@ pub fn cens_from_chroma_into(
     chroma: ArrayView2<'_, f32>,
     config: &CensConfig,
     work: &mut Array2<f32>,
-    mut out: ArrayViewMut2<'_, f32>,
+    out: ArrayViewMut2<'_, f32>,
 ) -> Result<(), CensError> {
     config.validate()?;
+    let kernel = config.kernel();
+    cens_with_kernel(chroma, config, kernel.as_ref(), work, out)
+}
+
+/// [`cens_from_chroma_into`] with the smoothing kernel (`config.kernel()`) built once.
+fn cens_with_kernel(
+    chroma: ArrayView2<'_, f32>,
+    config: &CensConfig,
+    kernel: Option<&(Vec<f64>, usize)>,
+    work: &mut Array2<f32>,
+    mut out: ArrayViewMut2<'_, f32>,
+) -> Result<(), CensError> {
     let (t, nc) = chroma.dim();
     check_output_shape(out.dim(), (config.output_frames(t), nc))?;
     if work.dim() != (t, nc) || !work.is_standard_layout() {
@@ -247,8 +259,9 @@ pub fn cens_from_chroma_into(
     // 3. Smoothing along time (zero-extended, accumulated in f64), 4. downsampling,
     // 5. normalisation.
     let d = config.downsample;
-    match config.kernel() {
+    match kernel {
         Some((w, c)) => {
+            let c = *c;
             // Row-wise: each output accumulates w[k] * x[src] over the valid k in
             // ascending order (the zero padding contributes nothing), f64 per channel.
             let mut stack = [0.0f64; 48];
@@ -314,6 +327,7 @@ pub struct CensExtractor {
     chroma: ChromaCqtExtractor,
     raw: Array2<f32>,
     work: Array2<f32>,
+    kernel: Option<(Vec<f64>, usize)>,
     name: String,
 }
 
@@ -337,6 +351,7 @@ impl CensExtractor {
             chroma: ChromaCqtExtractor::new(config.chroma.clone())?,
             raw: Array2::zeros((0, config.chroma.n_chroma)),
             work: Array2::zeros((0, config.chroma.n_chroma)),
+            kernel: config.kernel(),
             name,
             config,
         })
@@ -383,6 +398,12 @@ impl FeatureExtractor for CensExtractor {
             self.raw = Array2::zeros((n, self.dims()));
         }
         self.chroma.raw_into(signal, self.raw.view_mut())?;
-        cens_from_chroma_into(self.raw.view(), &self.config, &mut self.work, out)
+        cens_with_kernel(
+            self.raw.view(),
+            &self.config,
+            self.kernel.as_ref(),
+            &mut self.work,
+            out,
+        )
     }
 }

@@ -9,7 +9,7 @@ use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 
 use crate::CensError;
 use crate::cqt::{Cqt, CqtConfig};
-use crate::tuning::{PiptrackParams, Tuning, estimate_tuning_from_spectrogram};
+use crate::tuning::{PiptrackParams, Tuning, TuningWork, estimate_tuning_with};
 
 /// Per-frame normalisation, `librosa.util.normalize(S, norm, axis=-2)`: the norm is taken
 /// in float64, frames whose norm is below float32 `tiny` are left unchanged (all-zero
@@ -374,6 +374,7 @@ pub struct ChromaStftExtractor {
     banks: Arc<RwLock<HashMap<i64, Arc<Array2<f32>>>>>,
     power: Array2<f32>,
     block: Vec<f32>,
+    tuning_work: TuningWork,
     last_tuning: f64,
 }
 
@@ -486,6 +487,7 @@ impl ChromaStftExtractor {
             banks: Arc::new(RwLock::new(HashMap::new())),
             power: Array2::zeros((0, config.stft.n_bins())),
             block: vec![0.0; config.stft.n_bins() * LANES],
+            tuning_work: TuningWork::default(),
             last_tuning: 0.0,
             config,
         })
@@ -564,12 +566,13 @@ impl FeatureExtractor for ChromaStftExtractor {
             .power_into(signal.samples(), self.power.view_mut())?;
         let tuning = match self.config.tuning {
             Tuning::Fixed(t) => t,
-            Tuning::Estimate => estimate_tuning_from_spectrogram(
+            Tuning::Estimate => estimate_tuning_with(
                 self.power.view(),
                 f64::from(self.config.sample_rate),
                 self.config.stft.n_fft,
                 self.config.n_chroma as u32,
                 PiptrackParams::default(),
+                &mut self.tuning_work,
             ),
         };
         self.last_tuning = tuning;

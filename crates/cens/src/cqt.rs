@@ -10,6 +10,7 @@
 //! the responses are complex64 sums in librosa's order.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::{Arc, RwLock};
 
 use aad_dsp::{Complex, Stft, StftConfig, WindowKind, abs_c32, window};
@@ -496,7 +497,7 @@ pub struct Cqt {
     plans: Arc<RwLock<HashMap<i64, Arc<Plan>>>>,
     base: Arc<Plan>,
     tuner: Option<TuningEstimator>,
-    stfts: HashMap<usize, Stft<f32>>,
+    stfts: HashMap<(usize, usize), Stft<f32>>,
     decimator: HalfBand,
     y: Vec<f32>,
     next: Vec<f32>,
@@ -651,7 +652,11 @@ impl Cqt {
 
         let mut y = std::mem::take(&mut self.y);
         let mut next = std::mem::take(&mut self.next);
+        // The two buffers swap roles at every decimation: both must hold the whole clip.
         y.clear();
+        next.clear();
+        y.reserve(x.len());
+        next.reserve(x.len());
         y.extend_from_slice(x);
         for _ in 0..plan.early_count {
             self.decimator.decimate(&y, &mut next);
@@ -659,17 +664,13 @@ impl Cqt {
         }
         let result = (|| {
             for oct in &plan.octaves {
-                let stft = match self.stfts.get_mut(&oct.n_fft) {
-                    Some(s) => s,
-                    None => {
-                        let cfg = StftConfig::new(oct.n_fft, oct.hop).window(WindowKind::Ones);
-                        self.stfts.entry(oct.n_fft).or_insert(Stft::new(cfg)?)
-                    }
+                // One planned STFT per (n_fft, hop): octaves share n_fft but not hops.
+                let stft = match self.stfts.entry((oct.n_fft, oct.hop)) {
+                    Entry::Occupied(e) => e.into_mut(),
+                    Entry::Vacant(e) => e.insert(Stft::new(
+                        StftConfig::new(oct.n_fft, oct.hop).window(WindowKind::Ones),
+                    )?),
                 };
-                if stft.config().hop_length != oct.hop {
-                    *stft =
-                        Stft::new(StftConfig::new(oct.n_fft, oct.hop).window(WindowKind::Ones))?;
-                }
                 let inv = &plan.inv_sqrt_len;
                 let n_bins_oct = oct.n_fft / 2 + 1;
                 let (re, im) = (&mut self.lanes_re, &mut self.lanes_im);

@@ -87,6 +87,21 @@ impl PeakScratch {
     }
 }
 
+/// Every buffer of a tuning estimate, kept between calls so that a warm call allocates
+/// nothing.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TuningWork {
+    scratch: PeakScratch,
+    /// A frame's magnitudes (or a copied strided row).
+    row: Vec<f32>,
+    /// (pitch, magnitude) of every peak.
+    peaks: Vec<(f32, f32)>,
+    mags: Vec<f32>,
+    freqs: Vec<f32>,
+    counts: Vec<usize>,
+    edges: Vec<f64>,
+}
+
 /// Local maxima of `masked` in `[lo, hi)` (`x[k] > x[k-1] and x[k] >= x[k+1]`, the last
 /// bin against its left neighbour only, bin 0 never), written to `idx`; returns their
 /// count. Zero bins cannot pass (`x[k] > x[k-1] >= 0`). The bins of noise are peaks
@@ -208,16 +223,16 @@ fn piptrack(
     sr: f64,
     n_fft: usize,
     p: PiptrackParams,
-    out: &mut Vec<(f32, f32)>,
+    work: &mut TuningWork,
 ) {
     #[cfg(target_arch = "x86_64")]
     if aad_core::simd::avx2_enabled() {
         // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of
         // calling a function compiled with `target_feature(avx2)`.
         #[allow(unsafe_code)]
-        return unsafe { piptrack_avx2(s, sr, n_fft, p, out) };
+        return unsafe { piptrack_avx2(s, sr, n_fft, p, work) };
     }
-    piptrack_impl(s, sr, n_fft, p, out);
+    piptrack_impl(s, sr, n_fft, p, work);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -227,9 +242,9 @@ fn piptrack_avx2(
     sr: f64,
     n_fft: usize,
     p: PiptrackParams,
-    out: &mut Vec<(f32, f32)>,
+    work: &mut TuningWork,
 ) {
-    piptrack_impl(s, sr, n_fft, p, out);
+    piptrack_impl(s, sr, n_fft, p, work);
 }
 
 #[inline(always)]
@@ -238,12 +253,16 @@ fn piptrack_impl(
     sr: f64,
     n_fft: usize,
     p: PiptrackParams,
-    out: &mut Vec<(f32, f32)>,
+    work: &mut TuningWork,
 ) {
-    out.clear();
+    let TuningWork {
+        scratch,
+        row,
+        peaks,
+        ..
+    } = work;
+    peaks.clear();
     let range = band(s.ncols(), sr, n_fft, p);
-    let mut scratch = PeakScratch::default();
-    let mut row = Vec::new();
     for frame in s.rows() {
         // Rows of a transposed or strided view are copied once.
         let x = match frame.as_slice() {
@@ -254,16 +273,7 @@ fn piptrack_impl(
                 &row[..]
             }
         };
-        piptrack_frame(
-            x,
-            max_f32(x),
-            range,
-            sr,
-            n_fft,
-            p.threshold,
-            &mut scratch,
-            out,
-        );
+        piptrack_frame(x, max_f32(x), range, sr, n_fft, p.threshold, scratch, peaks);
     }
 }
 
@@ -379,9 +389,30 @@ fn median_f32(v: &mut [f32]) -> f32 {
 /// `librosa.pitch_tuning(frequencies, resolution, bins_per_octave)`: the left edge of the
 /// fullest bin of the residual histogram; 0.0 for an empty set (librosa warns).
 pub fn pitch_tuning(frequencies: &[f32], resolution: f64, bins_per_octave: u32) -> f64 {
+    pitch_tuning_with(
+        frequencies,
+        resolution,
+        bins_per_octave,
+        &mut Vec::new(),
+        &mut Vec::new(),
+    )
+}
+
+/// [`pitch_tuning`] with the histogram's buffers supplied (`edges` is rebuilt only when
+/// its length changes).
+fn pitch_tuning_with(
+    frequencies: &[f32],
+    resolution: f64,
+    bins_per_octave: u32,
+    edges: &mut Vec<f64>,
+    counts: &mut Vec<usize>,
+) -> f64 {
     let nb = (1.0 / resolution).ceil() as usize;
-    let edges = linspace(-0.5, 0.5, nb + 1);
-    let mut counts = vec![0usize; nb];
+    if edges.len() != nb + 1 {
+        *edges = linspace(-0.5, 0.5, nb + 1);
+    }
+    counts.clear();
+    counts.resize(nb, 0);
     let bpo = bins_per_octave as f32;
     let mut any = false;
     for &f in frequencies.iter().filter(|&&f| f > 0.0) {
@@ -433,24 +464,54 @@ pub fn estimate_tuning_from_spectrogram(
     bins_per_octave: u32,
     params: PiptrackParams,
 ) -> f64 {
-    let mut peaks = Vec::new();
-    piptrack(s, sr, n_fft, params, &mut peaks);
-    tuning_from_peaks(&mut peaks, bins_per_octave)
+    estimate_tuning_with(
+        s,
+        sr,
+        n_fft,
+        bins_per_octave,
+        params,
+        &mut TuningWork::default(),
+    )
 }
 
-fn tuning_from_peaks(peaks: &mut [(f32, f32)], bins_per_octave: u32) -> f64 {
-    let mut mags: Vec<f32> = peaks.iter().filter(|p| p.0 > 0.0).map(|p| p.1).collect();
+/// [`estimate_tuning_from_spectrogram`] with its buffers supplied.
+pub(crate) fn estimate_tuning_with(
+    s: ArrayView2<'_, f32>,
+    sr: f64,
+    n_fft: usize,
+    bins_per_octave: u32,
+    params: PiptrackParams,
+    work: &mut TuningWork,
+) -> f64 {
+    piptrack(s, sr, n_fft, params, work);
+    tuning_from_peaks(work, bins_per_octave)
+}
+
+/// The median magnitude threshold and the histogram over `work.peaks`.
+fn tuning_from_peaks(work: &mut TuningWork, bins_per_octave: u32) -> f64 {
+    let TuningWork {
+        peaks,
+        mags,
+        freqs,
+        counts,
+        edges,
+        ..
+    } = work;
+    mags.clear();
+    mags.extend(peaks.iter().filter(|p| p.0 > 0.0).map(|p| p.1));
     let threshold = if mags.is_empty() {
         0.0
     } else {
-        median_f32(&mut mags)
+        median_f32(mags)
     };
-    let freqs: Vec<f32> = peaks
-        .iter()
-        .filter(|(f, m)| *f > 0.0 && *m >= threshold)
-        .map(|p| p.0)
-        .collect();
-    pitch_tuning(&freqs, 0.01, bins_per_octave)
+    freqs.clear();
+    freqs.extend(
+        peaks
+            .iter()
+            .filter(|(f, m)| *f > 0.0 && *m >= threshold)
+            .map(|p| p.0),
+    );
+    pitch_tuning_with(freqs, 0.01, bins_per_octave, edges, counts)
 }
 
 /// A planned tuning estimator over a signal: STFT (n_fft 2048, hop 512, periodic Hann,
@@ -465,10 +526,8 @@ pub struct TuningEstimator {
     bins_per_octave: u32,
     power: bool,
     params: PiptrackParams,
-    row: Vec<f32>,
     sq: Vec<f64>,
-    scratch: PeakScratch,
-    peaks: Vec<(f32, f32)>,
+    work: TuningWork,
 }
 
 impl TuningEstimator {
@@ -485,10 +544,11 @@ impl TuningEstimator {
             bins_per_octave,
             power,
             params: PiptrackParams::default(),
-            row: vec![0.0; n],
             sq: vec![0.0; n],
-            scratch: PeakScratch::default(),
-            peaks: Vec::new(),
+            work: TuningWork {
+                row: vec![0.0; n],
+                ..TuningWork::default()
+            },
         })
     }
 
@@ -497,17 +557,16 @@ impl TuningEstimator {
     /// # Errors
     /// A signal too short for the STFT (never with centring).
     pub fn estimate(&mut self, x: &[f32], sr: f64) -> Result<f64, aad_dsp::DspError> {
-        self.peaks.clear();
         let n_bins = self.stft.n_bins();
         let range = band(n_bins, sr, 2048, self.params);
-        let (row, sq, scratch, peaks, power, threshold) = (
-            &mut self.row,
-            &mut self.sq,
-            &mut self.scratch,
-            &mut self.peaks,
-            self.power,
-            self.params.threshold,
-        );
+        let TuningWork {
+            scratch,
+            row,
+            peaks,
+            ..
+        } = &mut self.work;
+        peaks.clear();
+        let (sq, power, threshold) = (&mut self.sq, self.power, self.params.threshold);
         self.stft.process(x, |_, spec| {
             if power {
                 // |X|^2 as numpy computes abs(complex64)**2, for every bin.
@@ -529,7 +588,7 @@ impl TuningEstimator {
                 magnitude_peaks(spec, sq, row, range, sr, threshold, scratch, peaks);
             }
         })?;
-        Ok(tuning_from_peaks(&mut self.peaks, self.bins_per_octave))
+        Ok(tuning_from_peaks(&mut self.work, self.bins_per_octave))
     }
 }
 

@@ -1,0 +1,106 @@
+//! After a warm-up call on a clip, `extract_into` on a clip of the same length and tuning
+//! allocates nothing (the trait's promise). Counted with a global allocator wrapper, in
+//! its own test binary with one test function so that no other test allocates meanwhile.
+#![allow(clippy::unwrap_used)]
+// The counting allocator below must implement the unsafe `GlobalAlloc` trait.
+#![allow(unsafe_code)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use aad_core::{FeatureExtractor, Signal};
+use cens_features::*;
+use ndarray::Array2;
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so
+// `System`'s guarantees hold; the counter is a side effect that never allocates.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: forwarded as is (see the impl).
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded as is (see the impl).
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: forwarded as is (see the impl).
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: forwarded as is (see the impl).
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations_of(f: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    f();
+    ALLOCATIONS.load(Ordering::Relaxed) - before
+}
+
+fn check<E: FeatureExtractor>(name: &str, mut fx: E, sig: &Signal) {
+    let mut out = Array2::zeros((fx.num_frames(sig.len()), fx.dims()));
+    fx.extract_into(sig, out.view_mut()).unwrap();
+    let n = allocations_of(|| fx.extract_into(sig, out.view_mut()).unwrap());
+    assert_eq!(n, 0, "{name}: {n} allocations in a warm call");
+}
+
+#[test]
+fn warm_calls_allocate_nothing() {
+    let mut s = 0x2545_F491_4F6C_DD1Du64;
+    let x: Vec<f32> = (0..48_000)
+        .map(|i| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            let hum = (std::f32::consts::TAU * 100.0 * i as f32 / 16_000.0).sin();
+            0.2 * hum + ((s >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.1
+        })
+        .collect();
+    let sig = Signal::new(x, 16_000).unwrap();
+    check(
+        "chroma_stft",
+        ChromaStftExtractor::new(ChromaStftConfig::default()).unwrap(),
+        &sig,
+    );
+    check(
+        "chroma_cqt",
+        ChromaCqtExtractor::new(ChromaCqtConfig::default()).unwrap(),
+        &sig,
+    );
+    for cfg in [
+        CensConfig::librosa(16_000),
+        CensConfig::seed(16_000),
+        CensConfig::muller(16_000, 41, 10),
+    ] {
+        check("chroma_cens", CensExtractor::new(cfg).unwrap(), &sig);
+    }
+    for tuning in [Tuning::Fixed(0.0), Tuning::Estimate] {
+        let mut cqt = Cqt::new(CqtConfig::default().tuning(tuning)).unwrap();
+        let mut c = Array2::zeros((cqt.num_frames(sig.len()), 252));
+        cqt.magnitude_into(sig.samples(), 16_000, c.view_mut())
+            .unwrap();
+        let n = allocations_of(|| {
+            cqt.magnitude_into(sig.samples(), 16_000, c.view_mut())
+                .unwrap();
+        });
+        assert_eq!(n, 0, "cqt ({tuning:?}): {n} allocations in a warm call");
+    }
+    let mut tuner = TuningEstimator::new(36, false).unwrap();
+    tuner.estimate(sig.samples(), 16_000.0).unwrap();
+    let n = allocations_of(|| {
+        tuner.estimate(sig.samples(), 16_000.0).unwrap();
+    });
+    assert_eq!(n, 0, "estimate_tuning: {n} allocations in a warm call");
+}
