@@ -5,8 +5,11 @@
 //! - [`fixtures_dir`]: the committed fixtures of the repository (`tests/fixtures`).
 //! - [`read_npy`]: load a float32 `.npy` array.
 //! - [`Diff`]: the metrics of `shared/pyref/compare.py` (max abs, relative Frobenius, Pearson r).
+//! - [`alloc`]: a counting global allocator for allocation-free promises.
 #![deny(missing_docs)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod alloc;
 
 use std::path::{Path, PathBuf};
 
