@@ -429,7 +429,8 @@ impl Plan {
                 });
                 filters.push(filt);
             }
-            let decimate_after = my_hop % 2 == 0;
+            // Nothing reads the signal after the last octave.
+            let decimate_after = my_hop % 2 == 0 && i + 1 < n_octaves;
             let used = (
                 filters.iter().map(|f| f.start).min().unwrap_or(0),
                 filters

@@ -82,7 +82,9 @@ fn diff(c: &Case, name: &str, ours: &Array2<f32>) -> Diff {
     d
 }
 
-fn check(cases: &[Case]) {
+/// Checks every case at the tolerances; returns the worst relative errors of
+/// chroma_stft, chroma_cqt, CENS and the seed's CENS.
+fn check(cases: &[Case]) -> [f64; 4] {
     let sr = cases[0].signal.sample_rate();
     let mut worst = [0.0f64; 4];
     let (mut chroma_stft, mut chroma_cqt, mut cens, mut seed) = (
@@ -148,6 +150,7 @@ fn check(cases: &[Case]) {
         "worst rel_fro: chroma_stft {:.2e} chroma_cqt {:.2e} cens {:.2e} cens_seed {:.2e}",
         worst[0], worst[1], worst[2], worst[3]
     );
+    worst
 }
 
 #[test]
@@ -158,8 +161,11 @@ fn chroma_and_cens_match_librosa_on_the_committed_fixtures() {
     let (sixteen, other): (Vec<_>, Vec<_>) = cases
         .into_iter()
         .partition(|c| c.signal.sample_rate() == 16_000);
-    check(&sixteen);
-    check(&other);
+    for worst in [check(&sixteen), check(&other)] {
+        // Synthetic clips with internal steps (silence then noise, clicks) leave more to
+        // the half-band decimator's transition band than real clips do.
+        assert!(worst[1] <= 2.5e-3 && worst[2] <= 6e-3, "{worst:?}");
+    }
 }
 
 #[test]
@@ -171,5 +177,9 @@ fn chroma_and_cens_match_librosa_on_every_shared_reference_clip() {
     };
     let cases = reference_cases(&shared);
     assert_eq!(cases.len(), 11);
-    check(&cases);
+    let worst = check(&cases);
+    // Regression guards well inside the tolerances: measured 2026-11-24, chroma_cqt at most
+    // 4.5e-5 and both CENS identical to librosa's on all eleven clips.
+    assert!(worst[1] <= 2e-4, "chroma_cqt {:.2e}", worst[1]);
+    assert!(worst[2] <= 1e-3 && worst[3] <= 1e-3, "{worst:?}");
 }
