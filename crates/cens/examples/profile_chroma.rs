@@ -2,7 +2,7 @@
 //! batch's mean: a steady loop to run under `perf record`.
 //!
 //! ```text
-//! cargo run --release -p cens-features --example profile_chroma -- WAV [cens|cqt|stft|tuning] [N]
+//! cargo run --release -p cens-features --example profile_chroma -- WAV [cens|cqt|stft|tuning|plan] [N]
 //! ```
 //! `AAD_DISABLE_AVX2=1` times the portable loops. With `cqt` it also prints the time to
 //! plan the extractor (CQT bases for tuning 0, and 0.5 as a check).
@@ -17,7 +17,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let path = args
         .next()
-        .ok_or("usage: profile_chroma WAV [cens|cqt|stft|tuning] [N]")?;
+        .ok_or("usage: profile_chroma WAV [cens|cqt|stft|tuning|plan] [N]")?;
     let which = args.next().unwrap_or_else(|| "cens".into());
     let n: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(1000);
     let sig = decode_file(std::path::Path::new(&path), &DecodeOptions::default())?;
@@ -54,6 +54,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let mut t = TuningEstimator::new(36, false)?;
             Box::new(move || {
                 std::hint::black_box(t.estimate(sig.samples(), f64::from(sr))?);
+                Ok(())
+            })
+        }
+        "plan" => {
+            // A CQT basis for a new fixed tuning per call (the cache keys on the tuning).
+            let mut k = 0u32;
+            Box::new(move || {
+                k += 1;
+                let t = f64::from(k % 1_000_000) * 1e-7 - 0.05;
+                let cfg =
+                    cens_features::CqtConfig::default().tuning(cens_features::Tuning::Fixed(t));
+                std::hint::black_box(cens_features::Cqt::new(cfg)?);
                 Ok(())
             })
         }

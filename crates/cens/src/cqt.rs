@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use aad_dsp::{Complex, Stft, StftConfig, WindowKind, abs_c32, window};
 use ndarray::ArrayViewMut2;
@@ -478,8 +478,9 @@ impl Plan {
 }
 
 /// A planned constant-Q transform. Bases are built per tuning value on first use and
-/// shared between clones (tuning estimates take at most 100 distinct values), so after
-/// warm-up a call allocates nothing.
+/// shared by every `Cqt` of the process with the same parameters (tuning estimates take
+/// at most 101 distinct values; the cache holds at most [`PLAN_CACHE_LIMIT`] bases), so
+/// after warm-up a call allocates nothing.
 ///
 /// ```
 /// use cens_features::{Cqt, CqtConfig, Tuning};
@@ -495,7 +496,6 @@ impl Plan {
 /// ```
 pub struct Cqt {
     config: CqtConfig,
-    plans: Arc<RwLock<HashMap<i64, Arc<Plan>>>>,
     base: Arc<Plan>,
     tuner: Option<TuningEstimator>,
     stfts: HashMap<(usize, usize), Stft<f32>>,
@@ -519,7 +519,6 @@ impl Clone for Cqt {
     fn clone(&self) -> Self {
         Cqt {
             config: self.config.clone(),
-            plans: Arc::clone(&self.plans),
             base: Arc::clone(&self.base),
             tuner: self.tuner.clone(),
             stfts: self.stfts.clone(),
@@ -537,6 +536,43 @@ fn tuning_key(t: f64) -> i64 {
     (t * 1e9).round() as i64
 }
 
+/// Most bases the process-wide cache keeps (a basis is a few tens of kB); past it, new
+/// bases are built for the call and dropped.
+pub const PLAN_CACHE_LIMIT: usize = 4096;
+
+/// Everything a [`Plan`] depends on besides the tuning, and the tuning.
+type PlanKey = (u32, usize, u64, usize, usize, u64, u64, bool, i64);
+
+static PLANS: OnceLock<RwLock<HashMap<PlanKey, Arc<Plan>>>> = OnceLock::new();
+
+/// The basis for `cfg` at `tuning`, from the process-wide cache or built now.
+fn shared_plan(cfg: &CqtConfig, tuning: f64) -> Result<Arc<Plan>, CensError> {
+    let key = (
+        cfg.sample_rate,
+        cfg.hop_length,
+        cfg.fmin.to_bits(),
+        cfg.n_bins,
+        cfg.bins_per_octave,
+        cfg.filter_scale.to_bits(),
+        cfg.sparsity.to_bits(),
+        cfg.scale,
+        tuning_key(tuning),
+    );
+    let cache = PLANS.get_or_init(Default::default);
+    if let Ok(map) = cache.read()
+        && let Some(p) = map.get(&key)
+    {
+        return Ok(Arc::clone(p));
+    }
+    let plan = Arc::new(Plan::build(cfg, tuning)?);
+    if let Ok(mut map) = cache.write()
+        && (map.len() < PLAN_CACHE_LIMIT || map.contains_key(&key))
+    {
+        return Ok(Arc::clone(map.entry(key).or_insert(plan)));
+    }
+    Ok(plan)
+}
+
 impl Cqt {
     /// Plans the transform (the bases for tuning 0, or the fixed tuning, are built now,
     /// which also validates the parameters against the sample rate).
@@ -549,20 +585,17 @@ impl Cqt {
             Tuning::Fixed(t) => t,
             Tuning::Estimate => 0.0,
         };
-        let base = Arc::new(Plan::build(&config, t0)?);
+        let base = shared_plan(&config, t0)?;
         // Both ends of the tuning range must be plannable too.
         if config.tuning == Tuning::Estimate {
-            Plan::build(&config, 0.5)?;
+            shared_plan(&config, 0.5)?;
         }
         let tuner = match config.tuning {
             Tuning::Estimate => Some(TuningEstimator::new(config.bins_per_octave as u32, false)?),
             Tuning::Fixed(_) => None,
         };
-        let mut plans = HashMap::new();
-        plans.insert(tuning_key(t0), Arc::clone(&base));
         Ok(Cqt {
             config,
-            plans: Arc::new(RwLock::new(plans)),
             base,
             tuner,
             stfts: HashMap::new(),
@@ -595,20 +628,6 @@ impl Cqt {
         self.base.num_frames(n_samples)
     }
 
-    fn plan_for(&self, tuning: f64) -> Result<Arc<Plan>, CensError> {
-        let key = tuning_key(tuning);
-        if let Ok(map) = self.plans.read()
-            && let Some(p) = map.get(&key)
-        {
-            return Ok(Arc::clone(p));
-        }
-        let plan = Arc::new(Plan::build(&self.config, tuning)?);
-        if let Ok(mut map) = self.plans.write() {
-            map.entry(key).or_insert_with(|| Arc::clone(&plan));
-        }
-        Ok(plan)
-    }
-
     /// Writes `|CQT|` of `x` (sampled at `sample_rate`) into `out` (`frames x n_bins`) and
     /// returns the tuning used.
     ///
@@ -638,7 +657,7 @@ impl Cqt {
             (None, Tuning::Estimate) => 0.0,
         };
         self.last_tuning = tuning;
-        let plan = self.plan_for(tuning)?;
+        let plan = shared_plan(&self.config, tuning)?;
         let n_frames = plan.num_frames(x.len());
         aad_core::check_output_shape(out.dim(), (n_frames, self.config.n_bins))?;
         if n_frames != self.base.num_frames(x.len()) {

@@ -48,7 +48,7 @@ pub use chroma::{
     ChromaCqtConfig, ChromaCqtExtractor, ChromaNorm, ChromaStftConfig, ChromaStftExtractor,
     chroma_filterbank, cq_to_chroma_map,
 };
-pub use cqt::{C1_HZ, Cqt, CqtConfig};
+pub use cqt::{C1_HZ, Cqt, CqtConfig, PLAN_CACHE_LIMIT};
 pub use error::CensError;
 pub use resample::HalfBand;
 pub use tuning::{
