@@ -280,6 +280,8 @@ const BLOCK: usize = 32;
 /// `xo` starts at the block's first output (padded by `k`).
 #[inline(always)]
 fn block(acc: &mut [f32; BLOCK], taps: &[f32], xo: &[f32], k: usize) {
+    // The caller passes BLOCK + 2k samples and k taps, so every window below exists.
+    debug_assert!(taps.len() <= k && xo.len() >= BLOCK + 2 * k);
     for (t, &g) in taps.iter().enumerate() {
         let (Some(ahead), Some(behind)) = (
             xo.get(k + t..k + t + BLOCK),
