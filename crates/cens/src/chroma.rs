@@ -381,88 +381,63 @@ pub struct ChromaStftExtractor {
 /// Frames processed together by the chroma filterbank product.
 const LANES: usize = 8;
 
-/// `out[t][c] = Σ_k bank[c][k] power[t][k]` from the transposed bank (`bins x n_chroma`),
-/// `LANES` frames at a time so the inner loop vectorises across frames; each sum runs
-/// over `k` in ascending order.
-fn chroma_product(
-    bank_t: &Array2<f32>,
-    power: ArrayView2<'_, f32>,
-    block: &mut [f32],
-    out: &mut ArrayViewMut2<'_, f32>,
-) {
-    #[cfg(target_arch = "x86_64")]
-    if aad_core::simd::avx2_enabled() {
-        // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of
-        // calling a function compiled with `target_feature(avx2)`.
-        #[allow(unsafe_code)]
-        return unsafe { chroma_product_avx2(bank_t, power, block, out) };
-    }
-    chroma_product_impl(bank_t, power, block, out);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn chroma_product_avx2(
-    bank_t: &Array2<f32>,
-    power: ArrayView2<'_, f32>,
-    block: &mut [f32],
-    out: &mut ArrayViewMut2<'_, f32>,
-) {
-    chroma_product_impl(bank_t, power, block, out);
-}
-
-#[inline(always)]
-fn chroma_product_impl(
-    bank_t: &Array2<f32>,
-    power: ArrayView2<'_, f32>,
-    block: &mut [f32],
-    out: &mut ArrayViewMut2<'_, f32>,
-) {
-    let (n, n_bins) = power.dim();
-    let nc = bank_t.ncols();
-    for t0 in (0..n).step_by(LANES) {
-        let lanes = LANES.min(n - t0);
-        for l in 0..lanes {
-            for (k, v) in power.row(t0 + l).iter().enumerate() {
-                block[k * LANES + l] = *v;
+aad_core::avx2_dispatch! {
+    /// `out[t][c] = Σ_k bank[c][k] power[t][k]` from the transposed bank (`bins x
+    /// n_chroma`), `LANES` frames at a time so the inner loop vectorises across frames;
+    /// each sum runs over `k` in ascending order.
+    fn chroma_product(
+        bank_t: &Array2<f32>,
+        power: ArrayView2<'_, f32>,
+        block: &mut [f32],
+        out: &mut ArrayViewMut2<'_, f32>,
+    ) {
+        let (n, n_bins) = power.dim();
+        let nc = bank_t.ncols();
+        for t0 in (0..n).step_by(LANES) {
+            let lanes = LANES.min(n - t0);
+            for l in 0..lanes {
+                for (k, v) in power.row(t0 + l).iter().enumerate() {
+                    block[k * LANES + l] = *v;
+                }
             }
-        }
-        let block = &block[..n_bins * LANES];
-        match (bank_t.as_slice(), nc) {
-            (Some(w), 12) => {
-                // Twelve chroma in two halves of six: the accumulators stay in registers
-                // (also with SSE2's sixteen), each column of the block is loaded twice.
-                for half in 0..2 {
-                    let mut acc = [[0.0f32; LANES]; 6];
-                    for (wk, col) in w.chunks_exact(12).zip(block.chunks_exact(LANES)) {
-                        for (a, &wc) in acc.iter_mut().zip(&wk[6 * half..6 * half + 6]) {
-                            for l in 0..LANES {
-                                a[l] += wc * col[l];
+            let block = &block[..n_bins * LANES];
+            match (bank_t.as_slice(), nc) {
+                (Some(w), 12) => {
+                    // Twelve chroma in two halves of six: the accumulators stay in registers
+                    // (also with SSE2's sixteen), each column of the block is loaded twice.
+                    for half in 0..2 {
+                        let mut acc = [[0.0f32; LANES]; 6];
+                        for (wk, col) in w.chunks_exact(12).zip(block.chunks_exact(LANES)) {
+                            for (a, &wc) in acc.iter_mut().zip(&wk[6 * half..6 * half + 6]) {
+                                for l in 0..LANES {
+                                    a[l] += wc * col[l];
+                                }
+                            }
+                        }
+                        for (c, a) in acc.iter().enumerate() {
+                            for l in 0..lanes {
+                                out[[t0 + l, 6 * half + c]] = a[l];
                             }
                         }
                     }
-                    for (c, a) in acc.iter().enumerate() {
-                        for l in 0..lanes {
-                            out[[t0 + l, 6 * half + c]] = a[l];
-                        }
-                    }
                 }
-            }
-            _ => {
-                for c in 0..nc {
-                    let mut acc = [0.0f32; LANES];
-                    for (&wc, col) in bank_t.column(c).iter().zip(block.chunks_exact(LANES)) {
-                        for l in 0..LANES {
-                            acc[l] += wc * col[l];
+                _ => {
+                    for c in 0..nc {
+                        let mut acc = [0.0f32; LANES];
+                        for (&wc, col) in bank_t.column(c).iter().zip(block.chunks_exact(LANES)) {
+                            for l in 0..LANES {
+                                acc[l] += wc * col[l];
+                            }
                         }
-                    }
-                    for l in 0..lanes {
-                        out[[t0 + l, c]] = acc[l];
+                        for l in 0..lanes {
+                            out[[t0 + l, c]] = acc[l];
+                        }
                     }
                 }
             }
         }
     }
+
 }
 
 impl ChromaStftExtractor {

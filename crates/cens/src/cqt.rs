@@ -199,65 +199,34 @@ fn filter_lanes(f: &Filter, re: &[f32], im: &[f32]) -> ([f32; LANES], [f32; LANE
     (ar, ai)
 }
 
-/// Applies every filter of `oct` to the `n` frames gathered in `re`/`im` and writes
-/// `|response| / sqrt(length)` to rows `first..first + n` of `out`.
-fn respond(
-    oct: &Octave,
-    re: &[f32],
-    im: &[f32],
-    inv: &[f64],
-    out: &mut ArrayViewMut2<'_, f32>,
-    first: usize,
-    n: usize,
-) {
-    #[cfg(target_arch = "x86_64")]
-    if aad_core::simd::avx2_enabled() {
-        // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of
-        // calling a function compiled with `target_feature(avx2)`.
-        #[allow(unsafe_code)]
-        return unsafe { respond_avx2(oct, re, im, inv, out, first, n) };
-    }
-    respond_impl(oct, re, im, inv, out, first, n);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn respond_avx2(
-    oct: &Octave,
-    re: &[f32],
-    im: &[f32],
-    inv: &[f64],
-    out: &mut ArrayViewMut2<'_, f32>,
-    first: usize,
-    n: usize,
-) {
-    respond_impl(oct, re, im, inv, out, first, n);
-}
-
-#[inline(always)]
-fn respond_impl(
-    oct: &Octave,
-    re: &[f32],
-    im: &[f32],
-    inv: &[f64],
-    out: &mut ArrayViewMut2<'_, f32>,
-    first: usize,
-    n: usize,
-) {
-    for (j, f) in oct.filters.iter().enumerate() {
-        let (acc_re, acc_im) = filter_lanes(f, re, im);
-        let bin = oct.first_bin + j;
-        // |r + i j| as numpy's complex64 abs (hypotf in double), all lanes at once.
-        let mut mag = [0.0f32; LANES];
-        for l in 0..LANES {
-            let r = f64::from((f64::from(acc_re[l]) * inv[bin]) as f32);
-            let i = f64::from((f64::from(acc_im[l]) * inv[bin]) as f32);
-            mag[l] = (r * r + i * i).sqrt() as f32;
-        }
-        for (l, &m) in mag.iter().enumerate().take(n) {
-            out[[first + l, bin]] = m;
+aad_core::avx2_dispatch! {
+    /// Applies every filter of `oct` to the `n` frames gathered in `re`/`im` and writes
+    /// `|response| / sqrt(length)` to rows `first..first + n` of `out`.
+    fn respond(
+        oct: &Octave,
+        re: &[f32],
+        im: &[f32],
+        inv: &[f64],
+        out: &mut ArrayViewMut2<'_, f32>,
+        first: usize,
+        n: usize,
+    ) {
+        for (j, f) in oct.filters.iter().enumerate() {
+            let (acc_re, acc_im) = filter_lanes(f, re, im);
+            let bin = oct.first_bin + j;
+            // |r + i j| as numpy's complex64 abs (hypotf in double), all lanes at once.
+            let mut mag = [0.0f32; LANES];
+            for l in 0..LANES {
+                let r = f64::from((f64::from(acc_re[l]) * inv[bin]) as f32);
+                let i = f64::from((f64::from(acc_im[l]) * inv[bin]) as f32);
+                mag[l] = (r * r + i * i).sqrt() as f32;
+            }
+            for (l, &m) in mag.iter().enumerate().take(n) {
+                out[[first + l, bin]] = m;
+            }
         }
     }
+
 }
 
 /// `librosa.util.sparsify_rows` on one row, in numpy's float32 arithmetic.

@@ -217,161 +217,100 @@ fn max_f32(x: &[f32]) -> f32 {
         .fold(f32::NEG_INFINITY, |a, &b| if b > a { b } else { a })
 }
 
-/// The peaks piptrack finds in a `frames x bins` spectrogram.
-fn piptrack(
-    s: ArrayView2<'_, f32>,
-    sr: f64,
-    n_fft: usize,
-    p: PiptrackParams,
-    work: &mut TuningWork,
-) {
-    #[cfg(target_arch = "x86_64")]
-    if aad_core::simd::avx2_enabled() {
-        // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of
-        // calling a function compiled with `target_feature(avx2)`.
-        #[allow(unsafe_code)]
-        return unsafe { piptrack_avx2(s, sr, n_fft, p, work) };
-    }
-    piptrack_impl(s, sr, n_fft, p, work);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn piptrack_avx2(
-    s: ArrayView2<'_, f32>,
-    sr: f64,
-    n_fft: usize,
-    p: PiptrackParams,
-    work: &mut TuningWork,
-) {
-    piptrack_impl(s, sr, n_fft, p, work);
-}
-
-#[inline(always)]
-fn piptrack_impl(
-    s: ArrayView2<'_, f32>,
-    sr: f64,
-    n_fft: usize,
-    p: PiptrackParams,
-    work: &mut TuningWork,
-) {
-    let TuningWork {
-        scratch,
-        row,
-        peaks,
-        ..
-    } = work;
-    peaks.clear();
-    let range = band(s.ncols(), sr, n_fft, p);
-    for frame in s.rows() {
-        // Rows of a transposed or strided view are copied once.
-        let x = match frame.as_slice() {
-            Some(x) => x,
-            None => {
-                row.clear();
-                row.extend(frame.iter().copied());
-                &row[..]
-            }
-        };
-        piptrack_frame(x, max_f32(x), range, sr, n_fft, p.threshold, scratch, peaks);
-    }
-}
-
-/// piptrack on one magnitude frame of the f64 spectrum `spec`.
-///
-/// `sq[k]` is `|X_k|^2` of the complex64-rounded spectrum evaluated in f64, and the
-/// float32 magnitude librosa sees (`hypotf`, evaluated in double) is `sqrt(sq[k])`
-/// rounded once. Rounding is monotonic, so the frame maximum is the root of the largest
-/// `sq`; magnitudes are taken only on the searched band. The result is identical to
-/// [`piptrack_frame`] on the full magnitude row.
-#[allow(clippy::too_many_arguments)]
-fn magnitude_peaks(
-    spec: &[Complex<f64>],
-    sq: &mut [f64],
-    mags: &mut [f32],
-    band: (usize, usize),
-    sr: f64,
-    threshold: f32,
-    scratch: &mut PeakScratch,
-    out: &mut Vec<(f32, f32)>,
-) {
-    #[cfg(target_arch = "x86_64")]
-    if aad_core::simd::avx2_enabled() {
-        // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of
-        // calling a function compiled with `target_feature(avx2)`.
-        #[allow(unsafe_code)]
-        return unsafe { magnitude_peaks_avx2(spec, sq, mags, band, sr, threshold, scratch, out) };
-    }
-    magnitude_peaks_impl(spec, sq, mags, band, sr, threshold, scratch, out);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-#[allow(clippy::too_many_arguments)]
-fn magnitude_peaks_avx2(
-    spec: &[Complex<f64>],
-    sq: &mut [f64],
-    mags: &mut [f32],
-    band: (usize, usize),
-    sr: f64,
-    threshold: f32,
-    scratch: &mut PeakScratch,
-    out: &mut Vec<(f32, f32)>,
-) {
-    magnitude_peaks_impl(spec, sq, mags, band, sr, threshold, scratch, out);
-}
-
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn magnitude_peaks_impl(
-    spec: &[Complex<f64>],
-    sq: &mut [f64],
-    mags: &mut [f32],
-    (lo, hi): (usize, usize),
-    sr: f64,
-    threshold: f32,
-    scratch: &mut PeakScratch,
-    out: &mut Vec<(f32, f32)>,
-) {
-    let n_bins = spec.len();
-    if n_bins < 3 {
-        return;
-    }
-    scratch.resize(n_bins);
-    for (q, c) in sq.iter_mut().zip(spec) {
-        let (re, im) = (f64::from(c.re as f32), f64::from(c.im as f32));
-        *q = re * re + im * im;
-    }
-    let mut top = [0.0f64; 4];
-    let chunks = sq.chunks_exact(4);
-    let rest = chunks.remainder();
-    for c in chunks {
-        for l in 0..4 {
-            top[l] = if c[l] > top[l] { c[l] } else { top[l] };
+aad_core::avx2_dispatch! {
+    /// The peaks piptrack finds in a `frames x bins` spectrogram, into `work.peaks`.
+    fn piptrack(
+        s: ArrayView2<'_, f32>,
+        sr: f64,
+        n_fft: usize,
+        p: PiptrackParams,
+        work: &mut TuningWork,
+    ) {
+        let TuningWork {
+            scratch,
+            row,
+            peaks,
+            ..
+        } = work;
+        peaks.clear();
+        let range = band(s.ncols(), sr, n_fft, p);
+        for frame in s.rows() {
+            // Rows of a transposed or strided view are copied once.
+            let x = match frame.as_slice() {
+                Some(x) => x,
+                None => {
+                    row.clear();
+                    row.extend(frame.iter().copied());
+                    &row[..]
+                }
+            };
+            piptrack_frame(x, max_f32(x), range, sr, n_fft, p.threshold, scratch, peaks);
         }
     }
-    let top = rest
-        .iter()
-        .chain(&top)
-        .fold(0.0f64, |a, &b| if b > a { b } else { a });
-    let max = top.sqrt() as f32;
-    let reference = threshold * max;
-    let (m0, m1) = (lo.saturating_sub(1), (hi + 1).min(n_bins));
-    for ((m, d), &q) in mags[m0..m1]
-        .iter_mut()
-        .zip(&mut scratch.masked[m0..m1])
-        .zip(&sq[m0..m1])
-    {
-        *m = q.sqrt() as f32;
-        *d = if *m > reference { *m } else { 0.0 };
+
+}
+
+aad_core::avx2_dispatch! {
+    /// piptrack on one magnitude frame of the f64 spectrum `spec`.
+    ///
+    /// `sq[k]` is `|X_k|^2` of the complex64-rounded spectrum evaluated in f64, and the
+    /// float32 magnitude librosa sees (`hypotf`, evaluated in double) is `sqrt(sq[k])`
+    /// rounded once. Rounding is monotonic, so the frame maximum is the root of the largest
+    /// `sq`; magnitudes are taken only on the searched band. The result is identical to
+    /// [`piptrack_frame`] on the full magnitude row.
+    #[allow(clippy::too_many_arguments)]
+    fn magnitude_peaks(
+        spec: &[Complex<f64>],
+        sq: &mut [f64],
+        mags: &mut [f32],
+        band: (usize, usize),
+        sr: f64,
+        threshold: f32,
+        scratch: &mut PeakScratch,
+        out: &mut Vec<(f32, f32)>,
+    ) {
+        let (lo, hi) = band;
+        let n_bins = spec.len();
+        if n_bins < 3 {
+            return;
+        }
+        scratch.resize(n_bins);
+        for (q, c) in sq.iter_mut().zip(spec) {
+            let (re, im) = (f64::from(c.re as f32), f64::from(c.im as f32));
+            *q = re * re + im * im;
+        }
+        let mut top = [0.0f64; 4];
+        let chunks = sq.chunks_exact(4);
+        let rest = chunks.remainder();
+        for c in chunks {
+            for l in 0..4 {
+                top[l] = if c[l] > top[l] { c[l] } else { top[l] };
+            }
+        }
+        let top = rest
+            .iter()
+            .chain(&top)
+            .fold(0.0f64, |a, &b| if b > a { b } else { a });
+        let max = top.sqrt() as f32;
+        let reference = threshold * max;
+        let (m0, m1) = (lo.saturating_sub(1), (hi + 1).min(n_bins));
+        for ((m, d), &q) in mags[m0..m1]
+            .iter_mut()
+            .zip(&mut scratch.masked[m0..m1])
+            .zip(&sq[m0..m1])
+        {
+            *m = q.sqrt() as f32;
+            *d = if *m > reference { *m } else { 0.0 };
+        }
+        let n = local_maxima(&scratch.masked, (lo, hi), &mut scratch.idx);
+        for &k in &scratch.idx[..n] {
+            let k = k as usize;
+            // The parabola reads the unmasked neighbours.
+            let next = if k + 1 < n_bins { mags[k + 1] } else { 0.0 };
+            push_peak_at([mags[k - 1], mags[k], next], k, n_bins, sr, 2048, out);
+        }
     }
-    let n = local_maxima(&scratch.masked, (lo, hi), &mut scratch.idx);
-    for &k in &scratch.idx[..n] {
-        let k = k as usize;
-        // The parabola reads the unmasked neighbours.
-        let next = if k + 1 < n_bins { mags[k + 1] } else { 0.0 };
-        push_peak_at([mags[k - 1], mags[k], next], k, n_bins, sr, 2048, out);
-    }
+
 }
 
 /// `np.median` of float32 values (the mean of the middle two in float32 for even counts).

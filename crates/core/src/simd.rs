@@ -58,3 +58,49 @@ pub fn avx2_enabled() -> bool {
 pub fn set_avx2_allowed(allowed: bool) {
     STATE.store(if allowed { ALLOWED } else { DENIED }, Ordering::Relaxed);
 }
+
+/// Defines a function whose body is compiled twice, with AVX2 enabled and as the crate
+/// is compiled, and runs the AVX2 build when [`avx2_enabled`] says so.
+///
+/// ```
+/// aad_core::avx2_dispatch! {
+///     /// Sum of squares of the first multiple-of-eight samples.
+///     fn sum_of_squares(x: &[f32]) -> f32 {
+///         let mut acc = [0.0f32; 8];
+///         for c in x.chunks_exact(8) {
+///             for l in 0..8 {
+///                 acc[l] += c[l] * c[l];
+///             }
+///         }
+///         acc.iter().sum()
+///     }
+/// }
+/// assert_eq!(sum_of_squares(&[1.0; 16]), 16.0);
+/// ```
+#[macro_export]
+macro_rules! avx2_dispatch {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
+        $(#[$meta])*
+        $vis fn $name($($arg: $ty),*) $(-> $ret)? {
+            #[inline(always)]
+            #[allow(clippy::too_many_arguments)]
+            fn portable($($arg: $ty),*) $(-> $ret)? $body
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2")]
+                #[allow(clippy::too_many_arguments)]
+                fn avx2($($arg: $ty),*) $(-> $ret)? {
+                    portable($($arg),*)
+                }
+                if $crate::simd::avx2_enabled() {
+                    // SAFETY: calling a function compiled with `target_feature(avx2)`
+                    // requires only that the CPU supports AVX2, which `avx2_enabled`
+                    // has just checked at run time.
+                    #[allow(unsafe_code)]
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            portable($($arg),*)
+        }
+    };
+}

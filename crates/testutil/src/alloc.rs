@@ -46,3 +46,17 @@ pub fn allocations_during(f: impl FnOnce()) -> usize {
     f();
     ALLOCATIONS.load(Ordering::Relaxed) - before
 }
+
+/// Asserts that `fx.extract_into` on `signal` allocates nothing once a first call has
+/// planned for it (the [`aad_core::FeatureExtractor`] promise). Needs [`Counting`] as the
+/// global allocator of the test binary, or it passes trivially.
+pub fn assert_warm_call_allocates_nothing<E: aad_core::FeatureExtractor>(
+    name: &str,
+    fx: &mut E,
+    signal: &aad_core::Signal,
+) {
+    let mut out = ndarray::Array2::zeros((fx.num_frames(signal.len()), fx.dims()));
+    fx.extract_into(signal, out.view_mut()).unwrap();
+    let n = allocations_during(|| fx.extract_into(signal, out.view_mut()).unwrap());
+    assert_eq!(n, 0, "{name}: {n} allocations in a warm call");
+}
