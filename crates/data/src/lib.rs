@@ -1,6 +1,6 @@
 //! Machine-sound datasets: discovery, splits and a synthetic generator.
 //!
-//! - [`discover`] walks a folder and recognises every clip from its **path components**
+//! - [`discover`](fn@discover) walks a folder and recognises every clip from its **path components**
 //!   (not fixed depths): the MIMII release (`<snr>/<type>/id_XX/{normal,abnormal}/N.wav`,
 //!   SNR folders spelled `-6dB`, `-6_dB_fan`, `0_dB`, `6dB`, ...), DCASE 2020
 //!   (`<type>/{train,test}/{normal,anomaly}_id_XX_N.wav`) and DCASE 2021+
