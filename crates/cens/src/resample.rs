@@ -56,26 +56,22 @@ fn bessel_i0(x: f64) -> f64 {
     sum
 }
 
-/// The edge filter: `sqrt(2) *` a unit-DC-gain Kaiser-windowed sinc, padded with zero
-/// taps to a multiple of eight.
-fn edge_filter() -> Arc<[f32]> {
-    let m = (EDGE_TAPS - 1) as f64;
-    let h: Vec<f64> = (0..EDGE_TAPS)
+/// `sqrt(2) *` a unit-DC-gain Kaiser-windowed sinc of `taps` (odd) taps, cut-off a
+/// fraction of the input Nyquist frequency: both filters of the decimator.
+fn kaiser_sinc(taps: usize, cutoff: f64, beta: f64) -> Vec<f64> {
+    let m = (taps - 1) as f64;
+    let h: Vec<f64> = (0..taps)
         .map(|i| {
             let n = i as f64 - m / 2.0;
-            let x = std::f64::consts::PI * EDGE_CUTOFF * n;
+            let x = std::f64::consts::PI * cutoff * n;
             let sinc = if n == 0.0 { 1.0 } else { x.sin() / x };
             let r = n / (m / 2.0);
-            let kaiser =
-                bessel_i0(EDGE_BETA * (1.0 - r * r).max(0.0).sqrt()) / bessel_i0(EDGE_BETA);
-            EDGE_CUTOFF * sinc * kaiser
+            let kaiser = bessel_i0(beta * (1.0 - r * r).max(0.0).sqrt()) / bessel_i0(beta);
+            cutoff * sinc * kaiser
         })
         .collect();
     let g = std::f64::consts::SQRT_2 / h.iter().sum::<f64>();
-    let padded = EDGE_TAPS.div_ceil(8) * 8;
-    (0..padded)
-        .map(|i| h.get(i).map_or(0.0, |v| (v * g) as f32))
-        .collect()
+    h.iter().map(|v| v * g).collect()
 }
 
 /// A planned 2:1 decimator: a 65-tap half-band filter inside the signal and, within
@@ -109,30 +105,16 @@ impl Default for HalfBand {
 impl HalfBand {
     /// Designs the filter.
     pub fn new() -> Self {
-        let m = TAPS as f64 - 1.0;
         let half = (TAPS - 1) / 2;
-        let h: Vec<f64> = (0..TAPS)
-            .map(|i| {
-                let n = i as f64 - m / 2.0;
-                let sinc = if n == 0.0 {
-                    1.0
-                } else {
-                    let x = std::f64::consts::PI * 0.5 * n;
-                    x.sin() / x
-                };
-                let r = (i as f64 - m / 2.0) / (m / 2.0);
-                let kaiser = bessel_i0(BETA * (1.0 - r * r).max(0.0).sqrt()) / bessel_i0(BETA);
-                0.5 * sinc * kaiser
-            })
-            .collect();
-        let sum: f64 = h.iter().sum();
-        let g = std::f64::consts::SQRT_2 / sum;
+        let h = kaiser_sinc(TAPS, 0.5, BETA);
+        let edge = kaiser_sinc(EDGE_TAPS, EDGE_CUTOFF, EDGE_BETA);
         HalfBand {
-            center: (h[half] * g) as f32,
-            odd: (0..half / 2)
-                .map(|t| (h[half + 2 * t + 1] * g) as f32)
+            center: h[half] as f32,
+            odd: (0..half / 2).map(|t| h[half + 2 * t + 1] as f32).collect(),
+            // Zero taps up to a multiple of eight, for the eight-lane dot product.
+            edge: (0..EDGE_TAPS.div_ceil(8) * 8)
+                .map(|i| edge.get(i).map_or(0.0, |&v| v as f32))
                 .collect(),
-            edge: edge_filter(),
             ramp: (1..=RAMP)
                 .map(|j| {
                     (0.5 * (1.0 + (std::f64::consts::PI * j as f64 / (RAMP + 1) as f64).cos()))

@@ -12,7 +12,7 @@ use ndarray::Array2;
 use rand_chacha::ChaCha8Rng;
 
 use super::native::{Activation, BN_EPS, BN_MOMENTUM, Net};
-use super::{AutoencoderConfig, EpochReport, Stopper, TrainObserver, epoch_order};
+use super::{AutoencoderConfig, EpochLog, EpochReport, TrainObserver, epoch_order};
 use crate::ModelError;
 
 /// The first CUDA device when the crate is built with `cuda` and one is present, else the
@@ -131,8 +131,7 @@ pub(super) fn train(
     observer.on_start(cfg.epochs, batches);
     let a = cfg.adam;
     let mut step = 0i32;
-    let mut history = Vec::new();
-    let mut stopper = Stopper::new(cfg.early_stopping);
+    let mut log = EpochLog::new(cfg);
     let mut best: Option<Net> = None;
     for epoch in 1..=cfg.epochs {
         let t0 = Instant::now();
@@ -170,31 +169,17 @@ pub(super) fn train(
             }
             None => None,
         };
-        if !train_loss.is_finite() || val_loss.is_some_and(|v| !v.is_finite()) {
-            return Err(ModelError::Diverged {
-                epoch,
-                loss: train_loss,
-            });
-        }
-        let report = EpochReport {
-            epoch,
-            epochs: cfg.epochs,
-            train_loss,
-            val_loss,
-            seconds: t0.elapsed().as_secs_f64(),
-        };
-        history.push(report);
-        let (improved, stop) = stopper.record(val_loss.unwrap_or(train_loss));
-        if improved && cfg.early_stopping.is_some_and(|e| e.restore_best) {
+        let after = log.record(epoch, train_loss, val_loss, t0, observer)?;
+        if after.keep_best {
             best = Some(to_native(&net, &layers)?);
         }
-        if !observer.on_epoch(&report) || stop {
+        if after.stop {
             break;
         }
     }
     match best {
-        Some(b) => Ok((b, history)),
-        None => Ok((to_native(&net, &layers)?, history)),
+        Some(b) => Ok((b, log.into_history())),
+        None => Ok((to_native(&net, &layers)?, log.into_history())),
     }
 }
 

@@ -386,35 +386,83 @@ pub(crate) fn epoch_order(n: usize, shuffle: bool, rng: &mut ChaCha8Rng) -> Vec<
     order
 }
 
-/// Tracks the monitored loss for early stopping.
-pub(crate) struct Stopper {
-    cfg: Option<EarlyStopping>,
+/// The epoch bookkeeping both training loops share: divergence check, history, early
+/// stopping on the monitored loss (validation if any, else training), the observer.
+pub(crate) struct EpochLog {
+    epochs: usize,
+    early: Option<EarlyStopping>,
     best: f64,
     since: usize,
+    history: Vec<EpochReport>,
 }
 
-impl Stopper {
-    pub(crate) fn new(cfg: Option<EarlyStopping>) -> Self {
-        Stopper {
-            cfg,
+/// What a training loop does after an epoch.
+pub(crate) struct AfterEpoch {
+    /// Keep a copy of the network (best so far, to be restored).
+    pub(crate) keep_best: bool,
+    /// Stop training (patience used up, or the observer asked).
+    pub(crate) stop: bool,
+}
+
+impl EpochLog {
+    pub(crate) fn new(cfg: &AutoencoderConfig) -> Self {
+        EpochLog {
+            epochs: cfg.epochs,
+            early: cfg.early_stopping,
             best: f64::INFINITY,
             since: 0,
+            history: Vec::with_capacity(cfg.epochs),
         }
     }
 
-    /// Records a loss; returns (improved, stop).
-    pub(crate) fn record(&mut self, loss: f64) -> (bool, bool) {
-        let Some(cfg) = self.cfg else {
-            return (false, false);
-        };
-        if loss < self.best - cfg.min_delta {
-            self.best = loss;
-            self.since = 0;
-            (true, false)
-        } else {
-            self.since += 1;
-            (false, self.since > cfg.patience)
+    /// Records a finished epoch.
+    ///
+    /// # Errors
+    /// A non-finite training or validation loss.
+    pub(crate) fn record(
+        &mut self,
+        epoch: usize,
+        train_loss: f64,
+        val_loss: Option<f64>,
+        started: Instant,
+        observer: &mut dyn TrainObserver,
+    ) -> Result<AfterEpoch, ModelError> {
+        if !train_loss.is_finite() || val_loss.is_some_and(|v| !v.is_finite()) {
+            return Err(ModelError::Diverged {
+                epoch,
+                loss: train_loss,
+            });
         }
+        let report = EpochReport {
+            epoch,
+            epochs: self.epochs,
+            train_loss,
+            val_loss,
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        self.history.push(report);
+        let (improved, patience_out) = match self.early {
+            None => (false, false),
+            Some(cfg) => {
+                let loss = val_loss.unwrap_or(train_loss);
+                if loss < self.best - cfg.min_delta {
+                    self.best = loss;
+                    self.since = 0;
+                    (true, false)
+                } else {
+                    self.since += 1;
+                    (false, self.since > cfg.patience)
+                }
+            }
+        };
+        Ok(AfterEpoch {
+            keep_best: improved && self.early.is_some_and(|e| e.restore_best),
+            stop: !observer.on_epoch(&report) || patience_out,
+        })
+    }
+
+    pub(crate) fn into_history(self) -> Vec<EpochReport> {
+        self.history
     }
 }
 
@@ -435,8 +483,7 @@ fn train_native(
     crate::linalg::set_threads(cfg.threads);
     let mut trainer = Trainer::new(&net, cfg.adam);
     let mut batch = vec![0.0f32; cfg.batch_size * d];
-    let mut history = Vec::with_capacity(cfg.epochs);
-    let mut stopper = Stopper::new(cfg.early_stopping);
+    let mut log = EpochLog::new(cfg);
     let mut best = None;
     let mut eval = Eval::default();
     for epoch in 1..=cfg.epochs {
@@ -453,30 +500,16 @@ fn train_native(
         }
         let train_loss = sum / n as f64;
         let val_loss = val.map(|v| mse(&net, v, &mut eval));
-        let report = EpochReport {
-            epoch,
-            epochs: cfg.epochs,
-            train_loss,
-            val_loss,
-            seconds: t0.elapsed().as_secs_f64(),
-        };
-        if !train_loss.is_finite() || val_loss.is_some_and(|v| !v.is_finite()) {
-            return Err(ModelError::Diverged {
-                epoch,
-                loss: train_loss,
-            });
-        }
-        history.push(report);
-        let (improved, stop) = stopper.record(val_loss.unwrap_or(train_loss));
-        if improved && cfg.early_stopping.is_some_and(|e| e.restore_best) {
+        let after = log.record(epoch, train_loss, val_loss, t0, observer)?;
+        if after.keep_best {
             best = Some(net.clone());
         }
-        if !observer.on_epoch(&report) || stop {
+        if after.stop {
             break;
         }
     }
     crate::linalg::set_threads(1);
-    Ok((best.unwrap_or(net), history))
+    Ok((best.unwrap_or(net), log.into_history()))
 }
 
 /// Mean squared reconstruction error over all values of `x`, in chunks.

@@ -4,7 +4,7 @@ use aad_core::{Detector, Fit};
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
-use super::{Inputs, Moments, Prepared, invert_spd, mean};
+use super::{Inputs, Moments, Prepared, invert_spd, mean_centred_score};
 use crate::ModelError;
 
 /// How the covariance is regularised. CENS vectors lie on the unit sphere, so their
@@ -122,26 +122,16 @@ impl Detector for Mahalanobis {
     fn score(&self, clip: ArrayView2<'_, f32>) -> Result<f64, ModelError> {
         let v = self.prep.vectors(clip)?;
         let d = self.mean.len();
-        let per: Vec<f64> = v
-            .rows()
-            .into_iter()
-            .map(|r| {
-                let e: Vec<f64> = r
-                    .iter()
-                    .zip(&self.mean)
-                    .map(|(x, m)| f64::from(*x) - m)
-                    .collect();
-                (0..d)
-                    .map(|i| {
-                        e[i] * self.precision[i * d..(i + 1) * d]
-                            .iter()
-                            .zip(&e)
-                            .map(|(p, ej)| p * ej)
-                            .sum::<f64>()
-                    })
-                    .sum()
-            })
-            .collect();
-        Ok(mean(&per))
+        Ok(mean_centred_score(&v, &self.mean, |e| {
+            (0..d)
+                .map(|i| {
+                    e[i] * self.precision[i * d..(i + 1) * d]
+                        .iter()
+                        .zip(e)
+                        .map(|(p, ej)| p * ej)
+                        .sum::<f64>()
+                })
+                .sum()
+        }))
     }
 }

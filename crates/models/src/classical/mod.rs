@@ -122,6 +122,27 @@ pub(crate) fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len().max(1) as f64
 }
 
+/// Mean over the rows of `v` of `score(row - centre)`, the row centred in f64.
+pub(crate) fn mean_centred_score(
+    v: &Array2<f32>,
+    centre: &[f64],
+    score: impl Fn(&[f64]) -> f64,
+) -> f64 {
+    let per: Vec<f64> = v
+        .rows()
+        .into_iter()
+        .map(|r| {
+            let e: Vec<f64> = r
+                .iter()
+                .zip(centre)
+                .map(|(x, m)| f64::from(*x) - m)
+                .collect();
+            score(&e)
+        })
+        .collect();
+    mean(&per)
+}
+
 /// The precision matrix (row-major `d x d`) of the rows of `x` (`n x d`, row-major)
 /// around `mean`, with `ridge * trace / d` added to the diagonal.
 ///

@@ -4,7 +4,7 @@ use aad_core::{Detector, Fit};
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
-use super::{Inputs, Moments, Prepared, mean};
+use super::{Inputs, Moments, Prepared, mean_centred_score};
 use crate::ModelError;
 
 /// How many principal components are kept.
@@ -120,24 +120,14 @@ impl Detector for Pca {
 
     fn score(&self, clip: ArrayView2<'_, f32>) -> Result<f64, ModelError> {
         let v = self.prep.vectors(clip)?;
-        let per: Vec<f64> = v
-            .rows()
-            .into_iter()
-            .map(|r| {
-                let e: Vec<f64> = r
-                    .iter()
-                    .zip(&self.mean)
-                    .map(|(x, m)| f64::from(*x) - m)
-                    .collect();
-                let norm2: f64 = e.iter().map(|v| v * v).sum();
-                let proj2: f64 = self
-                    .components
-                    .iter()
-                    .map(|c| c.iter().zip(&e).map(|(a, b)| a * b).sum::<f64>().powi(2))
-                    .sum();
-                (norm2 - proj2).max(0.0)
-            })
-            .collect();
-        Ok(mean(&per))
+        Ok(mean_centred_score(&v, &self.mean, |e| {
+            let norm2: f64 = e.iter().map(|v| v * v).sum();
+            let proj2: f64 = self
+                .components
+                .iter()
+                .map(|c| c.iter().zip(e).map(|(a, b)| a * b).sum::<f64>().powi(2))
+                .sum();
+            (norm2 - proj2).max(0.0)
+        }))
     }
 }
