@@ -12,7 +12,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use aad::experiment::catalog::{DEFAULT_FEATURES, DEFAULT_MODELS, FeatureSpec, ModelSpec};
+use aad::experiment::registry::{DEFAULT_FEATURES, DEFAULT_MODELS, FeatureSpec, ModelSpec};
 use aad::experiment::{ExperimentConfig, SnrFilter, report};
 use aad::models::Backend;
 use clap::Parser;
@@ -91,8 +91,9 @@ fn parse(a: Args) -> Result<ExperimentConfig, String> {
         ),
     };
     cfg.snr = SnrFilter::parse(&a.snr)?;
-    cfg.features = FeatureSpec::parse_list(&a.features, cfg.sample_rate)?;
-    cfg.models = ModelSpec::parse_list(&a.models)?;
+    cfg.features =
+        FeatureSpec::parse_list(&a.features, cfg.sample_rate).map_err(|e| e.to_string())?;
+    cfg.models = ModelSpec::parse_list(&a.models).map_err(|e| e.to_string())?;
     cfg.seeds = a
         .seeds
         .split(',')

@@ -46,6 +46,7 @@ use std::path::{Path, PathBuf};
 pub use aad_core::Signal;
 pub use error::AudioError;
 pub use options::{ChannelPolicy, DecodeOptions};
+pub use wav::WavStream;
 pub use write::{write_wav_f32, write_wav_i16};
 
 /// What a decoding path found besides the samples.

@@ -59,6 +59,7 @@ impl Encoding {
     }
 }
 
+#[derive(Debug)]
 struct Format {
     encoding: Encoding,
     channels: usize,
@@ -141,22 +142,27 @@ pub(crate) fn decode(
     decode_from(path, file, file_len, policy, scratch, out)
 }
 
-/// [`decode`] over any seekable source of `file_len` bytes (`path` names it in errors).
-pub(crate) fn decode_from<R: Read + Seek>(
+/// Where the samples of a WAV this path handles lie.
+struct Layout {
+    fmt: Format,
+    /// Frames in the `data` chunk.
+    frames: u64,
+}
+
+/// Walks the RIFF chunks up to `data`; `Ok(None)` when this path does not handle the
+/// file. The reader is left at the first sample.
+fn parse_header<R: Read + Seek>(
     path: &Path,
-    mut file: R,
+    file: &mut R,
     file_len: u64,
     policy: ChannelPolicy,
-    scratch: &mut Vec<u8>,
-    out: &mut Vec<f32>,
-) -> Result<Option<Raw>, AudioError> {
+) -> Result<Option<Layout>, AudioError> {
     let mut head = [0u8; 12];
     if file.read_exact(&mut head).is_err() || &head[0..4] != b"RIFF" || &head[8..12] != b"WAVE" {
         return Ok(None);
     }
     let mut pos = 12u64;
     let mut fmt: Option<Format> = None;
-    // Walk the chunks up to `data`.
     let (data_start, data_len) = loop {
         let mut ch = [0u8; 8];
         if file.read_exact(&mut ch).is_err() {
@@ -199,14 +205,13 @@ pub(crate) fn decode_from<R: Read + Seek>(
     if data_len == 0 || data_len == u64::from(u32::MAX) {
         return Ok(None); // streaming writers leave the size unset: let symphonia decide
     }
-    let channels = fmt.channels;
     if let ChannelPolicy::Index(c) = policy
-        && c >= channels
+        && c >= fmt.channels
     {
         return Err(AudioError::ChannelOutOfRange {
             path: path.to_path_buf(),
             channel: c,
-            channels,
+            channels: fmt.channels,
         });
     }
     let available = file_len.saturating_sub(data_start).min(data_len);
@@ -220,13 +225,70 @@ pub(crate) fn decode_from<R: Read + Seek>(
             found: frames,
         });
     }
+    Ok(Some(Layout { fmt, frames }))
+}
+
+/// Converts whole frames of `bytes` into `dst` (one value per frame: the selected
+/// channel, or the sum of all channels for [`ChannelPolicy::Mean`]).
+fn convert(bytes: &[u8], dst: &mut [f32], fmt: &Format, policy: ChannelPolicy) {
+    let enc = fmt.encoding;
+    let width = enc.bytes();
+    match policy {
+        ChannelPolicy::Index(_) | ChannelPolicy::First => {
+            let c = if let ChannelPolicy::Index(c) = policy {
+                c
+            } else {
+                0
+            };
+            if enc == Encoding::I16 {
+                // The common case, written so the compiler can vectorise it.
+                for (d, f) in dst.iter_mut().zip(bytes.chunks_exact(fmt.block_align)) {
+                    *d = f32::from(i16::from_le_bytes([f[2 * c], f[2 * c + 1]])) / 32_768.0;
+                }
+            } else {
+                for (d, f) in dst.iter_mut().zip(bytes.chunks_exact(fmt.block_align)) {
+                    *d = enc.read(&f[c * width..]);
+                }
+            }
+        }
+        ChannelPolicy::Mean if enc == Encoding::I16 => {
+            for (d, f) in dst.iter_mut().zip(bytes.chunks_exact(fmt.block_align)) {
+                let mut acc = 0.0f32;
+                for s in f.chunks_exact(2) {
+                    acc += f32::from(i16::from_le_bytes([s[0], s[1]])) / 32_768.0;
+                }
+                *d = acc;
+            }
+        }
+        ChannelPolicy::Mean => {
+            for (d, f) in dst.iter_mut().zip(bytes.chunks_exact(fmt.block_align)) {
+                let mut acc = 0.0f32;
+                for c in 0..fmt.channels {
+                    acc += enc.read(&f[c * width..]);
+                }
+                *d = acc;
+            }
+        }
+    }
+}
+
+/// [`decode`] over any seekable source of `file_len` bytes (`path` names it in errors).
+pub(crate) fn decode_from<R: Read + Seek>(
+    path: &Path,
+    mut file: R,
+    file_len: u64,
+    policy: ChannelPolicy,
+    scratch: &mut Vec<u8>,
+    out: &mut Vec<f32>,
+) -> Result<Option<Raw>, AudioError> {
+    let Some(Layout { fmt, frames }) = parse_header(path, &mut file, file_len, policy)? else {
+        return Ok(None);
+    };
+    let expected_frames = frames;
     let frames = usize::try_from(frames).map_err(|_| AudioError::Unsupported {
         path: path.to_path_buf(),
         reason: "file too large for this platform".into(),
     })?;
-
-    let enc = fmt.encoding;
-    let width = enc.bytes();
     let chunk_frames = (CHUNK_BYTES / fmt.block_align).max(1);
     scratch.resize(chunk_frames * fmt.block_align, 0);
     out.clear();
@@ -246,49 +308,146 @@ pub(crate) fn decode_from<R: Read + Seek>(
                 io(path, e)
             }
         })?;
-        let dst = &mut out[done..done + n];
-        match policy {
-            ChannelPolicy::Index(_) | ChannelPolicy::First => {
-                let c = if let ChannelPolicy::Index(c) = policy {
-                    c
-                } else {
-                    0
-                };
-                if enc == Encoding::I16 {
-                    // The common case, written so the compiler can vectorise it.
-                    for (d, f) in dst.iter_mut().zip(bytes.chunks_exact(fmt.block_align)) {
-                        *d = f32::from(i16::from_le_bytes([f[2 * c], f[2 * c + 1]])) / 32_768.0;
-                    }
-                } else {
-                    for (d, f) in dst.iter_mut().zip(bytes.chunks_exact(fmt.block_align)) {
-                        *d = enc.read(&f[c * width..]);
-                    }
-                }
-            }
-            ChannelPolicy::Mean if enc == Encoding::I16 => {
-                for (d, f) in dst.iter_mut().zip(bytes.chunks_exact(fmt.block_align)) {
-                    let mut acc = 0.0f32;
-                    for s in f.chunks_exact(2) {
-                        acc += f32::from(i16::from_le_bytes([s[0], s[1]])) / 32_768.0;
-                    }
-                    *d = acc;
-                }
-            }
-            ChannelPolicy::Mean => {
-                for (d, f) in dst.iter_mut().zip(bytes.chunks_exact(fmt.block_align)) {
-                    let mut acc = 0.0f32;
-                    for c in 0..channels {
-                        acc += enc.read(&f[c * width..]);
-                    }
-                    *d = acc;
-                }
-            }
-        }
+        convert(bytes, &mut out[done..done + n], &fmt, policy);
         done += n;
     }
     Ok(Some(Raw {
         sample_rate: fmt.sample_rate,
-        channels,
-        integer: !matches!(enc, Encoding::F32 | Encoding::F64),
+        channels: fmt.channels,
+        integer: !matches!(fmt.encoding, Encoding::F32 | Encoding::F64),
     }))
+}
+
+/// Reads a long PCM or float WAV file in blocks, with the sample conversion and channel
+/// policy of [`crate::Decoder`], so that any stretch of it equals the same stretch of
+/// the whole file decoded at once. Memory is one block, whatever the file's length.
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// # let path = dir.path().join("long.wav");
+/// let x: Vec<f32> = (0..48_000).map(|i| ((i % 100) as f32 / 100.0) - 0.5).collect();
+/// aad_audio::write_wav_i16(&path, &x, 1, 16_000)?;
+/// let mut s = aad_audio::WavStream::open(&path, aad_audio::ChannelPolicy::First)?;
+/// assert_eq!((s.sample_rate(), s.frames()), (16_000, 48_000));
+/// let mut block = Vec::new();
+/// let mut total = 0;
+/// while s.read(16_000, &mut block)? > 0 {
+///     total += block.len();
+/// }
+/// assert_eq!(total, 48_000);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct WavStream {
+    path: std::path::PathBuf,
+    file: std::io::BufReader<File>,
+    fmt: Format,
+    policy: ChannelPolicy,
+    frames: u64,
+    done: u64,
+    scratch: Vec<u8>,
+}
+
+impl WavStream {
+    /// Opens `path` and reads its header.
+    ///
+    /// # Errors
+    /// An unreadable file, a channel the file lacks, a truncated `data` chunk, or a
+    /// format this reader does not stream ([`AudioError::Unsupported`]: compressed WAV,
+    /// FLAC; decode those whole with [`crate::Decoder`]).
+    pub fn open(path: impl AsRef<Path>, policy: ChannelPolicy) -> Result<WavStream, AudioError> {
+        let path = path.as_ref();
+        let file = File::open(path).map_err(|e| io(path, e))?;
+        let meta = file.metadata().map_err(|e| io(path, e))?;
+        if !meta.is_file() {
+            return Err(AudioError::Unsupported {
+                path: path.to_path_buf(),
+                reason: "not a regular file".into(),
+            });
+        }
+        let mut file = std::io::BufReader::with_capacity(CHUNK_BYTES, file);
+        let layout = parse_header(path, &mut file, meta.len(), policy)?.ok_or_else(|| {
+            AudioError::Unsupported {
+                path: path.to_path_buf(),
+                reason: "not a PCM or float WAV file with a sized data chunk".into(),
+            }
+        })?;
+        if layout.fmt.sample_rate == 0 {
+            return Err(AudioError::Malformed {
+                path: path.to_path_buf(),
+                reason: "sample rate 0 in header".into(),
+            });
+        }
+        Ok(WavStream {
+            path: path.to_path_buf(),
+            file,
+            fmt: layout.fmt,
+            policy,
+            frames: layout.frames,
+            done: 0,
+            scratch: Vec::new(),
+        })
+    }
+
+    /// The file's sample rate.
+    pub fn sample_rate(&self) -> u32 {
+        self.fmt.sample_rate
+    }
+
+    /// The file's channels.
+    pub fn channels(&self) -> usize {
+        self.fmt.channels
+    }
+
+    /// Frames (samples per channel) in the file.
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    /// Reads up to `max_frames` more frames into `out` (replacing its contents) and
+    /// returns how many; 0 at the end.
+    ///
+    /// # Errors
+    /// An I/O error, or a non-finite float sample ([`AudioError::NonFinite`], with the
+    /// frame's index in the file).
+    pub fn read(&mut self, max_frames: usize, out: &mut Vec<f32>) -> Result<usize, AudioError> {
+        let left = usize::try_from(self.frames - self.done).unwrap_or(usize::MAX);
+        let n = max_frames.min(left);
+        out.clear();
+        out.resize(n, 0.0);
+        let chunk = (CHUNK_BYTES / self.fmt.block_align).max(1);
+        let mut at = 0;
+        while at < n {
+            let m = chunk.min(n - at);
+            self.scratch.resize(m * self.fmt.block_align, 0);
+            self.file.read_exact(&mut self.scratch).map_err(|e| {
+                if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                    AudioError::Truncated {
+                        path: self.path.clone(),
+                        expected: self.frames,
+                        found: self.done + at as u64,
+                    }
+                } else {
+                    io(&self.path, e)
+                }
+            })?;
+            convert(&self.scratch, &mut out[at..at + m], &self.fmt, self.policy);
+            at += m;
+        }
+        if self.policy == ChannelPolicy::Mean && self.fmt.channels > 1 {
+            let c = self.fmt.channels as f32;
+            out.iter_mut().for_each(|x| *x /= c);
+        }
+        if matches!(self.fmt.encoding, Encoding::F32 | Encoding::F64)
+            && let Some(i) = out.iter().position(|x| !x.is_finite())
+        {
+            return Err(AudioError::NonFinite {
+                path: self.path.clone(),
+                frame: self.done as usize + i,
+                value: out[i],
+            });
+        }
+        self.done += n as u64;
+        Ok(n)
+    }
 }

@@ -328,7 +328,6 @@ pub struct CensExtractor {
     raw: Array2<f32>,
     work: Array2<f32>,
     kernel: Option<(Vec<f64>, usize)>,
-    name: String,
 }
 
 impl CensExtractor {
@@ -338,21 +337,11 @@ impl CensExtractor {
     /// Invalid parameters.
     pub fn new(config: CensConfig) -> Result<Self, CensError> {
         config.validate()?;
-        let mut name = String::from("chroma_cens");
-        if let Some(l) = config.win_len_smooth
-            && l != 41
-        {
-            name.push_str(&format!("_l{l}"));
-        }
-        if config.downsample > 1 {
-            name.push_str(&format!("_d{}", config.downsample));
-        }
         Ok(CensExtractor {
             chroma: ChromaCqtExtractor::new(config.chroma.clone())?,
             raw: Array2::zeros((0, config.chroma.n_chroma)),
             work: Array2::zeros((0, config.chroma.n_chroma)),
             kernel: config.kernel(),
-            name,
             config,
         })
     }
@@ -371,8 +360,8 @@ impl CensExtractor {
 impl FeatureExtractor for CensExtractor {
     type Error = CensError;
 
-    fn name(&self) -> &str {
-        &self.name
+    fn hop_length(&self) -> usize {
+        self.config.chroma.cqt.hop_length * self.config.downsample.max(1)
     }
 
     fn sample_rate(&self) -> u32 {

@@ -219,8 +219,8 @@ impl ChromaCqtExtractor {
 impl FeatureExtractor for ChromaCqtExtractor {
     type Error = CensError;
 
-    fn name(&self) -> &str {
-        "chroma_cqt"
+    fn hop_length(&self) -> usize {
+        self.config.cqt.hop_length
     }
 
     fn sample_rate(&self) -> u32 {
@@ -505,8 +505,8 @@ impl ChromaStftExtractor {
 impl FeatureExtractor for ChromaStftExtractor {
     type Error = CensError;
 
-    fn name(&self) -> &str {
-        "chroma_stft"
+    fn hop_length(&self) -> usize {
+        self.config.stft.hop_length
     }
 
     fn sample_rate(&self) -> u32 {

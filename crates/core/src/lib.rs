@@ -26,7 +26,7 @@
 //!
 //! impl FeatureExtractor for Energy {
 //!     type Error = aad_core::CoreError;
-//!     fn name(&self) -> &str { "energy" }
+//!     fn hop_length(&self) -> usize { self.len }
 //!     fn sample_rate(&self) -> u32 { self.sr }
 //!     fn dims(&self) -> usize { 1 }
 //!     fn num_frames(&self, n: usize) -> usize { n / self.len }

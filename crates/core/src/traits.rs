@@ -15,11 +15,18 @@ pub trait FeatureExtractor: Send {
     /// The error type of this extractor.
     type Error: std::error::Error + Send + Sync + 'static;
 
-    /// Short stable identifier, e.g. `logmel` or `chroma_cens`.
-    fn name(&self) -> &str;
+    /// Samples of the input between the starts of consecutive output rows (the STFT hop
+    /// times any downsampling).
+    fn hop_length(&self) -> usize;
 
     /// The sample rate the extractor was planned for; other rates are an error.
     fn sample_rate(&self) -> u32;
+
+    /// Seconds between consecutive output rows: [`hop_length`](Self::hop_length) over
+    /// [`sample_rate`](Self::sample_rate).
+    fn frame_period(&self) -> f64 {
+        self.hop_length() as f64 / f64::from(self.sample_rate().max(1))
+    }
 
     /// Number of columns of every output row.
     fn dims(&self) -> usize;

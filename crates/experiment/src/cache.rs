@@ -7,8 +7,8 @@ use aad_audio::DecodeOptions;
 use ndarray::{Array2, ArrayView2};
 use xxhash_rust::xxh3::{xxh3_64, xxh3_128};
 
-use crate::catalog::FeatureSpec;
 use crate::io::{IoError, read_npy, write_npy_unsynced, write_text};
+use crate::registry::FeatureSpec;
 
 /// A feature cache under one folder: `<root>/<feature key hash>/<content hash>.npy`,
 /// with the full key in `<root>/<feature key hash>/key.txt` for people.

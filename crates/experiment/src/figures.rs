@@ -10,8 +10,10 @@ use aad_plot::Curve;
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 
-use crate::catalog::FeatureSpec;
+use aad_core::FeatureExtractor;
+
 use crate::pipeline::{ExperimentConfig, FigureData, GroupInfo, Outcome};
+use crate::registry::FeatureSpec;
 
 /// ROC curves drawn per figure at most (the best by AUC).
 const MAX_ROC_CURVES: usize = 8;
@@ -208,15 +210,17 @@ fn clips(cfg: &ExperimentConfig, dir: &Path, g: &GroupInfo) -> Result<(), String
     let mel = cfg
         .features
         .iter()
-        .find(|f| matches!(f.kind, crate::catalog::FeatureKind::LogMel(_)))
+        .find(|f| matches!(f.kind, crate::registry::FeatureKind::LogMel(_)))
         .cloned()
-        .map_or_else(|| FeatureSpec::parse("logmel_mimii", cfg.sample_rate), Ok)?;
+        .map_or_else(|| FeatureSpec::parse("logmel_mimii", cfg.sample_rate), Ok)
+        .map_err(|e| e.to_string())?;
     let chroma = cfg
         .features
         .iter()
         .find(|f| f.is_chroma())
         .cloned()
-        .map_or_else(|| FeatureSpec::parse("cens", cfg.sample_rate), Ok)?;
+        .map_or_else(|| FeatureSpec::parse("cens", cfg.sample_rate), Ok)
+        .map_err(|e| e.to_string())?;
     let decode = cfg.decode_options();
     for label in [Label::Normal, Label::Anomalous] {
         let Some(clip) = g.test.iter().find(|c| c.label == label) else {
@@ -234,7 +238,11 @@ fn clips(cfg: &ExperimentConfig, dir: &Path, g: &GroupInfo) -> Result<(), String
             _ => "normal".to_string(),
         };
         for f in [&mel, &chroma] {
-            let m = f.extractor()?.extract(&signal)?;
+            let m = f
+                .extractor()
+                .map_err(|e| e.to_string())?
+                .extract(&signal)
+                .map_err(|e| format!("{}: {e}", clip.path.display()))?;
             let path: PathBuf = dir.join("clips").join(format!(
                 "{}_{}_{}.png",
                 slug(g),

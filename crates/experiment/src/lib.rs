@@ -4,7 +4,7 @@
 //!   and side-by-side timing.
 //! - [`io`]: atomic writers (`.npy`, text).
 //! - [`batch`]: decoding and feature extraction over many files on a thread pool.
-//! - [`catalog`]: the named features and models of the experiment grid.
+//! - [`registry`]: every named feature and detector (the tables `aad list` prints).
 //! - [`cache`]: the on-disk feature cache (file content × feature configuration).
 //! - [`pipeline`]: the MIMII / DCASE experiment ([`pipeline::run`]).
 //! - [`report`] and [`figures`]: `results.csv`, `summary.md`, `results.json`, `figures/`.
@@ -13,11 +13,11 @@
 
 pub mod batch;
 pub mod cache;
-pub mod catalog;
 pub mod figures;
 pub mod io;
 pub mod pipeline;
 pub mod reference;
+pub mod registry;
 pub mod report;
 
 pub use pipeline::{ExperimentConfig, ExperimentError, Outcome, ResultRow, SnrFilter, run};

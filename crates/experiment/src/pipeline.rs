@@ -15,7 +15,9 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 
 use crate::cache::{ContentHash, FeatureCache, hash_bytes};
-use crate::catalog::{AnyExtractor, FeatureSpec, ModelInput, ModelSpec};
+use aad_core::FeatureExtractor;
+
+use crate::registry::{AnyExtractor, FeatureSpec, ModelInput, ModelSpec};
 
 /// Why the experiment could not run at all (per-file and per-model problems are reported
 /// and skipped instead).
@@ -25,6 +27,9 @@ pub enum ExperimentError {
     /// A bad setting.
     #[error("invalid setting: {0}")]
     Config(String),
+    /// A feature or detector name, or a feature's parameters.
+    #[error(transparent)]
+    Registry(#[from] crate::registry::RegistryError),
     /// The dataset could not be read or generated.
     #[error(transparent)]
     Data(#[from] aad_data::DataError),
@@ -119,8 +124,8 @@ pub struct ExperimentConfig {
 
 impl ExperimentConfig {
     /// The defaults of the `mimii_fan_valve` example: synthetic data, fan and valve, all
-    /// SNRs, the seed's comparison ([`DEFAULT_FEATURES`](crate::catalog::DEFAULT_FEATURES)
-    /// x [`DEFAULT_MODELS`](crate::catalog::DEFAULT_MODELS)), seeds 1, 2, 3, channel 0.
+    /// SNRs, the seed's comparison ([`DEFAULT_FEATURES`](crate::registry::DEFAULT_FEATURES)
+    /// x [`DEFAULT_MODELS`](crate::registry::DEFAULT_MODELS)), seeds 1, 2, 3, channel 0.
     ///
     /// # Panics
     /// Never: the default names are known.
@@ -133,9 +138,9 @@ impl ExperimentConfig {
             cache: None,
             machines: Some(vec!["fan".into(), "valve".into()]),
             snr: SnrFilter::All,
-            features: FeatureSpec::parse_list(crate::catalog::DEFAULT_FEATURES, 16_000)
+            features: FeatureSpec::parse_list(crate::registry::DEFAULT_FEATURES, 16_000)
                 .expect("default features parse"),
-            models: ModelSpec::parse_list(crate::catalog::DEFAULT_MODELS)
+            models: ModelSpec::parse_list(crate::registry::DEFAULT_MODELS)
                 .expect("default models parse"),
             seeds: vec![1, 2, 3],
             epochs: None,
@@ -455,8 +460,7 @@ pub fn run(cfg: &ExperimentConfig) -> Result<Outcome, ExperimentError> {
         .features
         .iter()
         .map(FeatureSpec::extractor)
-        .collect::<Result<_, _>>()
-        .map_err(ExperimentError::Config)?;
+        .collect::<Result<_, _>>()?;
     let mut unique: Vec<&Clip> = report
         .groups
         .iter()
@@ -551,11 +555,10 @@ pub fn run(cfg: &ExperimentConfig) -> Result<Outcome, ExperimentError> {
 
     // Fit and score.
     let t = Instant::now();
-    let epochs_of =
-        |m: &ModelSpec, f: &FeatureSpec| match m.config(f, cfg.epochs, usize::MAX, usize::MAX) {
-            aad_models::DetectorConfig::Autoencoder(c) => c.epochs as u64,
-            _ => 1,
-        };
+    let epochs_of = |m: &ModelSpec, f: &FeatureSpec| match m.config(f, cfg.epochs) {
+        aad_models::DetectorConfig::Autoencoder(c) => c.epochs as u64,
+        _ => 1,
+    };
     let units_per_group: u64 = cfg
         .features
         .iter()
@@ -845,7 +848,11 @@ fn load_group_features(
         // A damaged or vanished entry (lost in a power cut, deleted meanwhile): extract
         // again rather than fail the group.
         let signal = aad_audio::decode_file(&c.path, decode).map_err(|e| e.to_string())?;
-        let m = f.extractor()?.extract(&signal)?;
+        let m = f
+            .extractor()
+            .map_err(|e| e.to_string())?
+            .extract(&signal)
+            .map_err(|e| format!("{}: {e}", c.path.display()))?;
         cache.store(&entry, m.view()).map_err(|e| e.to_string())?;
         Ok(m)
     };
@@ -909,7 +916,7 @@ fn run_job(
         _ => (views(&x.train), views(&x.test)),
     };
     let n_vectors: usize = train.iter().map(|v| v.nrows()).sum();
-    let mut cfg = m.config(f, run.epochs, train.len(), n_vectors);
+    let mut cfg = m.config(f, run.epochs).adapted_to(&train);
     if let aad_models::DetectorConfig::Autoencoder(c) = &mut cfg {
         *c = c.clone().backend(run.backend);
     }

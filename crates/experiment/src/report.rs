@@ -354,7 +354,7 @@ pub fn write_json(path: &Path, cfg: &ExperimentConfig, o: &Outcome) -> Result<()
             "features": cfg.features.iter().map(|f| json!({
                 "name": f.name,
                 "ae_context": f.ae_context,
-                "parameters": f.cache_key(),
+                "parameters": f.parameters(),
             })).collect::<Vec<_>>(),
             "models": cfg.models.iter().map(|m| m.name.clone()).collect::<Vec<_>>(),
             "seeds": cfg.seeds,

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use aad_data::{SyntheticConfig, generate};
-use aad_experiment::catalog::{FeatureSpec, ModelSpec};
+use aad_experiment::registry::{FeatureSpec, ModelSpec};
 use aad_experiment::report::CSV_HEADER;
 use aad_experiment::{ExperimentConfig, SnrFilter, run};
 

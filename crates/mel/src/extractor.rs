@@ -28,7 +28,6 @@ use crate::{LogScale, MelConfig, MelError, MfccConfig};
 #[derive(Clone)]
 pub struct MelExtractor {
     config: MelConfig,
-    name: String,
     stft: Stft<f32>,
     bank: Arc<SparseBank>,
     /// Power spectra of up to `LANES` frames, bin-major.
@@ -41,7 +40,6 @@ pub struct MelExtractor {
 impl std::fmt::Debug for MelExtractor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MelExtractor")
-            .field("name", &self.name)
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
@@ -72,20 +70,11 @@ impl MelExtractor {
             config.norm,
         )?;
         let stft = Stft::new(config.stft.clone())?;
-        let kind = match config.log {
-            LogScale::None => "mel",
-            _ => "logmel",
-        };
-        let mut name = format!("{kind}{}", config.n_mels);
-        if config.context > 1 {
-            name.push_str(&format!("x{}", config.context));
-        }
         Ok(MelExtractor {
             block: vec![0.0; stft.n_bins() * LANES],
             mel_block: vec![0.0; config.n_mels * LANES],
             bank: Arc::new(SparseBank::new(&dense)),
             stft,
-            name,
             frames: Array2::zeros((0, config.n_mels)),
             config,
         })
@@ -189,8 +178,8 @@ fn compress(values: &mut [f32], log: LogScale) {
 impl FeatureExtractor for MelExtractor {
     type Error = MelError;
 
-    fn name(&self) -> &str {
-        &self.name
+    fn hop_length(&self) -> usize {
+        self.config.stft.hop_length
     }
 
     fn sample_rate(&self) -> u32 {
@@ -307,8 +296,8 @@ impl MfccExtractor {
 impl FeatureExtractor for MfccExtractor {
     type Error = MelError;
 
-    fn name(&self) -> &str {
-        "mfcc"
+    fn hop_length(&self) -> usize {
+        self.config.mel.stft.hop_length
     }
 
     fn sample_rate(&self) -> u32 {

@@ -25,6 +25,13 @@
 #![deny(missing_docs)]
 
 mod config;
+
+/// Version of the numbers this crate computes. Bump it with any change that alters an
+/// output value (not for speed-ups that keep outputs bit-identical): feature caches key on
+/// it, so a bump invalidates cached features. `tests/algorithm_version.rs` fails when the
+/// outputs on its fixed signal change while this number does not.
+pub const ALGORITHM_VERSION: u32 = 1;
+
 mod error;
 mod extractor;
 mod filters;

@@ -30,7 +30,7 @@ pub enum DetectorConfig {
 }
 
 /// Any fitted detector.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum AnyDetector {
     /// Dense autoencoder.
@@ -86,6 +86,54 @@ impl DetectorConfig {
             DetectorConfig::Mahalanobis(c) => AnyDetector::Mahalanobis(c.fit(normal, seed)?),
             DetectorConfig::Pca(c) => AnyDetector::Pca(c.fit(normal, seed)?),
         })
+    }
+}
+
+impl DetectorConfig {
+    /// The configuration adapted to a training set a small machine id may give: the
+    /// autoencoder's batch capped at its training part of the vectors, kNN's `k` at the
+    /// number of training vectors (2 clips give 2 clip-statistics vectors), the mixture's
+    /// components at half of them. Everything else is unchanged; a large enough training
+    /// set leaves the configuration as it is.
+    pub fn adapted_to(&self, normal: &[ArrayView2<'_, f32>]) -> DetectorConfig {
+        let rows: usize = normal.iter().map(|c| c.nrows()).sum();
+        let vectors = |inputs: &Inputs| match inputs.representation {
+            crate::Representation::Frames => rows,
+            crate::Representation::ClipStats => normal.len(),
+        };
+        let mut c = self.clone();
+        match &mut c {
+            DetectorConfig::Autoencoder(a) => {
+                let fit_part = (rows as f64 * (1.0 - a.validation_split)) as usize;
+                a.batch_size = a.batch_size.min(fit_part.max(1));
+            }
+            DetectorConfig::Knn(k) => k.k = k.k.min(vectors(&k.inputs).max(1)),
+            DetectorConfig::Gmm(g) => {
+                // Each component needs two vectors at least.
+                g.components = g.components.min(vectors(&g.inputs) / 2).max(1);
+            }
+            _ => {}
+        }
+        c
+    }
+}
+
+impl AnyDetector {
+    /// Checks a detector read from a file: widths agree, scales are positive, indexes
+    /// stay inside their arrays (values are finite by construction of the file format).
+    ///
+    /// # Errors
+    /// What is inconsistent, in words.
+    pub fn validate(&self) -> Result<(), String> {
+        match self {
+            AnyDetector::Autoencoder(d) => d.check(),
+            AnyDetector::Knn(d) => d.check(),
+            AnyDetector::Lof(d) => d.check(),
+            AnyDetector::IsolationForest(d) => d.check(),
+            AnyDetector::Gmm(d) => d.check(),
+            AnyDetector::Mahalanobis(d) => d.check(),
+            AnyDetector::Pca(d) => d.check(),
+        }
     }
 }
 

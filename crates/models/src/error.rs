@@ -93,8 +93,8 @@ pub enum ModelError {
     Version {
         /// The file.
         path: PathBuf,
-        /// Version found.
-        found: u32,
+        /// Version found, as written in the file (`missing` when absent).
+        found: String,
         /// Version supported.
         supported: u32,
     },

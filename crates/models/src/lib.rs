@@ -38,8 +38,10 @@ pub mod classical;
 mod data;
 mod error;
 mod linalg;
+mod persist;
 mod scaler;
 
+pub use aad_core::{Detector, Fit};
 pub use any::{AnyDetector, DetectorConfig};
 pub use autoencoder::{
     Activation, Adam, AeScoring, Autoencoder, AutoencoderConfig, Backend, EarlyStopping,
@@ -47,4 +49,5 @@ pub use autoencoder::{
 };
 pub use data::{Representation, check_clips, stack};
 pub use error::ModelError;
+pub use persist::{DETECTOR_FORMAT_VERSION, write_atomic};
 pub use scaler::{Scaler, Scaling};

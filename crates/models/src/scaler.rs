@@ -94,6 +94,35 @@ impl Scaler {
         }
     }
 
+    /// Checks a loaded scaler: `width` values, finite, positive scales.
+    pub(crate) fn check(&self, width: usize) -> Result<(), String> {
+        match self {
+            Scaler::None => Ok(()),
+            Scaler::Standard { mean, std } => {
+                if mean.len() != width || std.len() != width {
+                    return Err(format!(
+                        "scaler has {} means and {} scales for {width} inputs",
+                        mean.len(),
+                        std.len()
+                    ));
+                }
+                if let Some(i) = std.iter().position(|s| !(s.is_finite() && *s > 0.0)) {
+                    return Err(format!("scaler scale {i} is {} (must be > 0)", std[i]));
+                }
+                Ok(())
+            }
+            Scaler::MinMax { min, range } => {
+                if min.is_finite() && range.is_finite() && *range > 0.0 {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "scaler min {min}, range {range} (range must be > 0)"
+                    ))
+                }
+            }
+        }
+    }
+
     /// Width the scaler was fitted on (`None` for width-free scalers).
     pub fn width(&self) -> Option<usize> {
         match self {

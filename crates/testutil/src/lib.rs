@@ -141,3 +141,68 @@ pub fn read_json(path: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap()
 }
+
+/// Pins a crate's `ALGORITHM_VERSION` to its numbers: `summary` holds, per output, a few
+/// statistics of the features of a fixed signal. The test fails when the statistics move
+/// (relative 1e-5 of each statistic, or of a thousandth of the largest one when it is
+/// near zero) while `version` stays the same, so a change to
+/// the numbers cannot ship without a version bump (which invalidates feature caches).
+/// `AAD_BLESS=1` rewrites `tests/fixtures/algorithm_version/<crate_name>.json` after a
+/// bump.
+///
+/// # Panics
+/// On a mismatch, or a fixture recorded for another version.
+pub fn check_algorithm_version(crate_name: &str, version: u32, summary: &[(&str, Vec<f64>)]) {
+    let path = fixtures_dir()
+        .join("algorithm_version")
+        .join(format!("{crate_name}.json"));
+    let now = serde_json::json!({
+        "version": version,
+        "outputs": summary.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
+    });
+    if std::env::var_os("AAD_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, serde_json::to_string_pretty(&now).unwrap() + "\n").unwrap();
+        return;
+    }
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (AAD_BLESS=1 writes it)", path.display()));
+    let old: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let old_version = old["version"].as_u64().unwrap();
+    assert_eq!(
+        old_version,
+        u64::from(version),
+        "{crate_name}: ALGORITHM_VERSION is {version} but {} records {old_version}: rerun with AAD_BLESS=1",
+        path.display()
+    );
+    for (name, stats) in summary {
+        let want: Vec<f64> = old["outputs"][*name]
+            .as_array()
+            .unwrap_or_else(|| panic!("{}: no output {name}", path.display()))
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert_eq!(want.len(), stats.len(), "{name}");
+        let scale = want.iter().map(|v| v.abs()).fold(1e-12, f64::max);
+        for (i, (a, b)) in stats.iter().zip(&want).enumerate() {
+            assert!(
+                (a - b).abs() <= 1e-5 * b.abs().max(1e-3 * scale),
+                "{crate_name} {name}[{i}]: {a} vs recorded {b}. The numbers changed: bump \
+                 {crate_name}::ALGORITHM_VERSION (caches key on it), then rerun with AAD_BLESS=1"
+            );
+        }
+    }
+}
+
+/// Per-column sums, the overall sum of squares and the shape of a feature matrix: the
+/// statistics [`check_algorithm_version`] records.
+pub fn feature_summary(m: ArrayView2<'_, f32>) -> Vec<f64> {
+    let mut v: Vec<f64> = m
+        .columns()
+        .into_iter()
+        .map(|c| c.iter().map(|&x| f64::from(x)).sum())
+        .collect();
+    v.push(m.iter().map(|&x| f64::from(x) * f64::from(x)).sum());
+    v.push(m.nrows() as f64);
+    v
+}

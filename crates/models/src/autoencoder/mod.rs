@@ -307,7 +307,7 @@ pub trait TrainObserver {
 impl TrainObserver for () {}
 
 /// The covariance model of the reconstruction errors, for Mahalanobis scoring.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct ErrorGaussian {
     pub mean: Vec<f32>,
     /// Row-major `d x d` precision matrix.
@@ -315,7 +315,7 @@ pub(crate) struct ErrorGaussian {
 }
 
 /// A trained autoencoder. Scores are higher for more anomalous clips.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Autoencoder {
     config: AutoencoderConfig,
     net: Net,
@@ -642,6 +642,41 @@ impl Autoencoder {
                     .sum::<f64>()
             })
             .collect())
+    }
+}
+
+impl Autoencoder {
+    /// Checks a loaded model's shapes.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        let l = &self.net.layers;
+        if l.is_empty()
+            || l.windows(2).any(|w| w[0].n_out != w[1].n_in)
+            || l[0].n_in != l[l.len() - 1].n_out
+            || l.iter().any(|x| x.n_in == 0 || x.n_out == 0)
+        {
+            return Err("inconsistent layer shapes".into());
+        }
+        for (i, x) in l.iter().enumerate() {
+            if x.w.len() != x.n_in * x.n_out || x.b.len() != x.n_out {
+                return Err(format!("layer {i} weights do not match its shape"));
+            }
+            if let Some(bn) = &x.bn
+                && ([&bn.gamma, &bn.beta, &bn.mean, &bn.var]
+                    .iter()
+                    .any(|v| v.len() != x.n_out)
+                    || bn.var.iter().any(|v| *v < 0.0))
+            {
+                return Err(format!("layer {i} BatchNorm does not match its shape"));
+            }
+        }
+        let d = l[0].n_in;
+        self.scaler.check(d)?;
+        if let Some(g) = &self.gaussian
+            && (g.mean.len() != d || g.precision.len() != d * d)
+        {
+            return Err("Mahalanobis statistics do not match the input width".into());
+        }
+        Ok(())
     }
 }
 

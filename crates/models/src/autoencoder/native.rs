@@ -51,7 +51,7 @@ impl Activation {
 }
 
 /// BatchNorm parameters and moving statistics of one layer.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Bn {
     pub gamma: Vec<f32>,
     pub beta: Vec<f32>,
@@ -60,7 +60,7 @@ pub(crate) struct Bn {
 }
 
 /// One dense layer: `act(bn(x W^T + b))`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Layer {
     pub n_in: usize,
     pub n_out: usize,
@@ -75,7 +75,7 @@ pub(crate) const BN_EPS: f32 = 1e-3;
 pub(crate) const BN_MOMENTUM: f32 = 0.99;
 
 /// The network.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Net {
     pub layers: Vec<Layer>,
 }

@@ -169,11 +169,11 @@ impl Autoencoder {
         if probe.get("format").and_then(|v| v.as_str()) != Some(FORMAT) {
             return Err(format_err(&json_path, format!("not an {FORMAT} model")));
         }
-        let version = probe.get("version").and_then(|v| v.as_u64()).unwrap_or(0) as u32;
-        if version != FORMAT_VERSION {
+        let version = probe.get("version");
+        if version.and_then(serde_json::Value::as_u64) != Some(u64::from(FORMAT_VERSION)) {
             return Err(ModelError::Version {
                 path: json_path,
-                found: version,
+                found: version.map_or_else(|| "missing".to_string(), ToString::to_string),
                 supported: FORMAT_VERSION,
             });
         }

@@ -58,7 +58,7 @@ impl GmmConfig {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Component {
     log_weight: f64,
     mean: Vec<f64>,
@@ -69,7 +69,7 @@ struct Component {
 }
 
 /// A fitted Gaussian mixture.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Gmm {
     prep: Prepared,
     kind: CovarianceType,
@@ -275,6 +275,29 @@ impl Fit for GmmConfig {
             comps,
             iterations,
         })
+    }
+}
+
+impl Gmm {
+    /// Checks a loaded model's shapes.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        let d = self.prep.check()?;
+        if self.comps.is_empty() {
+            return Err("mixture without components".into());
+        }
+        let cov_len = match self.kind {
+            CovarianceType::Diagonal => d,
+            CovarianceType::Full => d * d,
+        };
+        for (i, c) in self.comps.iter().enumerate() {
+            if c.mean.len() != d || c.cov.len() != cov_len {
+                return Err(format!("component {i} has the wrong width"));
+            }
+            if self.kind == CovarianceType::Diagonal && c.cov.iter().any(|v| *v <= 0.0) {
+                return Err(format!("component {i} has a variance <= 0"));
+            }
+        }
+        Ok(())
     }
 }
 

@@ -44,7 +44,7 @@ impl IsolationForestConfig {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 enum Node {
     Leaf {
         size: usize,
@@ -58,7 +58,7 @@ enum Node {
 }
 
 /// A fitted Isolation Forest.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct IsolationForest {
     prep: Prepared,
     trees: Vec<Vec<Node>>,
@@ -198,6 +198,32 @@ impl Fit for IsolationForestConfig {
             })
             .collect();
         Ok(IsolationForest { prep, trees, psi })
+    }
+}
+
+impl IsolationForest {
+    /// Checks a loaded model's shapes.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        let d = self.prep.check()?;
+        if self.trees.is_empty() || self.psi == 0 {
+            return Err("a forest without trees".into());
+        }
+        for (t, tree) in self.trees.iter().enumerate() {
+            let n = tree.len();
+            for (i, node) in tree.iter().enumerate() {
+                if let Node::Split {
+                    feature,
+                    left,
+                    right,
+                    ..
+                } = *node
+                    && (feature >= d || left >= n || right >= n || left <= i || right <= i)
+                {
+                    return Err(format!("tree {t}, node {i} points outside the tree"));
+                }
+            }
+        }
+        Ok(())
     }
 }
 

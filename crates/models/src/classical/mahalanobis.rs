@@ -46,7 +46,7 @@ impl MahalanobisConfig {
 }
 
 /// A fitted Mahalanobis detector.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Mahalanobis {
     prep: Prepared,
     mean: Vec<f64>,
@@ -109,6 +109,17 @@ impl Fit for MahalanobisConfig {
             precision,
             shrinkage: s,
         })
+    }
+}
+
+impl Mahalanobis {
+    /// Checks a loaded model's shapes.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        let d = self.prep.check()?;
+        if self.mean.len() != d || self.precision.len() != d * d {
+            return Err(format!("mean/precision do not match {d} inputs"));
+        }
+        Ok(())
     }
 }
 

@@ -72,7 +72,7 @@ impl Inputs {
 }
 
 /// The fitted input side of a detector.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Prepared {
     pub inputs: Inputs,
     pub clip_dims: usize,
@@ -101,6 +101,16 @@ impl Prepared {
             },
             x,
         ))
+    }
+
+    /// Checks a loaded input side; returns the vector width.
+    pub(crate) fn check(&self) -> Result<usize, String> {
+        if self.clip_dims == 0 {
+            return Err("zero input width".into());
+        }
+        let w = self.inputs.representation.width(self.clip_dims);
+        self.scaler.check(w)?;
+        Ok(w)
     }
 
     /// The scaled vectors of one clip.

@@ -128,7 +128,7 @@ impl KnnConfig {
 }
 
 /// A fitted kNN detector.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Knn {
     config: KnnConfig,
     prep: Prepared,
@@ -156,6 +156,24 @@ impl Fit for KnnConfig {
             prep,
             train,
         })
+    }
+}
+
+impl Knn {
+    /// Checks a loaded model's shapes.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        let d = self.prep.check()?;
+        if self.train.ncols() != d {
+            return Err(format!("training vectors are not {d} wide"));
+        }
+        if self.config.k == 0 || self.config.k > self.train.nrows() {
+            return Err(format!(
+                "k = {} with {} training vectors",
+                self.config.k,
+                self.train.nrows()
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -213,7 +231,7 @@ impl LofConfig {
 }
 
 /// A fitted LOF detector.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Lof {
     prep: Prepared,
     train: Array2<f32>,
@@ -261,6 +279,21 @@ impl Fit for LofConfig {
             k_distance,
             lrd,
         })
+    }
+}
+
+impl Lof {
+    /// Checks a loaded model's shapes.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        let d = self.prep.check()?;
+        let n = self.train.nrows();
+        if self.train.ncols() != d || self.k_distance.len() != n || self.lrd.len() != n {
+            return Err(format!("training vectors do not match {d} inputs"));
+        }
+        if self.k == 0 || self.k >= n {
+            return Err(format!("k = {} with {n} training vectors", self.k));
+        }
+        Ok(())
     }
 }
 

@@ -46,7 +46,7 @@ impl PcaConfig {
 }
 
 /// A fitted PCA detector.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Pca {
     prep: Prepared,
     mean: Vec<f64>,
@@ -108,6 +108,17 @@ impl Fit for PcaConfig {
             mean: mu,
             components,
         })
+    }
+}
+
+impl Pca {
+    /// Checks a loaded model's shapes.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        let d = self.prep.check()?;
+        if self.mean.len() != d || self.components.iter().any(|c| c.len() != d) {
+            return Err(format!("mean/components do not match {d} inputs"));
+        }
+        Ok(())
     }
 }
 

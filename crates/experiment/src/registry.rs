@@ -1,0 +1,1058 @@
+//! The registry: every named feature and detector, each one table entry.
+//!
+//! The experiment, the `aad` command (`aad list`, `--feature`, `--detector`), the Python
+//! module and the docs read these two tables; nothing else maps names to code. Adding a
+//! feature is one [`FeatureEntry`] in [`FEATURES`]; adding a detector is one
+//! [`DetectorEntry`] in [`DETECTORS`] (plus its variant in `aad_models::DetectorConfig`).
+//!
+//! A feature gives a clip's `frames x dims` matrix; a detector decides what it sees of
+//! it ([`Needs`]): autoencoders get frames stacked five at a time (as the MIMII and DCASE
+//! baselines), the classical detectors single frames (`*_frames`) or the clip's
+//! per-dimension time mean and standard deviation (the others).
+//!
+//! ```
+//! use aad_experiment::registry::{self, FeatureSpec, ModelSpec};
+//! let logmel = FeatureSpec::parse("logmel_mimii", 16_000)?;
+//! assert_eq!(logmel.dims(), 64);
+//! assert!((logmel.seconds_per_frame() - 0.032).abs() < 1e-12);
+//! let knn = ModelSpec::parse("knn")?;
+//! assert!(!knn.is_autoencoder());
+//! assert!(registry::list_text().contains("cens_seed"));
+//! # Ok::<(), registry::RegistryError>(())
+//! ```
+
+use std::fmt;
+
+use aad_core::{FeatureExtractor, Signal};
+use aad_models::classical::{
+    GmmConfig, Inputs, IsolationForestConfig, KnnConfig, LofConfig, MahalanobisConfig, PcaConfig,
+};
+use aad_models::{AeScoring, AutoencoderConfig, DetectorConfig};
+use cens_features::{
+    CensConfig, CensExtractor, ChromaCqtConfig, ChromaCqtExtractor, ChromaStftConfig,
+    ChromaStftExtractor,
+};
+use mel_features::{MelConfig, MelExtractor, MfccConfig, MfccExtractor};
+use ndarray::{Array2, ArrayViewMut2};
+use thiserror::Error;
+
+/// Errors of looking names up and planning extractors.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum RegistryError {
+    /// No feature has this name.
+    #[error("unknown feature {name:?}; known: {known}")]
+    UnknownFeature {
+        /// The name given.
+        name: String,
+        /// The known names, comma-separated.
+        known: String,
+    },
+    /// No detector has this name.
+    #[error("unknown detector {name:?}; known: {known}")]
+    UnknownDetector {
+        /// The name given.
+        name: String,
+        /// The known names, comma-separated.
+        known: String,
+    },
+    /// A parametrised name with a bad parameter.
+    #[error("{name}: {reason}")]
+    InvalidParameter {
+        /// The name given.
+        name: String,
+        /// What is required.
+        reason: &'static str,
+    },
+    /// A list names an item twice.
+    #[error("{what} {name:?} given twice")]
+    Repeated {
+        /// `feature` or `detector`.
+        what: &'static str,
+        /// The repeated name.
+        name: String,
+    },
+    /// A list is empty.
+    #[error("no {what} given")]
+    EmptyList {
+        /// `feature` or `detector`.
+        what: &'static str,
+    },
+    /// The extractor rejects its configuration or the signal.
+    #[error("{feature}: {source}")]
+    Extractor {
+        /// The feature's name.
+        feature: String,
+        /// The extractor's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+/// Autoencoder presets of `aad-models`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AePreset {
+    /// DCASE 2020 baseline.
+    Dcase2020,
+    /// MIMII baseline.
+    Mimii,
+    /// The seed project's.
+    Seed,
+    /// Small AE for 12-dim chroma frames x 5.
+    Cens,
+}
+
+impl AePreset {
+    fn config(self) -> AutoencoderConfig {
+        match self {
+            AePreset::Dcase2020 => AutoencoderConfig::dcase2020(),
+            AePreset::Mimii => AutoencoderConfig::mimii(),
+            AePreset::Seed => AutoencoderConfig::seed(),
+            AePreset::Cens => AutoencoderConfig::cens(),
+        }
+    }
+}
+
+/// What computes a feature.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FeatureKind {
+    /// (log-)Mel spectrogram (no stacking: the model stacks).
+    LogMel(MelConfig),
+    /// Chroma energy normalised statistics.
+    Cens(CensConfig),
+    /// CQT chroma.
+    ChromaCqt(ChromaCqtConfig),
+    /// STFT chroma.
+    ChromaStft(ChromaStftConfig),
+    /// MFCC.
+    Mfcc(MfccConfig),
+}
+
+impl FeatureKind {
+    /// The algorithm version of the crate computing it (part of cache keys and model
+    /// files: a change to the numbers bumps it).
+    pub fn algorithm_version(&self) -> String {
+        match self {
+            FeatureKind::LogMel(_) | FeatureKind::Mfcc(_) => {
+                format!("mel-features/{}", mel_features::ALGORITHM_VERSION)
+            }
+            _ => format!("cens-features/{}", cens_features::ALGORITHM_VERSION),
+        }
+    }
+}
+
+/// How an entry builds its configuration.
+#[derive(Clone, Copy)]
+enum Build {
+    /// A fixed name.
+    Fixed(fn(u32) -> FeatureKind),
+    /// A family of names (`cens_l<L>_d<D>`): `None` when the name is not of the family.
+    Pattern(fn(&str, u32) -> Option<Result<FeatureKind, RegistryError>>),
+}
+
+/// One named feature.
+#[derive(Clone, Copy)]
+pub struct FeatureEntry {
+    /// The name (`logmel_mimii`), or the family's pattern (`cens_l<L>_d<D>`).
+    pub name: &'static str,
+    /// Other names for the same feature.
+    pub aliases: &'static [&'static str],
+    /// One line for `aad list`.
+    pub description: &'static str,
+    /// The reference it is checked against.
+    pub faithful_to: &'static str,
+    /// The autoencoder `ae` trains on it.
+    pub ae_preset: AePreset,
+    /// Whether `all` includes it.
+    pub in_all: bool,
+    build: Build,
+}
+
+impl fmt::Debug for FeatureEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FeatureEntry")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+fn mel(c: MelConfig, sr: u32) -> FeatureKind {
+    FeatureKind::LogMel(c.context(1).sample_rate(sr))
+}
+
+fn cens_ld(name: &str, sr: u32) -> Option<Result<FeatureKind, RegistryError>> {
+    let rest = name.strip_prefix("cens_l")?;
+    let (l, d) = rest.split_once("_d")?;
+    let (l, d): (usize, usize) = (l.parse().ok()?, d.parse().ok()?);
+    Some(if l >= 1 && d >= 1 {
+        Ok(FeatureKind::Cens(
+            CensConfig::librosa(sr).smoothing(Some(l)).downsample(d),
+        ))
+    } else {
+        Err(RegistryError::InvalidParameter {
+            name: name.to_string(),
+            reason: "L and D must be >= 1",
+        })
+    })
+}
+
+/// Every feature, in report order.
+pub const FEATURES: &[FeatureEntry] = &[
+    FeatureEntry {
+        name: "logmel_dcase",
+        aliases: &[],
+        description: "128 log-Mel bands, n_fft 1024, hop 512, 10 log10(S + eps) (DCASE 2020 baseline)",
+        faithful_to: "librosa.feature.melspectrogram + the baseline's log",
+        ae_preset: AePreset::Dcase2020,
+        in_all: true,
+        build: Build::Fixed(|sr| mel(MelConfig::dcase2020(), sr)),
+    },
+    FeatureEntry {
+        name: "logmel_mimii",
+        aliases: &["logmel"],
+        description: "64 log-Mel bands, n_fft 1024, hop 512 (MIMII baseline)",
+        faithful_to: "librosa.feature.melspectrogram + the baseline's log",
+        ae_preset: AePreset::Mimii,
+        in_all: true,
+        build: Build::Fixed(|sr| mel(MelConfig::mimii_baseline(), sr)),
+    },
+    FeatureEntry {
+        name: "logmel_seed",
+        aliases: &[],
+        description: "64 log-Mel bands, n_fft 2048, hop 512 (the seed study's)",
+        faithful_to: "librosa.feature.melspectrogram + the baseline's log",
+        ae_preset: AePreset::Seed,
+        in_all: true,
+        build: Build::Fixed(|sr| mel(MelConfig::seed(), sr)),
+    },
+    FeatureEntry {
+        name: "cens",
+        aliases: &[],
+        description: "librosa chroma_cens: 12 pitch classes, l = 41, d = 1, tuning estimated",
+        faithful_to: "librosa.feature.chroma_cens",
+        ae_preset: AePreset::Cens,
+        in_all: true,
+        build: Build::Fixed(|sr| FeatureKind::Cens(CensConfig::librosa(sr))),
+    },
+    FeatureEntry {
+        name: "cens_seed",
+        aliases: &[],
+        description: "the seed study's CENS: librosa chroma_cens, every 5th frame (d = 5)",
+        faithful_to: "librosa.feature.chroma_cens",
+        ae_preset: AePreset::Seed,
+        in_all: true,
+        build: Build::Fixed(|sr| FeatureKind::Cens(CensConfig::seed(sr))),
+    },
+    FeatureEntry {
+        name: "cens_muller",
+        aliases: &[],
+        description: "Mueller's CENS (libfmp quantisation), l = 41, d = 10",
+        faithful_to: "libfmp.c3.compute_cens_from_chromagram",
+        ae_preset: AePreset::Cens,
+        in_all: true,
+        build: Build::Fixed(|sr| FeatureKind::Cens(CensConfig::muller(sr, 41, 10))),
+    },
+    FeatureEntry {
+        name: "chroma_cqt",
+        aliases: &[],
+        description: "librosa chroma_cqt: 12 pitch classes from a 36-bins-per-octave CQT",
+        faithful_to: "librosa.feature.chroma_cqt",
+        ae_preset: AePreset::Cens,
+        in_all: true,
+        build: Build::Fixed(|sr| FeatureKind::ChromaCqt(ChromaCqtConfig::with_sample_rate(sr))),
+    },
+    FeatureEntry {
+        name: "chroma_stft",
+        aliases: &[],
+        description: "librosa chroma_stft: 12 pitch classes from a 2048-point STFT",
+        faithful_to: "librosa.feature.chroma_stft",
+        ae_preset: AePreset::Cens,
+        in_all: true,
+        build: Build::Fixed(|sr| FeatureKind::ChromaStft(ChromaStftConfig::with_sample_rate(sr))),
+    },
+    FeatureEntry {
+        name: "mfcc",
+        aliases: &[],
+        description: "the seed's torchaudio MFCC: 12 coefficients, hop 1200",
+        faithful_to: "torchaudio.transforms.MFCC (log_mels=True)",
+        ae_preset: AePreset::Cens,
+        in_all: true,
+        build: Build::Fixed(|sr| {
+            let mut c = MfccConfig::seed();
+            c.mel = c.mel.sample_rate(sr);
+            FeatureKind::Mfcc(c)
+        }),
+    },
+    FeatureEntry {
+        name: "cens_l<L>_d<D>",
+        aliases: &[],
+        description: "librosa chroma_cens with smoothing L and downsampling D (e.g. cens_l21_d10)",
+        faithful_to: "librosa.feature.chroma_cens",
+        ae_preset: AePreset::Cens,
+        in_all: false,
+        build: Build::Pattern(cens_ld),
+    },
+];
+
+/// What a detector sees of a clip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    /// Frames stacked five at a time (autoencoders).
+    StackedFrames,
+    /// Every frame a vector; the clip's score pools its frames' scores.
+    Frames,
+    /// One vector per clip: the time mean and standard deviation of every feature.
+    ClipStats,
+}
+
+impl Needs {
+    /// Short label for `aad list`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Needs::StackedFrames => "stacked frames",
+            Needs::Frames => "frames",
+            Needs::ClipStats => "clip statistics",
+        }
+    }
+}
+
+/// Which detector an entry means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ModelKind {
+    Ae {
+        preset: Option<AePreset>,
+        mahalanobis: bool,
+    },
+    Knn,
+    Lof,
+    IForest,
+    Gmm,
+    Mahalanobis,
+    Pca,
+}
+
+/// One named detector.
+#[derive(Debug, Clone, Copy)]
+pub struct DetectorEntry {
+    /// The name.
+    pub name: &'static str,
+    /// One line for `aad list`.
+    pub description: &'static str,
+    /// What it sees of a clip.
+    pub needs: Needs,
+    /// Whether `all` includes it.
+    pub in_all: bool,
+    kind: ModelKind,
+}
+
+const fn ae(
+    name: &'static str,
+    description: &'static str,
+    preset: Option<AePreset>,
+    mahalanobis: bool,
+    in_all: bool,
+) -> DetectorEntry {
+    DetectorEntry {
+        name,
+        description,
+        needs: Needs::StackedFrames,
+        in_all,
+        kind: ModelKind::Ae {
+            preset,
+            mahalanobis,
+        },
+    }
+}
+
+const fn classical(
+    name: &'static str,
+    description: &'static str,
+    kind: ModelKind,
+    frames: bool,
+) -> DetectorEntry {
+    DetectorEntry {
+        name,
+        description,
+        needs: if frames {
+            Needs::Frames
+        } else {
+            Needs::ClipStats
+        },
+        in_all: true,
+        kind,
+    }
+}
+
+/// Every detector, in report order.
+pub const DETECTORS: &[DetectorEntry] = &[
+    ae(
+        "ae",
+        "dense autoencoder, the feature's preset; score = mean reconstruction error",
+        None,
+        false,
+        true,
+    ),
+    ae(
+        "ae_mahala",
+        "the same autoencoder scored by the Mahalanobis distance of its errors",
+        None,
+        true,
+        true,
+    ),
+    ae(
+        "ae_seed",
+        "the seed study's autoencoder (64-64-32-16-8)",
+        Some(AePreset::Seed),
+        false,
+        false,
+    ),
+    ae(
+        "ae_mimii",
+        "the MIMII baseline autoencoder (64-64-8-64-64)",
+        Some(AePreset::Mimii),
+        false,
+        false,
+    ),
+    ae(
+        "ae_dcase",
+        "the DCASE 2020 baseline autoencoder (128 x 4 BatchNorm, 8)",
+        Some(AePreset::Dcase2020),
+        false,
+        false,
+    ),
+    ae(
+        "ae_cens",
+        "the small CENS autoencoder (60 inputs)",
+        Some(AePreset::Cens),
+        false,
+        false,
+    ),
+    classical(
+        "knn",
+        "distance to the 5th nearest training clip",
+        ModelKind::Knn,
+        false,
+    ),
+    classical(
+        "lof",
+        "local outlier factor (k = 20, novelty mode)",
+        ModelKind::Lof,
+        false,
+    ),
+    classical(
+        "iforest",
+        "Isolation Forest (100 trees, 256 samples)",
+        ModelKind::IForest,
+        false,
+    ),
+    classical(
+        "gmm",
+        "negative log-likelihood under a Gaussian mixture",
+        ModelKind::Gmm,
+        false,
+    ),
+    classical(
+        "mahalanobis",
+        "Mahalanobis distance, Ledoit-Wolf covariance",
+        ModelKind::Mahalanobis,
+        false,
+    ),
+    classical(
+        "pca",
+        "reconstruction error outside 90 % of the variance",
+        ModelKind::Pca,
+        false,
+    ),
+    classical(
+        "knn_frames",
+        "distance to the 5th nearest training frame, mean over the clip",
+        ModelKind::Knn,
+        true,
+    ),
+    classical(
+        "lof_frames",
+        "local outlier factor of frames, mean over the clip",
+        ModelKind::Lof,
+        true,
+    ),
+    classical(
+        "iforest_frames",
+        "Isolation Forest on frames, mean over the clip",
+        ModelKind::IForest,
+        true,
+    ),
+    classical(
+        "gmm_frames",
+        "Gaussian-mixture negative log-likelihood of frames, mean over the clip",
+        ModelKind::Gmm,
+        true,
+    ),
+    classical(
+        "mahalanobis_frames",
+        "Mahalanobis distance of frames, mean over the clip",
+        ModelKind::Mahalanobis,
+        true,
+    ),
+    classical(
+        "pca_frames",
+        "PCA reconstruction error of frames, mean over the clip",
+        ModelKind::Pca,
+        true,
+    ),
+];
+
+/// The default features of the experiment: the seed's comparison (its log-Mel against
+/// librosa CENS, which its autoencoder effectively used) plus the MIMII baseline's log-Mel.
+pub const DEFAULT_FEATURES: &str = "logmel_mimii,logmel_seed,cens,cens_seed";
+
+/// The default detectors of the experiment: the seed's (autoencoder, LOF, Isolation
+/// Forest) plus kNN.
+pub const DEFAULT_MODELS: &str = "ae,lof,iforest,knn";
+
+/// The feature entry called `name` (or one of its aliases, or of its family).
+pub fn feature(name: &str) -> Option<&'static FeatureEntry> {
+    FEATURES.iter().find(|e| match e.build {
+        Build::Fixed(_) => e.name == name || e.aliases.contains(&name),
+        Build::Pattern(p) => p(name, 16_000).is_some(),
+    })
+}
+
+/// The detector entry called `name`.
+pub fn detector(name: &str) -> Option<&'static DetectorEntry> {
+    DETECTORS.iter().find(|e| e.name == name)
+}
+
+/// `aad list`: a line `features:`, one line per feature (`NAME  description`), a line
+/// `detectors:`, one line per detector.
+pub fn list_text() -> String {
+    let w = FEATURES
+        .iter()
+        .map(|e| e.name.len())
+        .chain(DETECTORS.iter().map(|e| e.name.len()))
+        .max()
+        .unwrap_or(0);
+    let mut s = String::from("features:\n");
+    for e in FEATURES {
+        let alias = if e.aliases.is_empty() {
+            String::new()
+        } else {
+            format!(" (also: {})", e.aliases.join(", "))
+        };
+        s.push_str(&format!("{:w$}  {}{alias}\n", e.name, e.description));
+    }
+    s.push_str("detectors:\n");
+    for e in DETECTORS {
+        s.push_str(&format!(
+            "{:w$}  {} [{}]\n",
+            e.name,
+            e.description,
+            e.needs.label()
+        ));
+    }
+    s
+}
+
+fn known_features() -> String {
+    let mut v: Vec<&str> = FEATURES.iter().map(|e| e.name).collect();
+    v.push("all");
+    v.join(", ")
+}
+
+fn known_detectors() -> String {
+    let mut v: Vec<&str> = DETECTORS.iter().map(|e| e.name).collect();
+    v.push("all");
+    v.join(", ")
+}
+
+/// A named feature at a sample rate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureSpec {
+    /// The name as given (`logmel`, `cens_l21_d10`, ...), used in reports.
+    pub name: String,
+    /// Its configuration.
+    pub kind: FeatureKind,
+    /// Frames an autoencoder input stacks.
+    pub ae_context: usize,
+    /// The autoencoder `ae` trains on it.
+    pub ae_preset: AePreset,
+}
+
+impl fmt::Display for FeatureSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+impl FeatureSpec {
+    /// The feature called `name` at `sample_rate`.
+    ///
+    /// # Errors
+    /// An unknown name, or `cens_l<L>_d<D>` with L or D zero.
+    pub fn parse(name: &str, sample_rate: u32) -> Result<Self, RegistryError> {
+        let unknown = || RegistryError::UnknownFeature {
+            name: name.to_string(),
+            known: known_features(),
+        };
+        let entry = feature(name).ok_or_else(unknown)?;
+        let kind = match entry.build {
+            Build::Fixed(f) => f(sample_rate),
+            Build::Pattern(p) => p(name, sample_rate).ok_or_else(unknown)??,
+        };
+        Ok(FeatureSpec {
+            name: name.to_string(),
+            kind,
+            ae_context: 5,
+            ae_preset: entry.ae_preset,
+        })
+    }
+
+    /// Parses a comma list (`all` = every named feature).
+    ///
+    /// # Errors
+    /// An unknown or repeated name, or an empty list.
+    pub fn parse_list(list: &str, sample_rate: u32) -> Result<Vec<Self>, RegistryError> {
+        let all: Vec<&str> = FEATURES
+            .iter()
+            .filter(|e| e.in_all)
+            .map(|e| e.name)
+            .collect();
+        expand(list, &all, "feature")?
+            .iter()
+            .map(|n| FeatureSpec::parse(n, sample_rate))
+            .collect()
+    }
+
+    /// A planned extractor.
+    ///
+    /// # Errors
+    /// The extractor rejects its configuration.
+    pub fn extractor(&self) -> Result<AnyExtractor, RegistryError> {
+        let e = |source: Box<dyn std::error::Error + Send + Sync>| RegistryError::Extractor {
+            feature: self.name.clone(),
+            source,
+        };
+        Ok(match &self.kind {
+            FeatureKind::LogMel(c) => AnyExtractor::Mel(Box::new(
+                MelExtractor::new(c.clone()).map_err(|x| e(x.into()))?,
+            )),
+            FeatureKind::Cens(c) => AnyExtractor::Cens(Box::new(
+                CensExtractor::new(c.clone()).map_err(|x| e(x.into()))?,
+            )),
+            FeatureKind::ChromaCqt(c) => AnyExtractor::ChromaCqt(Box::new(
+                ChromaCqtExtractor::new(c.clone()).map_err(|x| e(x.into()))?,
+            )),
+            FeatureKind::ChromaStft(c) => AnyExtractor::ChromaStft(Box::new(
+                ChromaStftExtractor::new(c.clone()).map_err(|x| e(x.into()))?,
+            )),
+            FeatureKind::Mfcc(c) => AnyExtractor::Mfcc(Box::new(
+                MfccExtractor::new(c.clone()).map_err(|x| e(x.into()))?,
+            )),
+        })
+    }
+
+    /// Everything that determines the feature's values, for cache keys and model files:
+    /// the full parameters and the computing crate's algorithm version. (Not the name:
+    /// `logmel` and `logmel_mimii` share entries.)
+    pub fn cache_key(&self) -> String {
+        format!("{} {:?}", self.kind.algorithm_version(), self.kind)
+    }
+
+    /// The parameters alone, as in `results.json` (without the algorithm version).
+    pub fn parameters(&self) -> String {
+        format!("{:?}", self.kind)
+    }
+
+    /// (hop, sample rate, downsampling) of the output frames.
+    fn framing(&self) -> (usize, u32, usize) {
+        match &self.kind {
+            FeatureKind::LogMel(c) => (c.stft.hop_length, c.sample_rate, 1),
+            FeatureKind::Cens(c) => (
+                c.chroma.cqt.hop_length,
+                c.chroma.cqt.sample_rate,
+                c.downsample,
+            ),
+            FeatureKind::ChromaCqt(c) => (c.cqt.hop_length, c.cqt.sample_rate, 1),
+            FeatureKind::ChromaStft(c) => (c.stft.hop_length, c.sample_rate, 1),
+            FeatureKind::Mfcc(c) => (c.mel.stft.hop_length, c.mel.sample_rate, 1),
+        }
+    }
+
+    /// The sample rate the extractor is planned for.
+    pub fn sample_rate(&self) -> u32 {
+        self.framing().1
+    }
+
+    /// Width of a frame.
+    pub fn dims(&self) -> usize {
+        match &self.kind {
+            FeatureKind::LogMel(c) => c.dims(),
+            FeatureKind::Cens(c) => c.chroma.n_chroma,
+            FeatureKind::ChromaCqt(c) => c.n_chroma,
+            FeatureKind::ChromaStft(c) => c.n_chroma,
+            FeatureKind::Mfcc(c) => c.dims(),
+        }
+    }
+
+    /// Seconds between consecutive output frames.
+    pub fn seconds_per_frame(&self) -> f64 {
+        let (hop, sr, d) = self.framing();
+        (hop * d.max(1)) as f64 / f64::from(sr.max(1))
+    }
+
+    /// Whether the rows are pitch classes (for figures).
+    pub fn is_chroma(&self) -> bool {
+        matches!(
+            self.kind,
+            FeatureKind::Cens(_) | FeatureKind::ChromaCqt(_) | FeatureKind::ChromaStft(_)
+        )
+    }
+}
+
+/// One of the feature extractors (each worker thread owns one of each), with one error
+/// type.
+#[derive(Clone)]
+pub enum AnyExtractor {
+    /// Log-Mel.
+    Mel(Box<MelExtractor>),
+    /// CENS.
+    Cens(Box<CensExtractor>),
+    /// CQT chroma.
+    ChromaCqt(Box<ChromaCqtExtractor>),
+    /// STFT chroma.
+    ChromaStft(Box<ChromaStftExtractor>),
+    /// MFCC.
+    Mfcc(Box<MfccExtractor>),
+}
+
+macro_rules! each {
+    ($self:expr, $x:ident => $e:expr) => {
+        match $self {
+            AnyExtractor::Mel($x) => $e,
+            AnyExtractor::Cens($x) => $e,
+            AnyExtractor::ChromaCqt($x) => $e,
+            AnyExtractor::ChromaStft($x) => $e,
+            AnyExtractor::Mfcc($x) => $e,
+        }
+    };
+}
+
+/// The extractor's own error, boxed.
+#[derive(Debug, Error)]
+#[error(transparent)]
+pub struct ExtractError(#[from] Box<dyn std::error::Error + Send + Sync>);
+
+impl FeatureExtractor for AnyExtractor {
+    type Error = ExtractError;
+
+    fn hop_length(&self) -> usize {
+        each!(self, x => x.hop_length())
+    }
+
+    fn sample_rate(&self) -> u32 {
+        each!(self, x => x.sample_rate())
+    }
+
+    fn dims(&self) -> usize {
+        each!(self, x => x.dims())
+    }
+
+    fn num_frames(&self, n_samples: usize) -> usize {
+        each!(self, x => x.num_frames(n_samples))
+    }
+
+    fn extract_into(
+        &mut self,
+        signal: &Signal,
+        out: ArrayViewMut2<'_, f32>,
+    ) -> Result<(), ExtractError> {
+        each!(self, x => x.extract_into(signal, out).map_err(|e| ExtractError(e.into())))
+    }
+
+    fn extract(&mut self, signal: &Signal) -> Result<Array2<f32>, ExtractError> {
+        each!(self, x => x.extract(signal).map_err(|e| ExtractError(e.into())))
+    }
+}
+
+/// A named detector.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelSpec {
+    /// The name as given.
+    pub name: String,
+    kind: ModelKind,
+    needs: Needs,
+}
+
+impl fmt::Display for ModelSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+/// What the experiment hands a model: stacked frames, or the feature matrix as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelInput {
+    /// Frames stacked `FeatureSpec::ae_context` at a time.
+    Stacked,
+    /// The feature matrix as it is (the detector picks frames or clip statistics).
+    Frames,
+}
+
+/// Training frames the frame-level classical detectors keep (a seeded random subset):
+/// LOF and kNN cost grows with the square of it.
+pub const MAX_FRAME_VECTORS: usize = 10_000;
+
+impl ModelSpec {
+    /// The detector called `name` (see [`DETECTORS`]).
+    ///
+    /// # Errors
+    /// An unknown name.
+    pub fn parse(name: &str) -> Result<Self, RegistryError> {
+        let e = detector(name).ok_or_else(|| RegistryError::UnknownDetector {
+            name: name.to_string(),
+            known: known_detectors(),
+        })?;
+        Ok(ModelSpec {
+            name: name.to_string(),
+            kind: e.kind,
+            needs: e.needs,
+        })
+    }
+
+    /// Parses a comma list (`all` = every detector marked for it).
+    ///
+    /// # Errors
+    /// An unknown or repeated name, or an empty list.
+    pub fn parse_list(list: &str) -> Result<Vec<Self>, RegistryError> {
+        let all: Vec<&str> = DETECTORS
+            .iter()
+            .filter(|e| e.in_all)
+            .map(|e| e.name)
+            .collect();
+        expand(list, &all, "detector")?
+            .iter()
+            .map(|n| ModelSpec::parse(n))
+            .collect()
+    }
+
+    /// Whether it is an autoencoder.
+    pub fn is_autoencoder(&self) -> bool {
+        matches!(self.kind, ModelKind::Ae { .. })
+    }
+
+    /// What it sees of a clip.
+    pub fn needs(&self) -> Needs {
+        self.needs
+    }
+
+    /// What the experiment hands it.
+    pub fn input(&self) -> ModelInput {
+        if self.is_autoencoder() {
+            ModelInput::Stacked
+        } else {
+            ModelInput::Frames
+        }
+    }
+
+    /// Its detector configuration for `feature`, before any adaptation to the training
+    /// set's size (`aad_models::DetectorConfig::adapted_to`); `epochs` overrides the
+    /// autoencoder presets' epochs.
+    pub fn config(&self, feature: &FeatureSpec, epochs: Option<usize>) -> DetectorConfig {
+        let inputs = if self.needs == Needs::Frames {
+            Inputs::frames(Some(MAX_FRAME_VECTORS))
+        } else {
+            Inputs::clip_stats()
+        };
+        match self.kind {
+            ModelKind::Ae {
+                preset,
+                mahalanobis,
+            } => {
+                let mut c = preset.unwrap_or(feature.ae_preset).config();
+                if let Some(e) = epochs {
+                    c = c.epochs(e);
+                }
+                if mahalanobis {
+                    c = c.scoring(AeScoring::Mahalanobis { ridge: 1e-3 });
+                }
+                DetectorConfig::Autoencoder(c)
+            }
+            ModelKind::Knn => DetectorConfig::Knn(KnnConfig::default().inputs(inputs)),
+            ModelKind::Lof => DetectorConfig::Lof(LofConfig::default().inputs(inputs)),
+            ModelKind::IForest => {
+                let base = IsolationForestConfig::default();
+                // Trees ignore scaling; keep the default's unscaled inputs.
+                let inputs = Inputs {
+                    scaling: base.inputs.scaling,
+                    ..inputs
+                };
+                DetectorConfig::IsolationForest(base.inputs(inputs))
+            }
+            ModelKind::Gmm => DetectorConfig::Gmm(GmmConfig::default().inputs(inputs)),
+            ModelKind::Mahalanobis => {
+                DetectorConfig::Mahalanobis(MahalanobisConfig::default().inputs(inputs))
+            }
+            ModelKind::Pca => DetectorConfig::Pca(PcaConfig::default().inputs(inputs)),
+        }
+    }
+}
+
+/// Splits a comma list, expanding `all`; rejects empty lists and repeats.
+fn expand(list: &str, all: &[&str], what: &'static str) -> Result<Vec<String>, RegistryError> {
+    let mut out: Vec<String> = Vec::new();
+    for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let items: Vec<String> = if item == "all" {
+            all.iter().map(|s| s.to_string()).collect()
+        } else {
+            vec![item.to_string()]
+        };
+        for i in items {
+            if out.contains(&i) {
+                return Err(RegistryError::Repeated { what, name: i });
+            }
+            out.push(i);
+        }
+    }
+    if out.is_empty() {
+        return Err(RegistryError::EmptyList { what });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aad_core::Detector;
+    use aad_core::Fit;
+
+    #[test]
+    fn every_listed_name_parses_and_unknown_names_are_rejected() {
+        let f = FeatureSpec::parse_list("all", 16_000).unwrap();
+        assert_eq!(f.len(), FEATURES.iter().filter(|e| e.in_all).count());
+        let m = ModelSpec::parse_list("all").unwrap();
+        assert_eq!(m.len(), DETECTORS.iter().filter(|e| e.in_all).count());
+        assert!(FeatureSpec::parse("cens_l21_d10", 16_000).is_ok());
+        assert!(matches!(
+            FeatureSpec::parse("cens_l0_d10", 16_000),
+            Err(RegistryError::InvalidParameter { .. })
+        ));
+        assert!(matches!(
+            FeatureSpec::parse("mel", 16_000),
+            Err(RegistryError::UnknownFeature { .. })
+        ));
+        assert!(ModelSpec::parse("ae_frames").is_err());
+        assert!(ModelSpec::parse("svm").is_err());
+        assert!(matches!(
+            ModelSpec::parse_list("knn,knn"),
+            Err(RegistryError::Repeated { .. })
+        ));
+        assert!(ModelSpec::parse_list(" , ").is_err());
+    }
+
+    #[test]
+    fn every_feature_plans_and_reports_its_framing() {
+        let sig = Signal::new(
+            (0..32_000)
+                .map(|i| (i as f32 * 0.05).sin() * 0.1 + ((i * 7919) % 101) as f32 * 1e-4)
+                .collect(),
+            16_000,
+        )
+        .unwrap();
+        for e in FEATURES.iter().filter(|e| e.in_all) {
+            let f = FeatureSpec::parse(e.name, 16_000).unwrap();
+            let mut x = f.extractor().unwrap();
+            assert_eq!(x.dims(), f.dims(), "{}", e.name);
+            assert!(
+                (x.frame_period() - f.seconds_per_frame()).abs() < 1e-12,
+                "{}",
+                e.name
+            );
+            let m = x.extract(&sig).unwrap();
+            assert_eq!(m.dim(), (x.num_frames(sig.len()), f.dims()), "{}", e.name);
+        }
+    }
+
+    #[test]
+    fn every_detector_fits_saves_and_loads() {
+        let clip = |c: f32, s: usize| {
+            Array2::from_shape_fn((40, 12), |(t, j)| {
+                c + ((t * 7 + j * 3 + s) % 11) as f32 * 0.02 + (j as f32 * 0.01)
+            })
+        };
+        let normal: Vec<Array2<f32>> = (0..12).map(|s| clip(0.0, s)).collect();
+        let feature = FeatureSpec::parse("cens", 16_000).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        for e in DETECTORS {
+            let m = ModelSpec::parse(e.name).unwrap();
+            let views: Vec<Array2<f32>> = match m.input() {
+                ModelInput::Stacked => normal
+                    .iter()
+                    .map(|c| aad_core::ops::stack_frames(c.view(), 5).unwrap())
+                    .collect(),
+                ModelInput::Frames => normal.clone(),
+            };
+            let v: Vec<_> = views.iter().map(|c| c.view()).collect();
+            let cfg = m.config(&feature, Some(2)).adapted_to(&v);
+            let det = cfg.fit(&v, 3).unwrap();
+            let path = dir.path().join(format!("{}.aadm", e.name));
+            det.save(&path).unwrap();
+            let back = aad_models::AnyDetector::load(&path).unwrap();
+            let probe = &v[0];
+            assert_eq!(
+                det.score(probe.view()).unwrap().to_bits(),
+                back.score(probe.view()).unwrap().to_bits(),
+                "{}",
+                e.name
+            );
+        }
+    }
+
+    #[test]
+    fn cache_keys_carry_the_algorithm_version() {
+        let a = FeatureSpec::parse("logmel", 16_000).unwrap();
+        let b = FeatureSpec::parse("logmel_mimii", 16_000).unwrap();
+        assert_eq!(a.cache_key(), b.cache_key());
+        assert!(a.cache_key().starts_with("mel-features/"));
+        let c = FeatureSpec::parse("cens", 16_000).unwrap();
+        assert!(c.cache_key().starts_with("cens-features/"));
+        assert_ne!(
+            a.cache_key(),
+            FeatureSpec::parse("logmel_dcase", 16_000)
+                .unwrap()
+                .cache_key()
+        );
+    }
+
+    #[test]
+    fn feature_parameters_are_the_documented_ones() {
+        let cens = FeatureSpec::parse("cens_l21_d10", 16_000).unwrap();
+        let FeatureKind::Cens(c) = &cens.kind else {
+            panic!("not CENS")
+        };
+        assert_eq!((c.win_len_smooth, c.downsample), (Some(21), 10));
+        assert!((cens.seconds_per_frame() - 5120.0 / 16_000.0).abs() < 1e-12);
+        let a = FeatureSpec::parse("logmel", 16_000).unwrap();
+        let stacked: Vec<Array2<f32>> = vec![Array2::zeros((112, 320))];
+        let v: Vec<_> = stacked.iter().map(|c| c.view()).collect();
+        let DetectorConfig::Autoencoder(ae) = ModelSpec::parse("ae")
+            .unwrap()
+            .config(&a, Some(3))
+            .adapted_to(&v)
+        else {
+            panic!("not an AE")
+        };
+        assert_eq!(
+            (ae.epochs, ae.batch_size, ae.hidden.clone()),
+            (3, 100, vec![64, 64])
+        );
+        let two: Vec<Array2<f32>> = vec![Array2::zeros((300, 64)); 2];
+        let v: Vec<_> = two.iter().map(|c| c.view()).collect();
+        let DetectorConfig::Knn(knn) = ModelSpec::parse("knn")
+            .unwrap()
+            .config(&a, None)
+            .adapted_to(&v)
+        else {
+            panic!("not kNN")
+        };
+        assert_eq!(knn.k, 2, "k is capped at the 2 clip-statistics vectors");
+    }
+}
