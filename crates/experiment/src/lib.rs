@@ -3,6 +3,8 @@
 //! - [`reference`](mod@reference): the feature set of the librosa reference harness, for parity checks
 //!   and side-by-side timing.
 //! - [`io`]: atomic writers (`.npy`, text).
+//! - [`model`](mod@model): a deployable model (feature + fitted detector + calibrated
+//!   threshold in one file), behind `aad fit`, `aad score` and `aad monitor`.
 //! - [`batch`]: decoding and feature extraction over many files on a thread pool.
 //! - [`registry`]: every named feature and detector (the tables `aad list` prints).
 //! - [`cache`]: the on-disk feature cache (file content × feature configuration).
@@ -15,6 +17,7 @@ pub mod batch;
 pub mod cache;
 pub mod figures;
 pub mod io;
+pub mod model;
 pub mod pipeline;
 pub mod reference;
 pub mod registry;

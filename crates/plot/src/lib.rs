@@ -596,6 +596,110 @@ pub fn score_histogram(
     })
 }
 
+/// One scored window of a long recording.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Window {
+    /// Start, seconds from the beginning.
+    pub start_s: f64,
+    /// End, seconds.
+    pub end_s: f64,
+    /// Anomaly score.
+    pub score: f64,
+}
+
+/// Anomaly score over time (one point per window, at its centre) with the decision
+/// threshold as a dashed line and the windows above it shaded.
+///
+/// # Errors
+/// No finite scores, an unsupported extension, or a drawing/writing failure.
+pub fn score_timeline(
+    path: &Path,
+    windows: &[Window],
+    threshold: f64,
+    title: &str,
+) -> Result<(), PlotError> {
+    let finite: Vec<&Window> = windows.iter().filter(|w| w.score.is_finite()).collect();
+    if finite.is_empty() {
+        return Err(PlotError::Empty {
+            path: path.to_path_buf(),
+            what: "no finite scores".into(),
+        });
+    }
+    let x0 = finite
+        .iter()
+        .map(|w| w.start_s)
+        .fold(f64::INFINITY, f64::min);
+    let x1 = finite
+        .iter()
+        .map(|w| w.end_s)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let (lo, hi) = finite
+        .iter()
+        .map(|w| w.score)
+        .chain(threshold.is_finite().then_some(threshold))
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+    let pad = ((hi - lo) * 0.08).max(1e-9);
+    let (y0, y1) = (lo - pad, hi + pad);
+    render(path, (900, 380), |root| {
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(x0..x1.max(x0 + 1e-9), y0..y1)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc("time (s)")
+            .y_desc("anomaly score")
+            .draw()
+            .map_err(|e| e.to_string())?;
+        let shade = PALETTE[3];
+        chart
+            .draw_series(finite.iter().filter(|w| w.score > threshold).map(|w| {
+                Rectangle::new([(w.start_s, y0), (w.end_s, y1)], shade.mix(0.18).filled())
+            }))
+            .map_err(|e| e.to_string())?
+            .label("anomalous window")
+            .legend(move |(x, y)| {
+                Rectangle::new([(x, y - 5), (x + 12, y + 5)], shade.mix(0.3).filled())
+            });
+        chart
+            .draw_series(LineSeries::new(
+                finite
+                    .iter()
+                    .map(|w| ((w.start_s + w.end_s) / 2.0, w.score)),
+                PALETTE[0].stroke_width(2),
+            ))
+            .map_err(|e| e.to_string())?
+            .label("score")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], PALETTE[0].stroke_width(2)));
+        if threshold.is_finite() {
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [(x0, threshold), (x1, threshold)],
+                    8,
+                    5,
+                    BLACK.stroke_width(2),
+                ))
+                .map_err(|e| e.to_string())?
+                .label("threshold")
+                .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], BLACK.stroke_width(2)));
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.3))
+            .position(SeriesLabelPosition::UpperLeft)
+            .draw()
+            .map_err(|e| e.to_string())?;
+        root.present().map_err(|e| e.to_string())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -635,6 +739,24 @@ mod tests {
                 }],
                 "loss",
                 ("epoch", "MSE"),
+            )
+            .unwrap();
+            score_timeline(
+                &p("timeline"),
+                &[
+                    Window {
+                        start_s: 0.0,
+                        end_s: 10.0,
+                        score: 1.0,
+                    },
+                    Window {
+                        start_s: 10.0,
+                        end_s: 20.0,
+                        score: 3.0,
+                    },
+                ],
+                2.0,
+                "monitor",
             )
             .unwrap();
             score_histogram(

@@ -1,0 +1,135 @@
+//! `aad fit`: fit a detector on normal recordings, write one model file.
+
+use std::path::PathBuf;
+
+use aad_experiment::model::{DEFAULT_DETECTOR, DEFAULT_FEATURE, FitOptions, Model, ThresholdRule};
+
+use crate::progress::{Mode, Progress};
+use crate::{CliError, EXIT_BAD_INPUT, EXIT_OK, files};
+
+/// Fit a detector on normal recordings and write one model file.
+///
+/// Every normal clip is also scored by a model that did not see it (5-fold cross-fitting);
+/// the decision threshold is set on those held-out scores, so it is not optimistic.
+///
+/// Example:
+///   aad fit --normal recordings/pump/normal -o pump.aadm
+///   aad fit --normal a.wav b.wav c.wav d.wav -o m.aadm --threshold quantile:0.99
+#[derive(clap::Args, Debug)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// Normal recordings: folders (searched recursively for .wav/.flac) or files.
+    #[arg(long, required = true, num_args = 1..)]
+    pub normal: Vec<PathBuf>,
+    /// The model file to write (one file; `.aadm` by convention).
+    #[arg(short = 'o', long = "output")]
+    pub output: PathBuf,
+    /// Feature (see `aad list`).
+    #[arg(long, default_value = DEFAULT_FEATURE)]
+    pub feature: String,
+    /// Detector (see `aad list`).
+    #[arg(long, default_value = DEFAULT_DETECTOR)]
+    pub detector: String,
+    /// Seed of every random choice.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Channel of multi-channel files: an index, or `mean`.
+    #[arg(long, default_value = "0")]
+    pub channel: String,
+    /// Threshold rule on the held-out scores of the normal clips: `gamma:P` (the DCASE
+    /// baselines' gamma fit, P quantile), `quantile:Q` (empirical).
+    #[arg(long, default_value = "gamma:0.9", conflicts_with = "target_fpr")]
+    pub threshold: String,
+    /// Flag about this fraction of normal clips (empirical 1 - FPR quantile); replaces
+    /// --threshold.
+    #[arg(long)]
+    pub target_fpr: Option<f64>,
+    /// Cross-fitting folds.
+    #[arg(long, default_value_t = 5)]
+    pub folds: usize,
+    /// Autoencoder epochs [default: the preset's].
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// No progress on stderr.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Runs `aad fit`.
+///
+/// # Errors
+/// Bad options or no usable files (exit 2); a fit or write failure (exit 1).
+pub fn run(a: Args) -> Result<u8, CliError> {
+    let threshold: ThresholdRule = match a.target_fpr {
+        Some(r) => format!("target-fpr:{r}").parse(),
+        None => a.threshold.parse(),
+    }
+    .map_err(CliError::bad_input)?;
+    let opts = FitOptions {
+        feature: a.feature,
+        detector: a.detector,
+        seed: a.seed,
+        channel: a
+            .channel
+            .parse()
+            .map_err(|e: String| CliError::bad_input(format!("--channel: {e}")))?,
+        threshold,
+        folds: a.folds,
+        epochs: a.epochs,
+    };
+    let (paths, problems) = files::collect(&a.normal);
+    for (p, why) in &problems {
+        eprintln!("skipped {}: {why}", p.display());
+    }
+    if paths.is_empty() {
+        return Err(CliError::bad_input("no .wav or .flac files found"));
+    }
+    let mode = Mode::detect(a.quiet);
+    let bar = Progress::new(mode, "read", paths.len() as u64);
+    let (model, skipped) =
+        Model::fit_files_observed(&paths, &opts, &|| bar.tick()).map_err(|e| match e {
+            aad_experiment::model::ModelFileError::Registry(_)
+            | aad_experiment::model::ModelFileError::Option { .. }
+            | aad_experiment::model::ModelFileError::TooFewClips { .. } => {
+                CliError::bad_input(e.to_string())
+            }
+            other => CliError::failed(other.to_string()),
+        })?;
+    bar.finish();
+    for (p, e) in &skipped {
+        eprintln!(
+            "skipped {}: {}",
+            p.display(),
+            crate::one_line(&without_path(e, p))
+        );
+    }
+    model
+        .save(&a.output)
+        .map_err(|e| CliError::failed(e.to_string()))?;
+    let n = model.training_files().len();
+    if mode != Mode::Quiet {
+        eprintln!(
+            "fitted {} on {} of {n} normal clips ({} Hz, channel {}); threshold {:.6} ({}, on {}-fold held-out scores)",
+            model.detector_name(),
+            model.feature().name,
+            model.sample_rate(),
+            model.channel().label(),
+            model.threshold(),
+            model.threshold_rule(),
+            opts.folds.min(n),
+        );
+        eprintln!("wrote {}", a.output.display());
+    }
+    Ok(if skipped.is_empty() && problems.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_BAD_INPUT
+    })
+}
+
+/// An error's message without a leading `path: ` that the caller prints already.
+pub(crate) fn without_path(e: &impl std::fmt::Display, p: &std::path::Path) -> String {
+    let s = e.to_string();
+    let prefix = format!("{}: ", p.display());
+    s.strip_prefix(&prefix).map_or(s.clone(), str::to_string)
+}

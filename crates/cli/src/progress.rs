@@ -1,0 +1,109 @@
+//! Progress on stderr: a bar on a terminal, periodic plain lines in a log, nothing with
+//! `--quiet`.
+
+use std::io::IsTerminal;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// Seconds between plain progress lines when stderr is not a terminal.
+const LOG_EVERY: Duration = Duration::from_secs(10);
+
+/// How progress is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Bars (stderr is a terminal).
+    Bar,
+    /// A line every 10 s and one at the end (stderr is a file or pipe).
+    Lines,
+    /// Nothing.
+    Quiet,
+}
+
+impl Mode {
+    /// Bars on a terminal, lines otherwise, nothing when `quiet`.
+    pub fn detect(quiet: bool) -> Mode {
+        if quiet {
+            Mode::Quiet
+        } else if std::io::stderr().is_terminal() {
+            Mode::Bar
+        } else {
+            Mode::Lines
+        }
+    }
+}
+
+/// One stage's progress; `tick` from any thread.
+pub struct Progress {
+    stage: String,
+    total: u64,
+    done: AtomicU64,
+    started: Instant,
+    last_line: Mutex<Instant>,
+    bar: Option<indicatif::ProgressBar>,
+    mode: Mode,
+}
+
+impl Progress {
+    /// A stage of `total` units.
+    pub fn new(mode: Mode, stage: &str, total: u64) -> Progress {
+        let bar = (mode == Mode::Bar).then(|| {
+            let b = indicatif::ProgressBar::new(total);
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{prefix:>8} [{bar:30}] {pos}/{len} {per_sec} eta {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            b.set_prefix(stage.to_string());
+            b
+        });
+        Progress {
+            stage: stage.to_string(),
+            total,
+            done: AtomicU64::new(0),
+            started: Instant::now(),
+            last_line: Mutex::new(Instant::now()),
+            bar,
+            mode,
+        }
+    }
+
+    /// One more unit done.
+    pub fn tick(&self) {
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some(b) = &self.bar {
+            b.inc(1);
+        } else if self.mode == Mode::Lines
+            && let Ok(mut last) = self.last_line.lock()
+            && last.elapsed() >= LOG_EVERY
+        {
+            *last = Instant::now();
+            eprintln!("{}", self.line(done));
+        }
+    }
+
+    fn line(&self, done: u64) -> String {
+        let s = self.started.elapsed().as_secs_f64();
+        let rate = done as f64 / s.max(1e-9);
+        let eta = if done > 0 && self.total > done {
+            format!(", eta {:.0} s", (self.total - done) as f64 / rate)
+        } else {
+            String::new()
+        };
+        format!(
+            "{}: {done}/{} ({rate:.1}/s, {s:.1} s{eta})",
+            self.stage, self.total
+        )
+    }
+
+    /// Ends the stage (a last line in a log).
+    pub fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        } else if self.mode == Mode::Lines {
+            eprintln!("{}", self.line(self.done.load(Ordering::Relaxed)));
+        }
+    }
+}

@@ -1,0 +1,352 @@
+//! The `aad` binary end to end: demo data, fit, score, eval, monitor, bad input.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn aad(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_aad"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Demo data and a model fitted on it, shared by the tests of one process.
+fn fixture() -> &'static (tempfile::TempDir, PathBuf) {
+    static F: std::sync::OnceLock<(tempfile::TempDir, PathBuf)> = std::sync::OnceLock::new();
+    F.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("demo");
+        let o = aad(&["demo", d.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        let model = d.join("fan.aadm");
+        let o = aad(&[
+            "fit",
+            "--normal",
+            d.join("train").to_str().unwrap(),
+            "-o",
+            model.to_str().unwrap(),
+            "--quiet",
+        ]);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        (dir, d)
+    })
+}
+
+fn rows(csv: &str) -> Vec<Vec<String>> {
+    csv.lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn fit_score_and_eval_separate_the_synthetic_anomalies() {
+    let (_t, d) = fixture();
+    let model = d.join("fan.aadm");
+    let before = std::fs::read(&model).unwrap();
+    let o = aad(&[
+        "score",
+        model.to_str().unwrap(),
+        d.join("test").to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert_eq!(out.lines().next(), Some("file,score,threshold,anomaly"));
+    let r = rows(&out);
+    assert_eq!(r.len(), 18);
+    // AUC from the CSV: every anomalous clip above every normal one on this easy set.
+    let (mut scores, mut labels) = (Vec::new(), Vec::new());
+    for row in &r {
+        scores.push(row[1].parse::<f64>().unwrap());
+        labels.push(if row[0].contains("anomalous") {
+            aad_core::Label::Anomalous
+        } else {
+            aad_core::Label::Normal
+        });
+        let anomaly = row[1].parse::<f64>().unwrap() > row[2].parse::<f64>().unwrap();
+        assert_eq!(row[3], if anomaly { "1" } else { "0" });
+    }
+    let auc = aad_metrics::roc_auc(&scores, &labels).unwrap();
+    assert!(auc > 0.95, "AUC {auc}");
+    assert_eq!(
+        std::fs::read(&model).unwrap(),
+        before,
+        "scoring changed the model"
+    );
+
+    let o = aad(&[
+        "eval",
+        model.to_str().unwrap(),
+        "--normal",
+        d.join("test/normal").to_str().unwrap(),
+        "--anomalous",
+        d.join("test/anomalous").to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.contains("clips 10 normal, 8 anomalous"), "{out}");
+    let auc_line: f64 = out
+        .lines()
+        .find_map(|l| l.strip_prefix("auc "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((auc_line - auc).abs() < 1e-4);
+}
+
+#[test]
+fn unreadable_files_are_reported_and_the_others_still_scored() {
+    let (t, d) = fixture();
+    let bad = t.path().join("broken.wav");
+    std::fs::write(&bad, b"RIFF....WAVEfmt not really").unwrap();
+    let missing = t.path().join("nope.wav");
+    let csv = t.path().join("out.csv");
+    let o = aad(&[
+        "score",
+        d.join("fan.aadm").to_str().unwrap(),
+        d.join("test/normal/normal_00.wav").to_str().unwrap(),
+        bad.to_str().unwrap(),
+        missing.to_str().unwrap(),
+        "--csv",
+        csv.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(err.contains("broken.wav"), "{err}");
+    assert!(err.contains("nope.wav"), "{err}");
+    assert!(!err.contains("os error"), "{err}");
+    let r = rows(&std::fs::read_to_string(&csv).unwrap());
+    assert_eq!(r.len(), 1);
+    assert!(r[0][0].ends_with("normal_00.wav"));
+}
+
+#[test]
+fn a_damaged_model_file_is_a_named_error_with_exit_2() {
+    let (t, d) = fixture();
+    let good = std::fs::read(d.join("fan.aadm")).unwrap();
+    let clip = d.join("test/normal/normal_00.wav");
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("truncated", good[..good.len() / 2].to_vec()),
+        ("empty", Vec::new()),
+        ("not_a_model", b"hello".to_vec()),
+        ("edited", {
+            let mut b = good.clone();
+            let n = b.len();
+            b[n - 3] ^= 0x40; // a bit of the last tensor
+            b
+        }),
+        ("edited_header", {
+            // The threshold's value inside the header JSON (escaped there), same length.
+            let mut b = good.clone();
+            let pat = br#"\"value\":1"#;
+            let at = b
+                .windows(pat.len())
+                .position(|w| w == pat)
+                .expect("threshold in header");
+            b[at + pat.len() - 1] = b'2';
+            assert_ne!(b, good);
+            b
+        }),
+    ];
+    for (name, bytes) in cases {
+        let p = t.path().join(format!("{name}.aadm"));
+        std::fs::write(&p, &bytes).unwrap();
+        let o = aad(&["score", p.to_str().unwrap(), clip.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", text(&o.stderr));
+        let err = text(&o.stderr);
+        assert!(err.contains(&format!("{name}.aadm")), "{name}: {err}");
+        assert!(!err.contains("panicked"), "{name}: {err}");
+    }
+    let o = aad(&["score", d.to_str().unwrap(), clip.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "a folder as the model");
+}
+
+/// Cuts samples [a, b) of a 16-bit mono WAV into a new file.
+fn cut(src: &Path, a: usize, b: usize, dst: &Path) {
+    let mut r = hound::WavReader::open(src).unwrap();
+    let spec = r.spec();
+    let s: Vec<i16> = r.samples::<i16>().map(Result::unwrap).collect();
+    let mut w = hound::WavWriter::create(dst, spec).unwrap();
+    for &v in &s[a..b] {
+        w.write_sample(v).unwrap();
+    }
+    w.finalize().unwrap();
+}
+
+#[test]
+fn monitor_windows_score_as_the_same_stretches_cut_into_files() {
+    let (t, d) = fixture();
+    let model = d.join("fan.aadm");
+    let long = d.join("long.wav");
+    let o = aad(&[
+        "monitor",
+        model.to_str().unwrap(),
+        long.to_str().unwrap(),
+        "--window",
+        "10",
+        "--hop",
+        "7.5",
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert_eq!(
+        out.lines().next(),
+        Some("start_s,end_s,score,threshold,anomaly")
+    );
+    let r = rows(&out);
+    assert_eq!(r.len(), 15, "(120 - 10) / 7.5 + 1 windows");
+    // The anomalous stretch (60-80 s) is flagged, the normal sound around it is not.
+    // Windows that straddle two concatenated clips hear the splice (a click), so only
+    // windows aligned with the clips are checked.
+    for row in &r {
+        let (s, e) = (
+            row[0].parse::<f64>().unwrap(),
+            row[1].parse::<f64>().unwrap(),
+        );
+        if s >= 60.0 && e <= 80.0 {
+            assert_eq!(row[4], "1", "{row:?}");
+        }
+        if (e <= 60.0 || s >= 80.0) && s % 10.0 == 0.0 {
+            assert_eq!(row[4], "0", "{row:?}");
+        }
+    }
+    // Window k equals the file holding the same samples, bit for bit.
+    let mut paths = Vec::new();
+    for k in [0usize, 8, 14] {
+        let p = t.path().join(format!("win{k}.wav"));
+        cut(&long, k * 120_000, k * 120_000 + 160_000, &p);
+        paths.push((k, p));
+    }
+    let mut args = vec!["score", model.to_str().unwrap(), "--quiet"];
+    args.extend(paths.iter().map(|(_, p)| p.to_str().unwrap()));
+    let scored = rows(&text(&aad(&args).stdout));
+    for ((k, _), row) in paths.iter().zip(&scored) {
+        assert_eq!(row[1], r[*k][2], "window {k}");
+    }
+    // Raw PCM on stdin gives the same rows as the WAV file.
+    let mut pcm = Vec::new();
+    let mut rd = hound::WavReader::open(&long).unwrap();
+    for s in rd.samples::<i16>() {
+        pcm.extend_from_slice(&s.unwrap().to_le_bytes());
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_aad"))
+        .args([
+            "monitor",
+            model.to_str().unwrap(),
+            "-",
+            "--window",
+            "10",
+            "--hop",
+            "7.5",
+            "--quiet",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(&pcm).unwrap();
+    }
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success());
+    assert_eq!(text(&o.stdout), out);
+}
+
+#[test]
+fn list_prints_every_registered_feature_and_detector() {
+    let o = aad(&["list"]);
+    assert!(o.status.success());
+    let out = text(&o.stdout);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "features:");
+    let det = lines.iter().position(|l| *l == "detectors:").unwrap();
+    for e in aad_experiment::registry::FEATURES {
+        assert!(
+            lines[1..det].iter().any(|l| l.starts_with(e.name)),
+            "{}",
+            e.name
+        );
+    }
+    for e in aad_experiment::registry::DETECTORS {
+        assert!(
+            lines[det + 1..].iter().any(|l| l.starts_with(e.name)),
+            "{}",
+            e.name
+        );
+    }
+}
+
+#[test]
+fn bad_options_are_usage_errors() {
+    let (t, d) = fixture();
+    let out = t.path().join("x.aadm");
+    for args in [
+        vec![
+            "fit",
+            "--normal",
+            d.join("train").to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--feature",
+            "nope",
+        ],
+        vec![
+            "fit",
+            "--normal",
+            d.join("train").to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--threshold",
+            "gamma:2",
+        ],
+        vec![
+            "fit",
+            "--normal",
+            d.join("train/normal_00.wav").to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    ] {
+        let o = aad(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o.stderr));
+        assert!(text(&o.stderr).starts_with("error: "), "{args:?}");
+        assert!(!out.exists());
+    }
+}
+
+#[test]
+fn a_quantile_threshold_flags_about_that_share_of_training_scores() {
+    let (t, d) = fixture();
+    let out = t.path().join("q.aadm");
+    let o = aad(&[
+        "fit",
+        "--normal",
+        d.join("train").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--target-fpr",
+        "0.25",
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let m = aad_experiment::model::Model::load(&out).unwrap();
+    let above = m
+        .training_scores()
+        .iter()
+        .filter(|s| **s > m.threshold())
+        .count();
+    assert_eq!(m.training_scores().len(), 20);
+    assert!((4..=6).contains(&above), "{above} of 20 above");
+    assert_eq!(m.training_files().len(), 20);
+    assert!(m.training_files().iter().all(|f| f.xxh3_128.len() == 32));
+}

@@ -1,0 +1,803 @@
+//! A deployable model: a feature, a fitted detector and a calibrated threshold in one
+//! file, for "fit once on normal recordings, score new ones".
+//!
+//! [`Model::fit`] extracts the feature from normal clips, cross-fits the detector
+//! (k folds: every training clip is scored by a model that did not see it), sets the
+//! decision threshold on those held-out scores, then fits the final detector on all
+//! clips. The file ([`Model::save`]) is one safetensors file written by
+//! [`aad_models::AnyDetector::save_with`]: the detector's arrays as tensors, and in its
+//! header the feature (name, sample rate and the full parameters with the feature
+//! crate's algorithm version), the detector's registry name, the channel policy, the
+//! threshold and how it was set, the held-out training scores, the training files with
+//! their content hashes, and the versions that wrote it. [`Model::load`] refuses a file
+//! whose feature parameters or algorithm version differ from this build's.
+//!
+//! ```
+//! use aad_experiment::model::{FitOptions, Model};
+//! use aad_core::Signal;
+//!
+//! let tone = |f: f32, seed: u32| {
+//!     let x = (0..16_000u32)
+//!         .map(|i| {
+//!             let n = (i.wrapping_mul(2_654_435_761).wrapping_add(seed) >> 16) as f32 / 65_536.0;
+//!             (i as f32 * f * std::f32::consts::TAU / 16_000.0).sin() * 0.1 + (n - 0.5) * 0.01
+//!         })
+//!         .collect();
+//!     Signal::new(x, 16_000)
+//! };
+//! let normal: Vec<Signal> = (0..8).map(|s| tone(440.0, s)).collect::<Result<_, _>>()?;
+//! let opts = FitOptions { detector: "knn".into(), ..FitOptions::default() };
+//! let model = Model::fit_signals(&normal, &opts)?;
+//! let hum = model.score_signal(&tone(1_000.0, 99)?)?;
+//! let usual = model.score_signal(&tone(440.0, 99)?)?;
+//! assert!(hum > usual && hum > model.threshold());
+//! let dir = tempfile::tempdir()?;
+//! let path = dir.path().join("m.aadm");
+//! model.save(&path)?;
+//! let back = Model::load(&path)?;
+//! assert_eq!(back.score_signal(&tone(1_000.0, 99)?)?, hum);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use aad_audio::{AudioError, ChannelPolicy, DecodeOptions, Decoder};
+use aad_core::{Detector, FeatureExtractor, Fit, Signal};
+use aad_models::{AnyDetector, ModelError};
+use ndarray::{Array2, ArrayView2};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde_json::{Value, json};
+use thiserror::Error;
+
+use crate::cache::hash_bytes;
+use crate::registry::{AnyExtractor, FeatureSpec, ModelInput, ModelSpec, RegistryError};
+
+/// Version of the model-file fields this build writes and reads (the container's own
+/// version is `aad_models::DETECTOR_FORMAT_VERSION`).
+pub const MODEL_FORMAT_VERSION: u32 = 1;
+
+/// The default feature of `aad fit`, chosen by the protocol in `docs/cli.md`.
+pub const DEFAULT_FEATURE: &str = "logmel_mimii";
+/// The default detector of `aad fit`, chosen by the protocol in `docs/cli.md`.
+pub const DEFAULT_DETECTOR: &str = "knn";
+
+/// Errors of fitting, saving, loading and applying a model.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ModelFileError {
+    /// A feature or detector name.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// The detector: fitting, scoring, or its file.
+    #[error(transparent)]
+    Detector(#[from] ModelError),
+    /// A file that cannot be decoded.
+    #[error(transparent)]
+    Audio(#[from] AudioError),
+    /// The feature extractor rejected a signal.
+    #[error("{path}: {reason}")]
+    Feature {
+        /// The file (`<signal>` for in-memory signals).
+        path: PathBuf,
+        /// The extractor's message.
+        reason: String,
+    },
+    /// A model file this build cannot apply faithfully.
+    #[error("{path}: {reason}")]
+    Incompatible {
+        /// The model file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// Too few clips to cross-fit.
+    #[error("{got} usable normal clips; fitting needs at least {need}")]
+    TooFewClips {
+        /// Clips needed.
+        need: usize,
+        /// Clips given.
+        got: usize,
+    },
+    /// Clips at different sample rates.
+    #[error("{path}: sample rate {found} Hz, the other clips have {expected} Hz")]
+    MixedRates {
+        /// The odd file.
+        path: PathBuf,
+        /// The first file's rate.
+        expected: u32,
+        /// This file's rate.
+        found: u32,
+    },
+    /// The threshold rule failed on the training scores.
+    #[error("threshold: {0}")]
+    Threshold(#[from] aad_metrics::MetricsError),
+    /// A bad option value.
+    #[error("invalid {name} {value:?}: {reason}")]
+    Option {
+        /// The option.
+        name: &'static str,
+        /// The value given.
+        value: String,
+        /// What is allowed.
+        reason: &'static str,
+    },
+}
+
+/// How the decision threshold is set from the held-out scores of the normal training
+/// clips. A clip is anomalous when its score is strictly above the threshold.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ThresholdRule {
+    /// The `p` quantile of a gamma distribution fitted to the scores (the DCASE
+    /// 2021+ baselines use p = 0.9).
+    Gamma(f64),
+    /// The empirical `q` quantile of the scores.
+    Quantile(f64),
+    /// The empirical `1 - fpr` quantile: about `fpr` of normal clips get flagged.
+    TargetFpr(f64),
+}
+
+impl Default for ThresholdRule {
+    fn default() -> Self {
+        ThresholdRule::Gamma(0.9)
+    }
+}
+
+impl std::fmt::Display for ThresholdRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ThresholdRule::Gamma(p) => write!(f, "gamma:{p}"),
+            ThresholdRule::Quantile(q) => write!(f, "quantile:{q}"),
+            ThresholdRule::TargetFpr(r) => write!(f, "target-fpr:{r}"),
+        }
+    }
+}
+
+impl std::str::FromStr for ThresholdRule {
+    type Err = ModelFileError;
+
+    /// `gamma:P`, `quantile:Q` or `target-fpr:R`, each in (0, 1).
+    fn from_str(s: &str) -> Result<Self, ModelFileError> {
+        let bad = |reason| ModelFileError::Option {
+            name: "threshold",
+            value: s.to_string(),
+            reason,
+        };
+        let (kind, v) = s
+            .split_once(':')
+            .ok_or_else(|| bad("write gamma:P, quantile:Q or target-fpr:R"))?;
+        let v: f64 = v.trim().parse().map_err(|_| bad("not a number"))?;
+        if !(v > 0.0 && v < 1.0) {
+            return Err(bad("must lie strictly between 0 and 1"));
+        }
+        match kind.trim() {
+            "gamma" => Ok(ThresholdRule::Gamma(v)),
+            "quantile" => Ok(ThresholdRule::Quantile(v)),
+            "target-fpr" | "fpr" => Ok(ThresholdRule::TargetFpr(v)),
+            _ => Err(bad("write gamma:P, quantile:Q or target-fpr:R")),
+        }
+    }
+}
+
+impl ThresholdRule {
+    /// The threshold for `scores`. The gamma fit needs positive scores; for a detector
+    /// whose scores can be negative it falls back to the empirical quantile, and the
+    /// returned text says so.
+    ///
+    /// # Errors
+    /// Too few or non-finite scores.
+    pub fn apply(self, scores: &[f64]) -> Result<(f64, String), ModelFileError> {
+        Ok(match self {
+            ThresholdRule::Gamma(p) if scores.iter().all(|s| *s > 0.0) => (
+                aad_metrics::threshold_gamma(scores, p)?,
+                format!("gamma fit, {p} quantile"),
+            ),
+            ThresholdRule::Gamma(p) => (
+                aad_metrics::threshold_quantile(scores, p)?,
+                format!("empirical {p} quantile (scores not all positive, no gamma fit)"),
+            ),
+            ThresholdRule::Quantile(q) => (
+                aad_metrics::threshold_quantile(scores, q)?,
+                format!("empirical {q} quantile"),
+            ),
+            ThresholdRule::TargetFpr(r) => (
+                aad_metrics::threshold_quantile(scores, 1.0 - r)?,
+                format!(
+                    "empirical {} quantile (target false-positive rate {r})",
+                    1.0 - r
+                ),
+            ),
+        })
+    }
+}
+
+/// Options of [`Model::fit`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitOptions {
+    /// Feature name (see `aad list`).
+    pub feature: String,
+    /// Detector name (see `aad list`).
+    pub detector: String,
+    /// Seed of every random choice (folds, weights, subsampling).
+    pub seed: u64,
+    /// Channel of multi-channel files.
+    pub channel: ChannelPolicy,
+    /// Threshold rule.
+    pub threshold: ThresholdRule,
+    /// Cross-fitting folds (capped at the number of clips).
+    pub folds: usize,
+    /// Autoencoder epochs (`None`: the preset's).
+    pub epochs: Option<usize>,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions {
+            feature: DEFAULT_FEATURE.into(),
+            detector: DEFAULT_DETECTOR.into(),
+            seed: 1,
+            channel: ChannelPolicy::First,
+            threshold: ThresholdRule::default(),
+            folds: 5,
+            epochs: None,
+        }
+    }
+}
+
+/// A training file as recorded in the model.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TrainingFile {
+    /// The path as given.
+    pub path: String,
+    /// XXH3-128 of its bytes, hex.
+    pub xxh3_128: String,
+    /// Its duration in seconds.
+    pub seconds: f64,
+}
+
+/// A feature, a fitted detector and a threshold.
+#[derive(Debug, Clone)]
+pub struct Model {
+    feature: FeatureSpec,
+    detector_name: String,
+    input: ModelInput,
+    detector: AnyDetector,
+    channel: ChannelPolicy,
+    threshold: f64,
+    threshold_rule: String,
+    training_scores: Vec<f64>,
+    training_files: Vec<TrainingFile>,
+    seed: u64,
+    folds: usize,
+}
+
+/// What a fit is made from: features of normal clips and, when they came from files,
+/// the files.
+struct Training {
+    features: Vec<Array2<f32>>,
+    files: Vec<TrainingFile>,
+}
+
+impl Model {
+    /// Fits on normal recordings: decodes every file (in parallel), extracts the
+    /// feature, cross-fits, sets the threshold and fits the final detector. Files that
+    /// cannot be used are returned beside the model, with why, and are not in it.
+    ///
+    /// # Errors
+    /// An unknown feature or detector, fewer than 4 usable clips, clips at different
+    /// sample rates, or a detector that fails to fit.
+    pub fn fit_files<P: AsRef<Path> + Sync>(
+        paths: &[P],
+        opts: &FitOptions,
+    ) -> Result<(Model, Vec<(PathBuf, ModelFileError)>), ModelFileError> {
+        Self::fit_files_observed(paths, opts, &|| {})
+    }
+
+    /// [`fit_files`](Self::fit_files), calling `on_file` after each file is read (from
+    /// any worker thread), for progress.
+    ///
+    /// # Errors
+    /// As [`fit_files`](Self::fit_files).
+    pub fn fit_files_observed<P: AsRef<Path> + Sync>(
+        paths: &[P],
+        opts: &FitOptions,
+        on_file: &(dyn Fn() + Sync),
+    ) -> Result<(Model, Vec<(PathBuf, ModelFileError)>), ModelFileError> {
+        let first_rate = paths
+            .iter()
+            .find_map(|p| aad_audio::WavStream::open(p, opts.channel).ok())
+            .map_or(16_000, |s| s.sample_rate());
+        let feature = FeatureSpec::parse(&opts.feature, first_rate)?;
+        let decode = DecodeOptions::default()
+            .channel(opts.channel)
+            .expected_sample_rate(Some(first_rate));
+        let fx = feature.extractor()?;
+        let results: Vec<Result<(Array2<f32>, TrainingFile), ModelFileError>> = paths
+            .par_iter()
+            .map_init(
+                || (Decoder::new(decode.clone()), fx.clone()),
+                |(dec, fx), p| {
+                    let path = p.as_ref();
+                    let _done = Done(on_file);
+                    let bytes = std::fs::read(path).map_err(|source| AudioError::Io {
+                        path: path.to_path_buf(),
+                        source,
+                    })?;
+                    let hash = format!("{:032x}", hash_bytes(&bytes));
+                    let signal = dec.decode_bytes(path, bytes).map_err(|e| match e {
+                        AudioError::SampleRateMismatch {
+                            path,
+                            expected,
+                            found,
+                        } => ModelFileError::MixedRates {
+                            path,
+                            expected,
+                            found,
+                        },
+                        other => other.into(),
+                    })?;
+                    let m = extract(fx, &signal, path)?;
+                    let seconds = signal.len() as f64 / f64::from(signal.sample_rate());
+                    dec.recycle(signal);
+                    Ok((
+                        m,
+                        TrainingFile {
+                            path: path.display().to_string(),
+                            xxh3_128: hash,
+                            seconds,
+                        },
+                    ))
+                },
+            )
+            .collect();
+        let mut training = Training {
+            features: Vec::new(),
+            files: Vec::new(),
+        };
+        let mut skipped = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (p, r) in paths.iter().zip(results) {
+            match r {
+                // The same recording twice would sit in two folds at once.
+                Ok((_, f)) if !seen.insert(f.xxh3_128.clone()) => skipped.push((
+                    p.as_ref().to_path_buf(),
+                    ModelFileError::Option {
+                        name: "file",
+                        value: p.as_ref().display().to_string(),
+                        reason: "same content as an earlier training file; counted once",
+                    },
+                )),
+                Ok((m, f)) => {
+                    training.features.push(m);
+                    training.files.push(f);
+                }
+                Err(e) => skipped.push((p.as_ref().to_path_buf(), e)),
+            }
+        }
+        let model = Self::fit_training(feature, training, opts)?;
+        Ok((model, skipped))
+    }
+
+    /// Fits on normal signals already in memory (all at one sample rate).
+    ///
+    /// # Errors
+    /// As [`fit_files`](Self::fit_files).
+    pub fn fit_signals(signals: &[Signal], opts: &FitOptions) -> Result<Model, ModelFileError> {
+        let rate = signals.first().map_or(16_000, Signal::sample_rate);
+        let feature = FeatureSpec::parse(&opts.feature, rate)?;
+        let mut fx = feature.extractor()?;
+        let features = signals
+            .iter()
+            .map(|s| extract(&mut fx, s, Path::new("<signal>")))
+            .collect::<Result<Vec<_>, _>>()?;
+        Self::fit_training(
+            feature,
+            Training {
+                features,
+                files: Vec::new(),
+            },
+            opts,
+        )
+    }
+
+    fn fit_training(
+        feature: FeatureSpec,
+        t: Training,
+        opts: &FitOptions,
+    ) -> Result<Model, ModelFileError> {
+        const MIN_CLIPS: usize = 4;
+        let spec = ModelSpec::parse(&opts.detector)?;
+        if t.features.len() < MIN_CLIPS {
+            return Err(ModelFileError::TooFewClips {
+                need: MIN_CLIPS,
+                got: t.features.len(),
+            });
+        }
+        if opts.folds < 2 {
+            return Err(ModelFileError::Option {
+                name: "folds",
+                value: opts.folds.to_string(),
+                reason: "at least 2",
+            });
+        }
+        let input = spec.input();
+        let x: Vec<Array2<f32>> = match input {
+            ModelInput::Stacked => t
+                .features
+                .iter()
+                .map(|m| aad_core::ops::stack_frames(m.view(), feature.ae_context))
+                .collect::<Result<_, _>>()
+                .map_err(|e| ModelFileError::Feature {
+                    path: PathBuf::from("<training clips>"),
+                    reason: e.to_string(),
+                })?,
+            ModelInput::Frames => t.features,
+        };
+        let config = spec.config(&feature, opts.epochs);
+        let n = x.len();
+        let folds = opts.folds.min(n);
+        // Seeded fold assignment: clip i goes to fold order[i] % folds.
+        let mut order: Vec<usize> = (0..n).collect();
+        order.shuffle(&mut ChaCha8Rng::seed_from_u64(opts.seed));
+        let mut training_scores = vec![0.0; n];
+        for k in 0..folds {
+            let held: Vec<usize> = (0..n).filter(|&i| order[i] % folds == k).collect();
+            let fit_on: Vec<ArrayView2<'_, f32>> = (0..n)
+                .filter(|&i| order[i] % folds != k)
+                .map(|i| x[i].view())
+                .collect();
+            let det = config.adapted_to(&fit_on).fit(&fit_on, opts.seed)?;
+            for i in held {
+                training_scores[i] = det.score(x[i].view())?;
+            }
+        }
+        let (threshold, threshold_rule) = opts.threshold.apply(&training_scores)?;
+        let all: Vec<ArrayView2<'_, f32>> = x.iter().map(|m| m.view()).collect();
+        let detector = config.adapted_to(&all).fit(&all, opts.seed)?;
+        Ok(Model {
+            feature,
+            detector_name: spec.name,
+            input,
+            detector,
+            channel: opts.channel,
+            threshold,
+            threshold_rule,
+            training_scores,
+            training_files: t.files,
+            seed: opts.seed,
+            folds,
+        })
+    }
+
+    /// The decision threshold: a score strictly above it is anomalous.
+    pub fn threshold(&self) -> f64 {
+        self.threshold
+    }
+
+    /// How the threshold was set, in words.
+    pub fn threshold_rule(&self) -> &str {
+        &self.threshold_rule
+    }
+
+    /// The held-out (cross-fitted) scores of the training clips.
+    pub fn training_scores(&self) -> &[f64] {
+        &self.training_scores
+    }
+
+    /// The training files with their content hashes (empty for in-memory fits).
+    pub fn training_files(&self) -> &[TrainingFile] {
+        &self.training_files
+    }
+
+    /// The feature.
+    pub fn feature(&self) -> &FeatureSpec {
+        &self.feature
+    }
+
+    /// The detector's registry name.
+    pub fn detector_name(&self) -> &str {
+        &self.detector_name
+    }
+
+    /// The fitted detector.
+    pub fn detector(&self) -> &AnyDetector {
+        &self.detector
+    }
+
+    /// The sample rate the model's feature expects.
+    pub fn sample_rate(&self) -> u32 {
+        self.feature.sample_rate()
+    }
+
+    /// The channel policy the model was fitted with.
+    pub fn channel(&self) -> ChannelPolicy {
+        self.channel
+    }
+
+    /// Median duration of the training clips in seconds (`None` for in-memory fits).
+    pub fn clip_seconds(&self) -> Option<f64> {
+        let mut s: Vec<f64> = self.training_files.iter().map(|f| f.seconds).collect();
+        if s.is_empty() {
+            return None;
+        }
+        s.sort_by(f64::total_cmp);
+        Some(s[s.len() / 2])
+    }
+
+    /// Decoding options matching the model: its channel policy and sample rate.
+    pub fn decode_options(&self) -> DecodeOptions {
+        DecodeOptions::default()
+            .channel(self.channel)
+            .expected_sample_rate(Some(self.sample_rate()))
+    }
+
+    /// A planned extractor of the model's feature (clone one per thread).
+    ///
+    /// # Errors
+    /// The extractor rejects its configuration (not for a loaded model).
+    pub fn extractor(&self) -> Result<AnyExtractor, ModelFileError> {
+        Ok(self.feature.extractor()?)
+    }
+
+    /// The score of a clip's features (`frames x dims` of the model's feature).
+    ///
+    /// # Errors
+    /// A clip too short for the detector's input, or a detector error.
+    pub fn score_features(&self, features: ArrayView2<'_, f32>) -> Result<f64, ModelFileError> {
+        let score = match self.input {
+            ModelInput::Stacked => {
+                let s = aad_core::ops::stack_frames(features, self.feature.ae_context).map_err(
+                    |e| ModelFileError::Feature {
+                        path: PathBuf::from("<clip>"),
+                        reason: e.to_string(),
+                    },
+                )?;
+                self.detector.score(s.view())?
+            }
+            ModelInput::Frames => self.detector.score(features)?,
+        };
+        Ok(score)
+    }
+
+    /// The score of a signal, extracting with a fresh extractor (see
+    /// [`score_signal_with`](Self::score_signal_with) to reuse one).
+    ///
+    /// # Errors
+    /// As [`score_signal_with`](Self::score_signal_with).
+    pub fn score_signal(&self, signal: &Signal) -> Result<f64, ModelFileError> {
+        self.score_signal_with(&mut self.extractor()?, signal, Path::new("<signal>"))
+    }
+
+    /// The score of a signal with a planned extractor; `path` names it in errors.
+    ///
+    /// # Errors
+    /// A signal at another sample rate, too short for one frame, or a detector error.
+    pub fn score_signal_with(
+        &self,
+        fx: &mut AnyExtractor,
+        signal: &Signal,
+        path: &Path,
+    ) -> Result<f64, ModelFileError> {
+        let m = extract(fx, signal, path)?;
+        self.score_features(m.view()).map_err(|e| match e {
+            ModelFileError::Feature { reason, .. } => ModelFileError::Feature {
+                path: path.to_path_buf(),
+                reason,
+            },
+            ModelFileError::Detector(d) => ModelFileError::Feature {
+                path: path.to_path_buf(),
+                reason: d.to_string(),
+            },
+            other => other,
+        })
+    }
+
+    /// Scores files in parallel, in input order; each file's own error on failure.
+    ///
+    /// # Errors
+    /// The extractor cannot be planned (not for a loaded model).
+    pub fn score_files<P: AsRef<Path> + Sync>(
+        &self,
+        paths: &[P],
+    ) -> Result<Vec<Result<f64, ModelFileError>>, ModelFileError> {
+        self.score_files_observed(paths, &|| {})
+    }
+
+    /// [`score_files`](Self::score_files), calling `on_file` after each file.
+    ///
+    /// # Errors
+    /// As [`score_files`](Self::score_files).
+    pub fn score_files_observed<P: AsRef<Path> + Sync>(
+        &self,
+        paths: &[P],
+        on_file: &(dyn Fn() + Sync),
+    ) -> Result<Vec<Result<f64, ModelFileError>>, ModelFileError> {
+        let fx = self.extractor()?;
+        let decode = self.decode_options();
+        Ok(paths
+            .par_iter()
+            .map_init(
+                || (Decoder::new(decode.clone()), fx.clone()),
+                |(dec, fx), p| {
+                    let _done = Done(on_file);
+                    let s = dec.decode(p)?;
+                    let r = self.score_signal_with(fx, &s, p.as_ref());
+                    dec.recycle(s);
+                    r
+                },
+            )
+            .collect())
+    }
+
+    fn extra(&self) -> Value {
+        json!({
+            "aad_model": MODEL_FORMAT_VERSION,
+            "written_by": format!("aad-experiment {}", env!("CARGO_PKG_VERSION")),
+            "feature": {
+                "name": self.feature.name,
+                "sample_rate": self.feature.sample_rate(),
+                "key": self.feature.cache_key(),
+                "context": self.feature.ae_context,
+            },
+            "detector": self.detector_name,
+            "channel": self.channel.label(),
+            "seed": self.seed,
+            "threshold": {
+                "value": self.threshold,
+                "rule": self.threshold_rule,
+                "cross_fit_folds": self.folds,
+            },
+            "training_scores": self.training_scores,
+            "training_files": self.training_files,
+        })
+    }
+
+    /// Writes the model to one file, atomically.
+    ///
+    /// # Errors
+    /// I/O failures, naming the file.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), ModelFileError> {
+        Ok(self.detector.save_with(path, &self.extra())?)
+    }
+
+    /// Reads a model written by [`save`](Self::save).
+    ///
+    /// # Errors
+    /// An unreadable, truncated or edited file ([`ModelError`]), or a model whose feature
+    /// this build computes differently ([`ModelFileError::Incompatible`]), each naming
+    /// the file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Model, ModelFileError> {
+        let path = path.as_ref();
+        let (detector, extra) = AnyDetector::load_with(path)?;
+        let bad = |reason: String| ModelFileError::Incompatible {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let version = extra.get("aad_model").and_then(Value::as_u64);
+        if version != Some(u64::from(MODEL_FORMAT_VERSION)) {
+            return Err(bad(format!(
+                "a detector file but not an aad model (model version {}, this build reads {MODEL_FORMAT_VERSION})",
+                extra
+                    .get("aad_model")
+                    .map_or("missing".into(), Value::to_string)
+            )));
+        }
+        let text = |v: &Value, what: &str| -> Result<String, ModelFileError> {
+            v.as_str()
+                .map(str::to_string)
+                .ok_or_else(|| bad(format!("{what} missing")))
+        };
+        let f = &extra["feature"];
+        let name = text(&f["name"], "feature name")?;
+        let rate = f["sample_rate"]
+            .as_u64()
+            .and_then(|r| u32::try_from(r).ok())
+            .ok_or_else(|| bad("feature sample rate missing".into()))?;
+        let feature = FeatureSpec::parse(&name, rate).map_err(|e| bad(e.to_string()))?;
+        let key = text(&f["key"], "feature key")?;
+        if key != feature.cache_key() {
+            return Err(bad(format!(
+                "made with feature {name} as [{key}]; this build computes [{}]: refit the model",
+                feature.cache_key()
+            )));
+        }
+        let detector_name = text(&extra["detector"], "detector name")?;
+        let spec = ModelSpec::parse(&detector_name).map_err(|e| bad(e.to_string()))?;
+        let channel: ChannelPolicy = text(&extra["channel"], "channel")?
+            .parse()
+            .map_err(|e: String| bad(e))?;
+        let t = &extra["threshold"];
+        let threshold = t["value"]
+            .as_f64()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| bad("threshold missing".into()))?;
+        let training_scores: Vec<f64> = serde_json::from_value(extra["training_scores"].clone())
+            .map_err(|e| bad(format!("training scores: {e}")))?;
+        let training_files: Vec<TrainingFile> =
+            serde_json::from_value(extra["training_files"].clone())
+                .map_err(|e| bad(format!("training files: {e}")))?;
+        let model = Model {
+            feature,
+            detector_name,
+            input: spec.input(),
+            detector,
+            channel,
+            threshold,
+            threshold_rule: text(&t["rule"], "threshold rule")?,
+            training_scores,
+            training_files,
+            seed: extra["seed"].as_u64().unwrap_or(0),
+            folds: t["cross_fit_folds"].as_u64().unwrap_or(0) as usize,
+        };
+        let want = match model.input {
+            ModelInput::Stacked => model.feature.dims() * model.feature.ae_context,
+            ModelInput::Frames => model.feature.dims(),
+        };
+        if model.detector.input_dims() != want {
+            return Err(bad(format!(
+                "detector takes {} inputs, feature {} gives {want}",
+                model.detector.input_dims(),
+                model.feature.name
+            )));
+        }
+        Ok(model)
+    }
+}
+
+/// Calls its function when dropped: once per file, whichever way the file's closure ends.
+struct Done<'a>(&'a (dyn Fn() + Sync));
+
+impl Drop for Done<'_> {
+    fn drop(&mut self) {
+        (self.0)();
+    }
+}
+
+fn extract(fx: &mut AnyExtractor, s: &Signal, path: &Path) -> Result<Array2<f32>, ModelFileError> {
+    let m = fx.extract(s).map_err(|e| ModelFileError::Feature {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    if let Some(i) = m.iter().position(|v| !v.is_finite()) {
+        return Err(ModelFileError::Feature {
+            path: path.to_path_buf(),
+            reason: format!(
+                "feature value not finite at frame {} (the audio has absurd sample values)",
+                i / m.ncols().max(1)
+            ),
+        });
+    }
+    if m.nrows() == 0 {
+        return Err(ModelFileError::Feature {
+            path: path.to_path_buf(),
+            reason: "too short for one frame".into(),
+        });
+    }
+    Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn threshold_rules_parse_and_reject_bad_values() {
+        assert_eq!(
+            "quantile:0.99".parse::<ThresholdRule>().unwrap(),
+            ThresholdRule::Quantile(0.99)
+        );
+        assert_eq!(
+            "target-fpr:0.01".parse::<ThresholdRule>().unwrap(),
+            ThresholdRule::TargetFpr(0.01)
+        );
+        assert!("gamma:1.5".parse::<ThresholdRule>().is_err());
+        assert!("median".parse::<ThresholdRule>().is_err());
+        let (t, how) = ThresholdRule::Gamma(0.9)
+            .apply(&[-1.0, 0.0, 1.0, 2.0])
+            .unwrap();
+        assert!(how.contains("empirical"), "{how}");
+        assert!(t > 1.0 && t <= 2.0);
+    }
+}
