@@ -772,7 +772,7 @@ mod tests {
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
-        assert_eq!(names.len(), 10, "{names:?}");
+        assert_eq!(names.len(), 12, "{names:?}");
         assert!(names.iter().all(|n| !n.starts_with(".tmp")));
         let svg = std::fs::read_to_string(dir.path().join("chroma.svg")).unwrap();
         assert!(
