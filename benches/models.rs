@@ -40,11 +40,14 @@ fn ae_train(c: &mut Criterion) {
     let data = clips(20_480 / 320, 320, 640, 1);
     let v = views(&data);
     g.throughput(Throughput::Elements(20_480));
-    for (name, backend, threads) in [
+    let mut cases = vec![
         ("native_1thread", Backend::Native, 1),
         ("native_2threads", Backend::Native, 2),
-        ("candle_cpu", Backend::Candle, 1),
-    ] {
+    ];
+    if cfg!(feature = "candle") {
+        cases.push(("candle_cpu", Backend::Candle, 1));
+    }
+    for (name, backend, threads) in cases {
         let cfg = AutoencoderConfig::dcase2020()
             .epochs(1)
             .backend(backend)

@@ -69,8 +69,12 @@ pub enum ModelError {
     #[error("numerical failure: {0}")]
     Numerical(String),
     /// From candle.
+    #[cfg(feature = "candle")]
     #[error(transparent)]
     Candle(#[from] candle_core::Error),
+    /// The configuration asks for a training backend this build does not include.
+    #[error("backend {0} is not in this build (rebuild with `--features {0}`)")]
+    BackendUnavailable(&'static str),
     /// A model file cannot be read or written.
     #[error("{path}: {source}")]
     Io {

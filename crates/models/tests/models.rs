@@ -441,6 +441,7 @@ fn observer_sees_every_epoch_and_can_stop_training_and_early_stopping_works() {
     );
 }
 
+#[cfg(feature = "candle")]
 #[test]
 fn the_candle_backend_trains_the_same_model_as_the_native_engine() {
     let train = clips(30, 0.0, 14);

@@ -6,6 +6,7 @@
 //! the crate is built with the `cuda` feature. Both start from the same seeded
 //! Glorot-uniform weights and use the same Keras conventions.
 
+#[cfg(feature = "candle")]
 mod candle_train;
 pub(crate) mod native;
 mod persist;
@@ -61,7 +62,8 @@ pub enum Backend {
     #[default]
     Native,
     /// candle's autograd on the first CUDA device when the `cuda` feature is enabled and a
-    /// GPU is present, else on the CPU.
+    /// GPU is present, else on the CPU. Needs the `candle` (or `cuda`) feature; without
+    /// it fitting returns [`ModelError::BackendUnavailable`].
     Candle,
 }
 
@@ -358,9 +360,12 @@ impl AutoencoderConfig {
         let net = Net::new(&dims, self.activation, self.batch_norm, &mut rng);
         let (net, history) = match self.backend {
             Backend::Native => train_native(self, net, &train, val.as_ref(), &mut rng, observer)?,
+            #[cfg(feature = "candle")]
             Backend::Candle => {
                 candle_train::train(self, net, &train, val.as_ref(), &mut rng, observer)?
             }
+            #[cfg(not(feature = "candle"))]
+            Backend::Candle => return Err(ModelError::BackendUnavailable("candle")),
         };
         let gaussian = match self.scoring {
             AeScoring::Mse => None,

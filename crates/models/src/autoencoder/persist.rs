@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use candle_core::{Device, Tensor};
+use safetensors::{Dtype, SafeTensors, tensor::TensorView};
 use serde::{Deserialize, Serialize};
 
 use super::native::{Activation, Bn, Layer, Net};
@@ -89,17 +89,18 @@ impl Autoencoder {
     pub fn save(&self, dir: impl AsRef<Path>) -> Result<(), ModelError> {
         let dir = dir.as_ref();
         std::fs::create_dir_all(dir).map_err(io(dir))?;
-        let dev = Device::Cpu;
-        let mut tensors: HashMap<String, Tensor> = HashMap::new();
+        // (name, shape, little-endian f32 bytes)
+        let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+        let mut put = |name: String, shape: Vec<usize>, v: &[f32]| {
+            tensors.push((
+                name,
+                shape,
+                v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            ));
+        };
         for (i, l) in self.net.layers.iter().enumerate() {
-            tensors.insert(
-                format!("layers.{i}.weight"),
-                Tensor::from_slice(&l.w, (l.n_out, l.n_in), &dev)?,
-            );
-            tensors.insert(
-                format!("layers.{i}.bias"),
-                Tensor::from_slice(&l.b, l.n_out, &dev)?,
-            );
+            put(format!("layers.{i}.weight"), vec![l.n_out, l.n_in], &l.w);
+            put(format!("layers.{i}.bias"), vec![l.n_out], &l.b);
             if let Some(bn) = &l.bn {
                 for (name, v) in [
                     ("weight", &bn.gamma),
@@ -107,29 +108,24 @@ impl Autoencoder {
                     ("running_mean", &bn.mean),
                     ("running_var", &bn.var),
                 ] {
-                    tensors.insert(
-                        format!("layers.{i}.bn.{name}"),
-                        Tensor::from_slice(v, l.n_out, &dev)?,
-                    );
+                    put(format!("layers.{i}.bn.{name}"), vec![l.n_out], v);
                 }
             }
         }
         if let Some(g) = &self.gaussian {
             let d = g.mean.len();
-            tensors.insert(
-                "mahalanobis.mean".into(),
-                Tensor::from_slice(&g.mean, d, &dev)?,
-            );
-            tensors.insert(
-                "mahalanobis.precision".into(),
-                Tensor::from_slice(&g.precision, (d, d), &dev)?,
-            );
+            put("mahalanobis.mean".into(), vec![d], &g.mean);
+            put("mahalanobis.precision".into(), vec![d, d], &g.precision);
         }
         let weights = dir.join("model.safetensors");
-        let tmp = dir.join(format!(".model.safetensors.tmp{}", std::process::id()));
-        candle_core::safetensors::save(&tensors, &tmp)?;
-        let bytes = std::fs::read(&tmp).map_err(io(&tmp))?;
-        std::fs::rename(&tmp, &weights).map_err(io(&weights))?;
+        let views = tensors
+            .iter()
+            .map(|(n, shape, b)| Ok((n.clone(), TensorView::new(Dtype::F32, shape.clone(), b)?)))
+            .collect::<Result<Vec<_>, safetensors::SafeTensorError>>()
+            .map_err(|e| format_err(&weights, e.to_string()))?;
+        let bytes = safetensors::serialize(views, None::<HashMap<String, String>>)
+            .map_err(|e| format_err(&weights, e.to_string()))?;
+        write_atomic(&weights, &bytes)?;
         let meta = Meta {
             format: FORMAT.into(),
             version: FORMAT_VERSION,
@@ -187,14 +183,29 @@ impl Autoencoder {
                 "weights do not match model.json (hash differs: partial write or another model's file)",
             ));
         }
-        let t = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
-            .map_err(|e| format_err(&weights, e.to_string()))?;
+        let t =
+            SafeTensors::deserialize(&bytes).map_err(|e| format_err(&weights, e.to_string()))?;
         let get = |name: &str, len: usize| -> Result<Vec<f32>, ModelError> {
-            let v: Vec<f32> = t
-                .get(name)
-                .ok_or_else(|| format_err(&weights, format!("missing tensor {name}")))?
-                .flatten_all()?
-                .to_vec1()?;
+            let view = t
+                .tensor(name)
+                .map_err(|_| format_err(&weights, format!("missing tensor {name}")))?;
+            if view.dtype() != Dtype::F32 {
+                return Err(format_err(
+                    &weights,
+                    format!("tensor {name} is {:?}, F32 expected", view.dtype()),
+                ));
+            }
+            let v: Vec<f32> = view
+                .data()
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect();
+            if let Some(i) = v.iter().position(|x| !x.is_finite()) {
+                return Err(format_err(
+                    &weights,
+                    format!("tensor {name} value {i} is not finite"),
+                ));
+            }
             if v.len() != len {
                 return Err(format_err(
                     &weights,
