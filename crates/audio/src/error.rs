@@ -89,6 +89,22 @@ pub enum AudioError {
         /// Its value.
         value: f32,
     },
+    /// A floating-point file holds a sample of absurd magnitude (beyond
+    /// [`MAX_SAMPLE_MAGNITUDE`](crate::MAX_SAMPLE_MAGNITUDE)): a flipped exponent bit, not
+    /// sound. Its spectra would overflow to infinity.
+    #[error(
+        "{path}: sample {frame} of the decoded signal is {value}, beyond the +-{limit} accepted"
+    )]
+    AbsurdSample {
+        /// The file.
+        path: PathBuf,
+        /// Frame index of the first bad sample.
+        frame: usize,
+        /// Its value.
+        value: f32,
+        /// The accepted magnitude.
+        limit: f32,
+    },
     /// Invalid decoding options (not tied to a file's contents).
     #[error("{path}: invalid option: {reason}")]
     InvalidOptions {
@@ -112,6 +128,7 @@ impl AudioError {
             | AudioError::ChannelOutOfRange { path, .. }
             | AudioError::SampleRateMismatch { path, .. }
             | AudioError::NonFinite { path, .. }
+            | AudioError::AbsurdSample { path, .. }
             | AudioError::InvalidOptions { path, .. } => path,
         }
     }

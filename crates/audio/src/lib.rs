@@ -237,16 +237,43 @@ fn finish(path: &Path, opts: &DecodeOptions, raw: Raw, buf: &mut [f32]) -> Resul
         let n = raw.channels as f32;
         buf.iter_mut().for_each(|x| *x /= n);
     }
-    if !raw.integer
-        && let Some(frame) = buf.iter().position(|x| !x.is_finite())
-    {
-        return Err(AudioError::NonFinite {
-            path: path.to_path_buf(),
-            frame,
-            value: buf[frame],
-        });
+    if !raw.integer {
+        check_float_samples(path, buf, 0)?;
     }
     Ok(())
+}
+
+/// The largest sample magnitude a float file may hold. Integer PCM decodes to [-1, 1];
+/// float WAV is nominally in [-1, 1] too, and some tools write integer-scaled floats (up to
+/// 32768). 10^6 leaves room for both while keeping every spectrum of a 10 s clip far from
+/// f32 overflow (a 2048-point frame's power stays below 10^19); beyond it a sample is a
+/// corrupt value (a flipped exponent bit turns 0.5 into 10^20), not sound.
+pub const MAX_SAMPLE_MAGNITUDE: f32 = 1e6;
+
+/// Rejects a non-finite or absurd float sample; `offset` is the frame index of `buf[0]`
+/// in the file.
+pub(crate) fn check_float_samples(
+    path: &Path,
+    buf: &[f32],
+    offset: usize,
+) -> Result<(), AudioError> {
+    match buf
+        .iter()
+        .position(|x| !x.is_finite() || x.abs() > MAX_SAMPLE_MAGNITUDE)
+    {
+        None => Ok(()),
+        Some(i) if !buf[i].is_finite() => Err(AudioError::NonFinite {
+            path: path.to_path_buf(),
+            frame: offset + i,
+            value: buf[i],
+        }),
+        Some(i) => Err(AudioError::AbsurdSample {
+            path: path.to_path_buf(),
+            frame: offset + i,
+            value: buf[i],
+            limit: MAX_SAMPLE_MAGNITUDE,
+        }),
+    }
 }
 
 /// Decodes one file with `options` (see [`Decoder`] to reuse buffers across files).

@@ -107,6 +107,7 @@ pub(crate) fn decode_from(
     policy: ChannelPolicy,
     out: &mut Vec<f32>,
 ) -> Result<Raw, AudioError> {
+    let byte_len = source.byte_len();
     let mss = MediaSourceStream::new(source, Default::default());
     let mut hint = Hint::new();
     if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
@@ -162,8 +163,12 @@ pub(crate) fn decode_from(
         .map_err(|e| sym_err(path, e))?;
 
     out.clear();
-    if let Some(n) = expected_frames {
-        out.reserve(usize::try_from(n).unwrap_or(0).min(1 << 28));
+    // The header's frame count is a claim; the input's length bounds what it can hold
+    // (a frame takes at least one byte per channel), so a 44-byte file never reserves a
+    // gigabyte (issue 13). The vector still grows if a compressed stream holds more.
+    if let (Some(n), Some(len)) = (expected_frames, byte_len) {
+        let can_hold = len / channels as u64;
+        out.reserve(usize::try_from(n.min(can_hold)).unwrap_or(0));
     }
     loop {
         let packet = match format.next_packet() {

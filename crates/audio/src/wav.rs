@@ -438,14 +438,8 @@ impl WavStream {
             let c = self.fmt.channels as f32;
             out.iter_mut().for_each(|x| *x /= c);
         }
-        if matches!(self.fmt.encoding, Encoding::F32 | Encoding::F64)
-            && let Some(i) = out.iter().position(|x| !x.is_finite())
-        {
-            return Err(AudioError::NonFinite {
-                path: self.path.clone(),
-                frame: self.done as usize + i,
-                value: out[i],
-            });
+        if matches!(self.fmt.encoding, Encoding::F32 | Encoding::F64) {
+            crate::check_float_samples(&self.path, out, self.done as usize)?;
         }
         self.done += n as u64;
         Ok(n)

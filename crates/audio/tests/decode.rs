@@ -422,3 +422,34 @@ fn decoders_and_errors_cross_threads() {
     assert_send_sync::<AudioError>();
     assert_send_sync::<DecodeOptions>();
 }
+
+#[test]
+fn a_float_sample_of_absurd_magnitude_is_rejected_naming_the_file_and_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, value, absurd) in [
+        ("huge.wav", 1e20f32, true),
+        ("max.wav", f32::MAX, true),
+        ("loud_but_fine.wav", 30_000.0, false),
+    ] {
+        let p = dir.path().join(name);
+        let mut x = vec![0.25f32; 16_000];
+        x[1234] = value;
+        aad_audio::write_wav_f32(&p, &x, 1, 16_000).unwrap();
+        let r = aad_audio::decode_file(&p, &DecodeOptions::default());
+        let s = aad_audio::WavStream::open(&p, aad_audio::ChannelPolicy::First)
+            .unwrap()
+            .read(20_000, &mut Vec::new());
+        if absurd {
+            for e in [r.unwrap_err(), s.unwrap_err()] {
+                assert!(
+                    matches!(e, AudioError::AbsurdSample { frame: 1234, .. }),
+                    "{name}: {e}"
+                );
+                assert!(e.to_string().contains(name));
+            }
+        } else {
+            assert_eq!(r.unwrap().samples()[1234], value);
+            assert_eq!(s.unwrap(), 16_000);
+        }
+    }
+}

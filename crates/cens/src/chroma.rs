@@ -446,8 +446,12 @@ impl ChromaStftExtractor {
     /// # Errors
     /// Invalid parameters.
     pub fn new(config: ChromaStftConfig) -> Result<Self, CensError> {
-        if config.sample_rate == 0 {
-            return Err(CensError::config("sample_rate", 0, "must be > 0"));
+        if !aad_core::SUPPORTED_SAMPLE_RATES.contains(&config.sample_rate) {
+            return Err(CensError::config(
+                "sample_rate",
+                config.sample_rate,
+                aad_core::SAMPLE_RATE_RANGE_TEXT,
+            ));
         }
         if config.n_chroma == 0 {
             return Err(CensError::config("n_chroma", 0, "must be >= 1"));

@@ -97,8 +97,12 @@ impl CqtConfig {
     }
 
     pub(crate) fn validate(&self) -> Result<(), CensError> {
-        if self.sample_rate == 0 {
-            return Err(CensError::config("sample_rate", 0, "must be > 0"));
+        if !aad_core::SUPPORTED_SAMPLE_RATES.contains(&self.sample_rate) {
+            return Err(CensError::config(
+                "sample_rate",
+                self.sample_rate,
+                aad_core::SAMPLE_RATE_RANGE_TEXT,
+            ));
         }
         if self.hop_length == 0 {
             return Err(CensError::config("hop_length", 0, "must be >= 1"));

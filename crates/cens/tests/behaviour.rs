@@ -249,3 +249,14 @@ fn extractors_cross_threads() {
     assert_send_sync::<Cqt>();
     assert_send_sync::<CensError>();
 }
+
+#[test]
+fn absurd_sample_rates_are_refused_before_planning() {
+    // A header's 48 MHz once cost 13 s of CQT planning; now it is a config error.
+    for sr in [0u32, 999, 384_001, 48_000_000, u32::MAX] {
+        let e = CensExtractor::new(CensConfig::librosa(sr)).unwrap_err();
+        assert!(e.to_string().contains("sample_rate"), "{sr}: {e}");
+        assert!(ChromaStftExtractor::new(ChromaStftConfig::with_sample_rate(sr)).is_err());
+    }
+    assert!(CensExtractor::new(CensConfig::librosa(384_000)).is_ok());
+}

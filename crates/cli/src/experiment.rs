@@ -23,9 +23,15 @@ pub struct Args {
     /// Output folder.
     #[arg(long, default_value = "mimii_fan_valve_results")]
     pub out: PathBuf,
-    /// Feature cache folder [default: OUT/cache].
+    /// Feature cache folder [default: $AAD_CACHE_DIR, else ~/.cache/aad/features]; shared
+    /// by runs (entries are keyed by file content and feature parameters).
     #[arg(long)]
     pub cache: Option<PathBuf>,
+    /// Replace earlier results in OUT even when it holds other files (only the
+    /// experiment's own outputs are removed). A folder holding only an earlier run's
+    /// outputs is replaced without it.
+    #[arg(long)]
+    pub overwrite: bool,
     /// Machine types, comma separated, or `all`.
     #[arg(long, default_value = "fan,valve")]
     pub machines: String,
@@ -78,6 +84,7 @@ pub fn parse(a: Args) -> Result<ExperimentConfig, String> {
     let mut cfg = ExperimentConfig::new(a.out);
     cfg.data = a.data;
     cfg.cache = a.cache;
+    cfg.overwrite = a.overwrite;
     cfg.synthetic.seed = a.synthetic_seed;
     cfg.machines = match a.machines.trim() {
         "all" => None,

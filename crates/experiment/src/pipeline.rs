@@ -94,8 +94,12 @@ pub struct ExperimentConfig {
     pub synthetic: SyntheticConfig,
     /// Output folder.
     pub out: PathBuf,
-    /// Feature cache folder (default `<out>/cache`).
+    /// Feature cache folder (default [`default_cache_dir`]: shared by every run, outside
+    /// the results).
     pub cache: Option<PathBuf>,
+    /// Replace earlier results in `out` even when it holds files the experiment did not
+    /// write (those are left alone; only the experiment's own outputs are removed).
+    pub overwrite: bool,
     /// Machine types to keep (`None` = all found).
     pub machines: Option<Vec<String>>,
     /// SNRs to keep.
@@ -136,6 +140,7 @@ impl ExperimentConfig {
             synthetic: SyntheticConfig::default(),
             out: out.into(),
             cache: None,
+            overwrite: false,
             machines: Some(vec!["fan".into(), "valve".into()]),
             snr: SnrFilter::All,
             features: FeatureSpec::parse_list(crate::registry::DEFAULT_FEATURES, 16_000)
@@ -320,20 +325,105 @@ pub struct Outcome {
     pub threads: usize,
 }
 
-/// Messages and progress bars on stderr.
+/// Messages and progress on stderr: bars on a terminal; when stderr is a file or a pipe,
+/// a plain line per running stage every 10 s (stage, done/total, rate, ETA) and one when
+/// it ends, so a log is never silent for long.
 struct Ui {
     mp: MultiProgress,
+    lines: Option<LineTicker>,
+}
+
+/// The background printer of [`Ui`]'s plain-line mode.
+struct LineTicker {
+    bars: std::sync::Arc<std::sync::Mutex<Vec<ProgressBar>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+fn progress_line(pb: &ProgressBar) -> String {
+    let (pos, len) = (pb.position(), pb.length().unwrap_or(0));
+    let s = pb.elapsed().as_secs_f64();
+    let rate = pos as f64 / s.max(1e-9);
+    let eta = if pos > 0 && len > pos {
+        format!(", eta {}", format_duration((len - pos) as f64 / rate))
+    } else {
+        String::new()
+    };
+    let msg = pb.message();
+    let msg = if msg.is_empty() {
+        String::new()
+    } else {
+        format!(" [{msg}]")
+    };
+    format!(
+        "{}: {pos}/{len} ({rate:.1}/s, {}{eta}){msg}",
+        pb.prefix(),
+        format_duration(s)
+    )
+}
+
+impl LineTicker {
+    fn start() -> LineTicker {
+        use std::sync::atomic::Ordering;
+        let bars = std::sync::Arc::new(std::sync::Mutex::new(Vec::<ProgressBar>::new()));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (b, st) = (bars.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            let mut last = std::time::Instant::now();
+            loop {
+                let stopping = st.load(Ordering::Relaxed);
+                let due = last.elapsed() >= std::time::Duration::from_secs(10);
+                if let Ok(mut v) = b.lock() {
+                    v.retain(|pb| {
+                        if pb.is_finished() {
+                            eprintln!("{}", progress_line(pb));
+                            false
+                        } else {
+                            if due {
+                                eprintln!("{}", progress_line(pb));
+                            }
+                            true
+                        }
+                    });
+                }
+                if due {
+                    last = std::time::Instant::now();
+                }
+                if stopping {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+        });
+        LineTicker {
+            bars,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for LineTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 impl Ui {
     fn new(progress: bool) -> Self {
-        let target = if progress {
+        use std::io::IsTerminal;
+        let terminal = std::io::stderr().is_terminal();
+        let target = if progress && terminal {
             ProgressDrawTarget::stderr()
         } else {
             ProgressDrawTarget::hidden()
         };
         Ui {
             mp: MultiProgress::with_draw_target(target),
+            lines: (progress && !terminal).then(LineTicker::start),
         }
     }
 
@@ -355,6 +445,11 @@ impl Ui {
             .progress_chars("=> "),
         );
         pb.set_prefix(what.to_string());
+        if let Some(t) = &self.lines
+            && let Ok(mut v) = t.bars.lock()
+        {
+            v.push(pb.clone());
+        }
         pb
     }
 }
@@ -370,6 +465,9 @@ pub fn run(cfg: &ExperimentConfig) -> Result<Outcome, ExperimentError> {
     cfg.validate()?;
     let t_total = Instant::now();
     let ui = Ui::new(cfg.progress);
+    if let Some(note) = prepare_out(&cfg.out, cfg.overwrite)? {
+        ui.line(&note);
+    }
     let threads = if cfg.jobs == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     } else {
@@ -447,7 +545,11 @@ pub fn run(cfg: &ExperimentConfig) -> Result<Outcome, ExperimentError> {
     // Extraction.
     let t = Instant::now();
     let decode = cfg.decode_options();
-    let cache = FeatureCache::new(cfg.cache.clone().unwrap_or_else(|| cfg.out.join("cache")));
+    let cache = FeatureCache::new(
+        cfg.cache
+            .clone()
+            .unwrap_or_else(|| default_cache_dir(&cfg.out)),
+    );
     let feature_dirs: Vec<PathBuf> = cfg
         .features
         .iter()
@@ -804,6 +906,13 @@ fn extract_clip(
         let m = fx
             .extract(s)
             .map_err(|e| format!("{}: {e}", path.display()))?;
+        if let Some(i) = m.iter().position(|v| !v.is_finite()) {
+            return Err(format!(
+                "{}: feature value not finite at frame {}",
+                path.display(),
+                i / m.ncols().max(1)
+            ));
+        }
         extract_s.push(Some(t.elapsed().as_secs_f64()));
         cache.store(&entry, m.view()).map_err(|e| e.to_string())?;
     }
@@ -950,6 +1059,84 @@ fn run_job(
         score_s,
         train_vectors,
     })
+}
+
+/// What a run writes into its output folder (and the cache folder of earlier versions).
+const OWNED: &[&str] = &[
+    "results.csv",
+    "summary.md",
+    "results.json",
+    "figures",
+    "cache",
+];
+
+/// Makes `out` ready for a run, so outputs of different runs never mix: an absent or
+/// empty folder is fine; one holding only an earlier run's outputs has them removed (the
+/// returned note says so); one holding anything else is refused unless `overwrite`, which
+/// still removes only the experiment's own outputs.
+///
+/// # Errors
+/// A folder with foreign files (without `overwrite`), or one that cannot be read or
+/// cleared.
+pub fn prepare_out(out: &Path, overwrite: bool) -> Result<Option<String>, ExperimentError> {
+    let io = |e: std::io::Error| {
+        ExperimentError::Io(crate::io::IoError {
+            path: out.to_path_buf(),
+            source: e,
+        })
+    };
+    let entries: Vec<String> = match std::fs::read_dir(out) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(e)),
+    };
+    let (owned, foreign): (Vec<&String>, Vec<&String>) = entries
+        .iter()
+        .filter(|n| n.as_str() != ".cache")
+        .partition(|n| OWNED.contains(&n.as_str()));
+    if !foreign.is_empty() && !overwrite {
+        let mut names: Vec<&str> = foreign.iter().map(|s| s.as_str()).collect();
+        names.sort_unstable();
+        names.truncate(5);
+        return Err(ExperimentError::Config(format!(
+            "{} holds files this experiment did not write ({}); choose another --out, or \
+             pass --overwrite to replace only the experiment's own outputs",
+            out.display(),
+            names.join(", ")
+        )));
+    }
+    if owned.is_empty() {
+        return Ok(None);
+    }
+    for n in &owned {
+        let p = out.join(n);
+        if p.is_dir() {
+            std::fs::remove_dir_all(&p).map_err(io)?;
+        } else {
+            std::fs::remove_file(&p).map_err(io)?;
+        }
+    }
+    Ok(Some(format!(
+        "replacing the previous results in {}",
+        out.display()
+    )))
+}
+
+/// The feature cache when none is given: `$AAD_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/aad/features`, else `~/.cache/aad/features`, else `OUT/.cache`.
+/// Entries are keyed by file content and feature parameters, so runs share it safely.
+pub fn default_cache_dir(out: &Path) -> PathBuf {
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    env("AAD_CACHE_DIR")
+        .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("aad").join("features")))
+        .or_else(|| env("HOME").map(|d| d.join(".cache").join("aad").join("features")))
+        .unwrap_or_else(|| out.join(".cache"))
 }
 
 /// Formats seconds for the timing table.

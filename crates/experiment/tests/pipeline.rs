@@ -22,6 +22,8 @@ fn easy_data(seed: u64) -> SyntheticConfig {
 fn config(data: &Path, out: &Path, features: &str, models: &str) -> ExperimentConfig {
     let mut cfg = ExperimentConfig::new(out);
     cfg.data = Some(data.to_path_buf());
+    // Beside the outputs, not in the user's shared cache.
+    cfg.cache = Some(out.with_extension("cache"));
     cfg.features = FeatureSpec::parse_list(features, 16_000).unwrap();
     cfg.models = ModelSpec::parse_list(models).unwrap();
     cfg.seeds = vec![1, 2];
@@ -262,4 +264,29 @@ fn bad_settings_are_errors_not_panics() {
         SnrFilter::parse("-6_dB_fan,0dB").unwrap(),
         SnrFilter::Only(vec![Some(aad_data::Snr(-6)), Some(aad_data::Snr(0))])
     );
+}
+
+#[test]
+fn outputs_of_different_runs_never_mix() {
+    use aad_experiment::pipeline::prepare_out;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    assert_eq!(prepare_out(&out, false).unwrap(), None, "absent folder");
+    std::fs::create_dir_all(out.join("figures")).unwrap();
+    std::fs::write(out.join("figures/stale_roc.png"), b"x").unwrap();
+    std::fs::write(out.join("results.csv"), b"x").unwrap();
+    let note = prepare_out(&out, false).unwrap().unwrap();
+    assert!(note.contains("replacing"), "{note}");
+    assert!(!out.join("figures").exists() && !out.join("results.csv").exists());
+    std::fs::write(out.join("results.csv"), b"x").unwrap();
+    std::fs::write(out.join("my_notes.txt"), b"mine").unwrap();
+    let e = prepare_out(&out, false).unwrap_err().to_string();
+    assert!(
+        e.contains("my_notes.txt") && e.contains("--overwrite"),
+        "{e}"
+    );
+    assert!(out.join("results.csv").exists(), "refused: nothing removed");
+    prepare_out(&out, true).unwrap();
+    assert!(!out.join("results.csv").exists());
+    assert_eq!(std::fs::read(out.join("my_notes.txt")).unwrap(), b"mine");
 }

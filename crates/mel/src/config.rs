@@ -206,8 +206,12 @@ impl MelConfig {
     }
 
     pub(crate) fn validate(&self) -> Result<(), MelError> {
-        if self.sample_rate == 0 {
-            return Err(MelError::config("sample_rate", 0, "must be > 0"));
+        if !aad_core::SUPPORTED_SAMPLE_RATES.contains(&self.sample_rate) {
+            return Err(MelError::config(
+                "sample_rate",
+                self.sample_rate,
+                aad_core::SAMPLE_RATE_RANGE_TEXT,
+            ));
         }
         self.stft.validate()?;
         if !(self.power > 0.0 && self.power.is_finite()) {

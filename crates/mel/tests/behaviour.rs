@@ -158,3 +158,12 @@ fn extractors_cross_threads() {
     assert_send_sync::<MelConfig>();
     assert_send_sync::<MelError>();
 }
+
+#[test]
+fn absurd_sample_rates_are_refused() {
+    for sr in [0u32, 999, 384_001, 48_000_000] {
+        let e = mel_features::MelExtractor::new(mel_features::MelConfig::default().sample_rate(sr))
+            .unwrap_err();
+        assert!(e.to_string().contains("sample_rate"), "{sr}: {e}");
+    }
+}

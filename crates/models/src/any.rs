@@ -161,8 +161,11 @@ impl Detector for AnyDetector {
         }
     }
 
+    /// # Errors
+    /// The detector's own errors, and [`ModelError::Numerical`] for a score that is not
+    /// finite (a distance or likelihood that overflowed): never `Ok(NaN)` or `Ok(inf)`.
     fn score(&self, clip: ArrayView2<'_, f32>) -> Result<f64, ModelError> {
-        match self {
+        let s = match self {
             AnyDetector::Autoencoder(d) => d.score(clip),
             AnyDetector::Knn(d) => d.score(clip),
             AnyDetector::Lof(d) => d.score(clip),
@@ -170,6 +173,29 @@ impl Detector for AnyDetector {
             AnyDetector::Gmm(d) => d.score(clip),
             AnyDetector::Mahalanobis(d) => d.score(clip),
             AnyDetector::Pca(d) => d.score(clip),
+        }?;
+        if s.is_finite() {
+            Ok(s)
+        } else {
+            Err(ModelError::Numerical(format!(
+                "the {} score of this clip is {s} (its features are far outside the training range)",
+                self.kind()
+            )))
+        }
+    }
+}
+
+impl AnyDetector {
+    /// Short name: `ae`, `knn`, `lof`, `iforest`, `gmm`, `mahalanobis`, `pca`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AnyDetector::Autoencoder(_) => "ae",
+            AnyDetector::Knn(_) => "knn",
+            AnyDetector::Lof(_) => "lof",
+            AnyDetector::IsolationForest(_) => "iforest",
+            AnyDetector::Gmm(_) => "gmm",
+            AnyDetector::Mahalanobis(_) => "mahalanobis",
+            AnyDetector::Pca(_) => "pca",
         }
     }
 }

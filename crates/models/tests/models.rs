@@ -116,18 +116,6 @@ fn same_seed_gives_bit_identical_scores_and_another_seed_differs() {
     }
 }
 
-#[test]
-fn score_and_score_batch_agree() {
-    let train = clips(20, 0.0, 6);
-    let probe = clips(4, 0.5, 7);
-    for cfg in all_configs() {
-        let det = cfg.fit(&views(&train), 1).unwrap();
-        let batch = det.score_batch(&views(&probe)).unwrap();
-        let single: Vec<f64> = probe.iter().map(|c| det.score(c.view()).unwrap()).collect();
-        assert_eq!(batch, single);
-    }
-}
-
 fn vec2(v: &serde_json::Value) -> Array2<f32> {
     let rows: Vec<Vec<f32>> = v
         .as_array()
@@ -515,4 +503,17 @@ fn detectors_cross_threads() {
     assert_send_sync::<DetectorConfig>();
     assert_send_sync::<Autoencoder>();
     assert_send_sync::<ModelError>();
+}
+
+#[test]
+fn a_score_that_overflows_is_an_error_not_ok_infinity() {
+    let train = clips(10, 0.0, 31);
+    let det = DetectorConfig::Knn(KnnConfig::default())
+        .fit(&views(&train), 1)
+        .unwrap();
+    let mut far = train[0].clone();
+    far.fill(1e30);
+    let e = det.score(far.view()).unwrap_err();
+    assert!(matches!(e, ModelError::Numerical(_)), "{e}");
+    assert!(det.score(train[1].view()).unwrap().is_finite());
 }

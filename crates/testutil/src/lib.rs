@@ -30,20 +30,32 @@ pub fn fixtures_dir() -> PathBuf {
 }
 
 /// The shared folder: `$AAD_SHARED_DIR`, else `../shared` beside the checkout.
-/// Returns `None` after printing why the calling test skips, when it is absent.
+///
+/// When it is absent: under CI (`CI` set to anything but `false` or `0`) the calling
+/// test **fails**, since CI always has the folder and a test that silently skips there
+/// tests nothing; elsewhere it returns `None` after printing a loud `SKIPPED` line.
+///
+/// # Panics
+/// Under CI, when the folder is absent.
 pub fn shared_dir(test: &str) -> Option<PathBuf> {
     let dir = std::env::var_os("AAD_SHARED_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join("..").join("shared"));
     if dir.join("data").join("manifest.csv").is_file() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIP {test}: shared data not found at {} (set AAD_SHARED_DIR to run it)",
-            dir.display()
-        );
-        None
+        return Some(dir);
     }
+    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+    assert!(
+        !ci,
+        "{test}: shared data not found at {} under CI (set AAD_SHARED_DIR)",
+        dir.display()
+    );
+    eprintln!(
+        "SKIPPED {test}: shared data not found at {} (set AAD_SHARED_DIR to run it); \
+         this test checked nothing",
+        dir.display()
+    );
+    None
 }
 
 /// One row of `shared/data/manifest.csv`.
