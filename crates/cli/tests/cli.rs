@@ -350,3 +350,34 @@ fn a_quantile_threshold_flags_about_that_share_of_training_scores() {
     assert_eq!(m.training_files().len(), 20);
     assert!(m.training_files().iter().all(|f| f.xxh3_128.len() == 32));
 }
+
+#[test]
+fn a_recording_at_another_rate_than_the_model_is_a_clear_error() {
+    let (t, d) = fixture();
+    let p = t.path().join("at_8k.wav");
+    let x: Vec<f32> = (0..80_000)
+        .map(|i| ((i % 50) as f32 / 50.0) - 0.5)
+        .collect();
+    aad_audio::write_wav_i16(&p, &x, 1, 8_000).unwrap();
+    let model = d.join("fan.aadm");
+    let o = aad(&[
+        "score",
+        model.to_str().unwrap(),
+        p.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("at_8k.wav") && err.contains("8000") && err.contains("16000"),
+        "{err}"
+    );
+    let o = aad(&[
+        "monitor",
+        model.to_str().unwrap(),
+        p.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("the model expects 16000 Hz"));
+}

@@ -1,0 +1,49 @@
+//! The deployable model behind `aad`: scoring one 10 s window (what `aad monitor` does per
+//! window, extraction included) and fitting the default (feature + kNN, 5-fold
+//! cross-fitting, threshold) on 20 normal clips.
+use std::hint::black_box;
+
+use aad::core::Signal;
+use aad::experiment::model::{FitOptions, Model};
+use criterion::{Criterion, criterion_group, criterion_main};
+
+/// A 10 s fan-like signal: a hum, a harmonic and seeded noise.
+fn clip(seed: u64, hum_hz: f32) -> Signal {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let x = (0..160_000)
+        .map(|i| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            let t = i as f32 / 16_000.0;
+            0.2 * (std::f32::consts::TAU * hum_hz * t).sin()
+                + 0.05 * (std::f32::consts::TAU * 3.0 * hum_hz * t).sin()
+                + ((s >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.2
+        })
+        .collect();
+    Signal::new(x, 16_000).expect("finite samples")
+}
+
+fn model(c: &mut Criterion) {
+    let normal: Vec<Signal> = (0..20).map(|s| clip(s, 120.0)).collect();
+    let opts = FitOptions::default();
+    let mut g = c.benchmark_group("model");
+    g.sample_size(10);
+    g.bench_function("fit_default_20_clips", |b| {
+        b.iter(|| Model::fit_signals(black_box(&normal), &opts).expect("fit"))
+    });
+    let m = Model::fit_signals(&normal, &opts).expect("fit");
+    let mut fx = m.extractor().expect("extractor");
+    let window = clip(99, 125.0);
+    g.sample_size(50);
+    g.bench_function("score_10s_window", |b| {
+        b.iter(|| {
+            m.score_signal_with(&mut fx, black_box(&window), std::path::Path::new("w"))
+                .expect("score")
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, model);
+criterion_main!(benches);
