@@ -1,6 +1,7 @@
 //! The deployable model behind `aad`: scoring one 10 s window (what `aad monitor` does per
 //! window, extraction included) and fitting the default (feature + kNN, 5-fold
 //! cross-fitting, threshold) on 20 normal clips.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
 use std::hint::black_box;
 
 use aad::core::Signal;

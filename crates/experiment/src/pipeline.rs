@@ -76,10 +76,26 @@ impl SnrFilter {
         Ok(SnrFilter::Only(labels))
     }
 
-    fn keeps(&self, snr: Option<Snr>) -> bool {
+    pub(crate) fn keeps(&self, snr: Option<Snr>) -> bool {
         match self {
             SnrFilter::All => true,
             SnrFilter::Only(v) => v.contains(&snr),
+        }
+    }
+}
+
+impl std::fmt::Display for SnrFilter {
+    /// `all`, or the labels as `--snr` takes them (`-6dB,na`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SnrFilter::All => f.write_str("all"),
+            SnrFilter::Only(v) => {
+                let labels: Vec<String> = v
+                    .iter()
+                    .map(|s| s.map_or_else(|| "na".to_string(), |s| s.to_string()))
+                    .collect();
+                f.write_str(&labels.join(","))
+            }
         }
     }
 }
@@ -455,7 +471,8 @@ impl Ui {
 }
 
 /// Runs the experiment and writes `results.csv`, `summary.md`, `results.json` and
-/// `figures/` into `cfg.out`.
+/// `figures/` into `cfg.out`: the stages data (discover or generate), split,
+/// extract (cached, in parallel), fit and score, figures, report.
 ///
 /// # Errors
 /// A bad configuration, an unreadable dataset root, no evaluable group, or an output
@@ -475,14 +492,97 @@ pub fn run(cfg: &ExperimentConfig) -> Result<Outcome, ExperimentError> {
     };
     let pool = crate::batch::pool(threads)?;
     let mut timings = Vec::new();
-
-    // Data.
+    let data = stage_data(cfg, &ui, &mut timings)?;
     let t = Instant::now();
-    let tmp;
-    let (root, synthetic) = match &cfg.data {
-        Some(d) => (d.clone(), false),
+    let report = split(&data.clips, Protocol::Auto);
+    let mut skipped_groups: Vec<(String, String)> = report
+        .unsplittable
+        .iter()
+        .map(|u| (u.key.to_string(), u.reason.clone()))
+        .collect();
+    for (g, why) in &skipped_groups {
+        ui.line(&format!("skipped group {g}: {why}"));
+    }
+    stage(&mut timings, "split", t);
+    let t = Instant::now();
+    let mut skipped_files = data.skipped_files;
+    let features = stage_extract(cfg, &report, &pool, &ui, &mut skipped_files)?;
+    stage(&mut timings, "extract", t);
+    let groups = usable_groups(&report, &features.hashes, &ui, &mut skipped_groups)?;
+    let t = Instant::now();
+    let mut costs = features.costs.clone();
+    let trained = stage_fit_score(cfg, &groups, &features, &pool, &ui, &mut costs)?;
+    stage(&mut timings, "train_score", t);
+    let mut outcome = Outcome {
+        root: data.root,
+        synthetic: data.synthetic,
+        clips_found: data.clips_found,
+        groups,
+        rows: trained.rows,
+        skipped_files,
+        skipped_groups,
+        failures: trained.failures,
+        cache_hits: features.hits,
+        cache_misses: features.misses,
+        timings: Vec::new(),
+        costs,
+        figure_data: trained.figure_data,
+        threads,
+    };
+    if cfg.figures {
+        let t = Instant::now();
+        let bar = ui.bar(0, "figures");
+        let warnings = pool.install(|| crate::figures::draw(cfg, &outcome, &bar));
+        bar.finish_and_clear();
+        for w in warnings {
+            ui.line(&format!("figure not drawn: {w}"));
+        }
+        stage(&mut timings, "figures", t);
+    }
+    // Writing the three reports takes milliseconds; the total is taken just before.
+    timings.push(StageTime {
+        stage: "total",
+        seconds: t_total.elapsed().as_secs_f64(),
+    });
+    outcome.timings = timings;
+    crate::report::write_csv(&cfg.out.join("results.csv"), &outcome.rows)?;
+    crate::report::write_summary(&cfg.out.join("summary.md"), cfg, &outcome)?;
+    crate::report::write_json(&cfg.out.join("results.json"), cfg, &outcome)?;
+    drop(data.tmp);
+    Ok(outcome)
+}
+
+/// What the data stage found.
+struct DataStage {
+    /// The dataset root.
+    pub root: PathBuf,
+    /// Whether it was generated.
+    pub synthetic: bool,
+    /// Clips found before the machine and SNR filters.
+    pub clips_found: usize,
+    /// Clips kept.
+    pub clips: Vec<Clip>,
+    /// Files that are not clips: (path, reason).
+    pub skipped_files: Vec<(String, String)>,
+    /// The generated dataset's folder, removed when dropped.
+    tmp: Option<tempfile::TempDir>,
+}
+
+/// Discovers the dataset of `cfg.data` (or generates the synthetic one) and keeps the
+/// clips of the configured machine types and SNRs.
+///
+/// # Errors
+/// An unreadable root, a generation failure, or no clip left after the filters.
+fn stage_data(
+    cfg: &ExperimentConfig,
+    ui: &Ui,
+    timings: &mut Vec<StageTime>,
+) -> Result<DataStage, ExperimentError> {
+    let t = Instant::now();
+    let (root, tmp) = match &cfg.data {
+        Some(d) => (d.clone(), None),
         None => {
-            tmp = tempfile::tempdir().map_err(|source| crate::io::IoError {
+            let tmp = tempfile::tempdir().map_err(|source| crate::io::IoError {
                 path: std::env::temp_dir(),
                 source,
             })?;
@@ -492,15 +592,13 @@ pub fn run(cfg: &ExperimentConfig) -> Result<Outcome, ExperimentError> {
                 tmp.path().display()
             ));
             generate(&cfg.synthetic, tmp.path())?;
-            (tmp.path().to_path_buf(), true)
+            stage(timings, "generate", t);
+            (tmp.path().to_path_buf(), Some(tmp))
         }
     };
-    if synthetic {
-        stage(&mut timings, "generate", t);
-    }
     let t = Instant::now();
     let found = discover(&root)?;
-    let mut skipped_files: Vec<(String, String)> = found
+    let skipped_files: Vec<(String, String)> = found
         .skipped
         .iter()
         .map(|s| (s.path.display().to_string(), s.reason.clone()))
@@ -519,38 +617,63 @@ pub fn run(cfg: &ExperimentConfig) -> Result<Outcome, ExperimentError> {
         .filter(|c| cfg.snr.keeps(c.snr))
         .cloned()
         .collect();
-    stage(&mut timings, "discover", t);
+    stage(timings, "discover", t);
     if clips.is_empty() {
         return Err(ExperimentError::Empty(format!(
-            "{} holds {} clips, none of machine types {:?} at SNR {:?}",
+            "{} holds {} clips, none of machine types {} at SNR {}",
             root.display(),
             found.clips.len(),
-            cfg.machines,
+            cfg.machines
+                .as_ref()
+                .map_or("(all)".into(), |m| m.join(", ")),
             cfg.snr
         )));
     }
+    Ok(DataStage {
+        synthetic: tmp.is_some(),
+        root,
+        clips_found: found.clips.len(),
+        clips,
+        skipped_files,
+        tmp,
+    })
+}
 
-    let t = Instant::now();
-    let report = split(&clips, Protocol::Auto);
-    let mut skipped_groups: Vec<(String, String)> = report
-        .unsplittable
-        .iter()
-        .map(|u| (u.key.to_string(), u.reason.clone()))
-        .collect();
-    for (g, why) in &skipped_groups {
-        ui.line(&format!("skipped group {g}: {why}"));
-    }
-    stage(&mut timings, "split", t);
+/// What the extraction stage leaves: every readable clip's content hash, whose features
+/// are now in the cache.
+struct Features {
+    cache: FeatureCache,
+    dirs: Vec<PathBuf>,
+    decode: DecodeOptions,
+    /// Content hash of every readable clip.
+    pub hashes: BTreeMap<PathBuf, ContentHash>,
+    /// Decoding and extraction costs.
+    pub costs: Costs,
+    /// Clip × feature pairs read from the cache.
+    pub hits: usize,
+    /// Clip × feature pairs extracted.
+    pub misses: usize,
+}
 
-    // Extraction.
-    let t = Instant::now();
+/// Reads, hashes, decodes and extracts every clip of the split's groups once (in
+/// parallel, through the cache). Unreadable clips are added to `skipped_files`.
+///
+/// # Errors
+/// A feature that cannot be planned, or a cache folder that cannot be written.
+fn stage_extract(
+    cfg: &ExperimentConfig,
+    report: &aad_data::SplitReport,
+    pool: &rayon::ThreadPool,
+    ui: &Ui,
+    skipped_files: &mut Vec<(String, String)>,
+) -> Result<Features, ExperimentError> {
     let decode = cfg.decode_options();
     let cache = FeatureCache::new(
         cfg.cache
             .clone()
             .unwrap_or_else(|| default_cache_dir(&cfg.out)),
     );
-    let feature_dirs: Vec<PathBuf> = cfg
+    let dirs: Vec<PathBuf> = cfg
         .features
         .iter()
         .map(|f| cache.feature_dir(f, &decode))
@@ -577,7 +700,7 @@ pub fn run(cfg: &ExperimentConfig) -> Result<Outcome, ExperimentError> {
             .map_init(
                 || (Decoder::new(decode.clone()), extractors.clone()),
                 |(dec, fxs), clip| {
-                    let r = extract_clip(&clip.path, &cache, &feature_dirs, dec, fxs);
+                    let r = extract_clip(&clip.path, &cache, &dirs, dec, fxs);
                     bar.inc(1);
                     r
                 },
@@ -585,29 +708,18 @@ pub fn run(cfg: &ExperimentConfig) -> Result<Outcome, ExperimentError> {
             .collect()
     });
     bar.finish_and_clear();
-    let mut costs = Costs::default();
-    let mut hashes: BTreeMap<PathBuf, ContentHash> = BTreeMap::new();
-    let (mut hits, mut misses) = (0, 0);
+    let mut out = Features {
+        cache,
+        dirs,
+        decode,
+        hashes: BTreeMap::new(),
+        costs: Costs::default(),
+        hits: 0,
+        misses: 0,
+    };
     for (clip, r) in unique.iter().zip(extracted) {
         match r {
-            Ok(e) => {
-                hashes.insert(clip.path.clone(), e.hash);
-                if let Some(s) = e.decode_s {
-                    costs.decode.0 += s;
-                    costs.decode.1 += 1;
-                }
-                for (f, s) in cfg.features.iter().zip(&e.extract_s) {
-                    match s {
-                        Some(s) => {
-                            misses += 1;
-                            let c = costs.extract.entry(f.name.clone()).or_default();
-                            c.0 += s;
-                            c.1 += 1;
-                        }
-                        None => hits += 1,
-                    }
-                }
-            }
+            Ok(e) => out.record(clip, e, &cfg.features),
             Err(why) => {
                 ui.line(&format!("skipped {}: {why}", clip.path.display()));
                 skipped_files.push((clip.path.display().to_string(), why));
@@ -615,14 +727,49 @@ pub fn run(cfg: &ExperimentConfig) -> Result<Outcome, ExperimentError> {
         }
     }
     ui.line(&format!(
-        "features: {} clips x {} features, {hits} from the cache ({}), {misses} extracted",
-        hashes.len(),
+        "features: {} clips x {} features, {} from the cache ({}), {} extracted",
+        out.hashes.len(),
         cfg.features.len(),
-        cache.root().display()
+        out.hits,
+        out.cache.root().display(),
+        out.misses
     ));
-    stage(&mut timings, "extract", t);
+    Ok(out)
+}
 
-    // Groups that survive the unreadable files.
+impl Features {
+    /// Adds one extracted clip's hash and costs.
+    fn record(&mut self, clip: &Clip, e: ExtractedClip, features: &[FeatureSpec]) {
+        self.hashes.insert(clip.path.clone(), e.hash);
+        if let Some(s) = e.decode_s {
+            self.costs.decode.0 += s;
+            self.costs.decode.1 += 1;
+        }
+        for (f, s) in features.iter().zip(&e.extract_s) {
+            match s {
+                Some(s) => {
+                    self.misses += 1;
+                    let c = self.costs.extract.entry(f.name.clone()).or_default();
+                    c.0 += s;
+                    c.1 += 1;
+                }
+                None => self.hits += 1,
+            }
+        }
+    }
+}
+
+/// The groups that keep a readable training clip and both classes among their readable
+/// test clips; the others are added to `skipped_groups`.
+///
+/// # Errors
+/// No group left.
+fn usable_groups(
+    report: &aad_data::SplitReport,
+    hashes: &BTreeMap<PathBuf, ContentHash>,
+    ui: &Ui,
+    skipped_groups: &mut Vec<(String, String)>,
+) -> Result<Vec<GroupInfo>, ExperimentError> {
     let mut groups = Vec::new();
     for g in &report.groups {
         let ok = |c: &&Clip| hashes.contains_key(&c.path);
@@ -654,18 +801,44 @@ pub fn run(cfg: &ExperimentConfig) -> Result<Outcome, ExperimentError> {
             "no machine group has readable training clips and both classes in its test set".into(),
         ));
     }
+    Ok(groups)
+}
 
-    // Fit and score.
-    let t = Instant::now();
-    let epochs_of = |m: &ModelSpec, f: &FeatureSpec| match m.config(f, cfg.epochs) {
+/// What fitting and scoring gave.
+struct Trained {
+    /// One row per fit.
+    pub rows: Vec<ResultRow>,
+    /// Jobs that failed, in words.
+    pub failures: Vec<String>,
+    /// Scores and curves of the first seed.
+    pub figure_data: Vec<FigureData>,
+}
+
+/// Epochs a model trains (1 for the classical detectors): the training bar's unit.
+fn epochs_of(cfg: &ExperimentConfig, m: &ModelSpec, f: &FeatureSpec) -> u64 {
+    match m.config(f, cfg.epochs) {
         aad_models::DetectorConfig::Autoencoder(c) => c.epochs as u64,
         _ => 1,
-    };
+    }
+}
+
+/// Fits and scores every group × feature × model × seed, groups and jobs in parallel.
+///
+/// # Errors
+/// Every fit failed.
+fn stage_fit_score(
+    cfg: &ExperimentConfig,
+    groups: &[GroupInfo],
+    features: &Features,
+    pool: &rayon::ThreadPool,
+    ui: &Ui,
+    costs: &mut Costs,
+) -> Result<Trained, ExperimentError> {
     let units_per_group: u64 = cfg
         .features
         .iter()
         .flat_map(|f| cfg.models.iter().map(move |m| (f, m)))
-        .map(|(f, m)| epochs_of(m, f) * cfg.seeds.len() as u64)
+        .map(|(f, m)| epochs_of(cfg, m, f) * cfg.seeds.len() as u64)
         .sum();
     let bar = ui.bar(units_per_group * groups.len() as u64, "train");
     // Groups run in parallel as well as the jobs inside them: a group alone may hold
@@ -674,173 +847,154 @@ pub fn run(cfg: &ExperimentConfig) -> Result<Outcome, ExperimentError> {
     let runs: Vec<GroupRun> = pool.install(|| {
         groups
             .par_iter()
-            .map(|g| {
-                bar.set_message(g.key.to_string());
-                let labels: Vec<Label> = g.test.iter().map(|c| c.label).collect();
-                let mut load_failures = Vec::new();
-                let mut jobs = Vec::new();
-                let mut inputs = Vec::new();
-                for (fi, f) in cfg.features.iter().enumerate() {
-                    let loaded = load_group_features(
-                        g,
-                        f,
-                        &feature_dirs[fi],
-                        &cache,
-                        &hashes,
-                        &cfg.models,
-                        &decode,
-                    );
-                    match loaded {
-                        Ok(x) => {
-                            for (mi, _) in cfg.models.iter().enumerate() {
-                                for &seed in &cfg.seeds {
-                                    jobs.push((fi, mi, seed, inputs.len()));
-                                }
-                            }
-                            inputs.push(x);
-                        }
-                        Err(why) => {
-                            let msg = format!("{} / {}: {why}", g.key, f.name);
-                            ui.line(&format!("failed {msg}"));
-                            load_failures.push(msg);
-                            bar.inc(
-                                cfg.models.iter().map(|m| epochs_of(m, f)).sum::<u64>()
-                                    * cfg.seeds.len() as u64,
-                            );
-                        }
-                    }
-                }
-                let results: Vec<Result<JobResult, String>> = jobs
-                    .par_iter()
-                    .map(|&(fi, mi, seed, ii)| {
-                        let (f, m) = (&cfg.features[fi], &cfg.models[mi]);
-                        let mut obs = BarObserver { bar: &bar, done: 0 };
-                        let r = run_job(f, m, seed, cfg, &inputs[ii], &labels, &mut obs);
-                        bar.inc(epochs_of(m, f).saturating_sub(obs.done));
-                        if let Err(why) = &r {
-                            ui.line(&format!(
-                                "failed {} / {} / {} / seed {seed}: {why}",
-                                g.key, f.name, m.name
-                            ));
-                        }
-                        r
-                    })
-                    .collect();
-                GroupRun {
-                    labels,
-                    load_failures,
-                    jobs: jobs
-                        .iter()
-                        .map(|&(fi, mi, seed, _)| (fi, mi, seed))
-                        .zip(results)
-                        .collect(),
-                }
-            })
+            .map(|g| run_group(cfg, g, features, ui, &bar))
             .collect()
     });
-    let mut rows = Vec::new();
-    let mut failures = Vec::new();
-    let mut figure_data = Vec::new();
+    let mut out = Trained {
+        rows: Vec::new(),
+        failures: Vec::new(),
+        figure_data: Vec::new(),
+    };
     for (gi, (g, run)) in groups.iter().zip(runs).enumerate() {
-        let labels = run.labels;
-        failures.extend(run.load_failures);
+        out.failures.extend(run.load_failures);
         for ((fi, mi, seed), r) in run.jobs {
             let (f, m) = (&cfg.features[fi], &cfg.models[mi]);
             match r {
-                Ok(j) => {
-                    let c = costs.fit.entry(m.name.clone()).or_default();
-                    c.0 += j.fit_s;
-                    c.1 += 1;
-                    let c = costs.score.entry(m.name.clone()).or_default();
-                    c.0 += j.score_s;
-                    c.1 += labels.len();
-                    if !j.history.is_empty() {
-                        let c = costs
-                            .ae_epochs
-                            .entry((f.name.clone(), m.name.clone()))
-                            .or_default();
-                        c.seconds += j.history.iter().map(|h| h.seconds).sum::<f64>();
-                        c.epochs += j.history.len();
-                        c.vector_epochs += j.train_vectors as f64 * j.history.len() as f64;
-                    }
-                    rows.push(ResultRow {
-                        snr: g.key.snr_label(),
-                        machine_type: g.key.machine_type.clone(),
-                        machine_id: g.key.machine_id.clone(),
-                        feature: f.name.clone(),
-                        model: m.name.clone(),
-                        seed,
-                        n_train: g.train.len(),
-                        n_test_normal: labels.len() - j.n_abnormal,
-                        n_test_abnormal: j.n_abnormal,
-                        auc: j.auc,
-                        pauc: j.pauc,
-                    });
-                    if seed == cfg.seeds[0] {
-                        figure_data.push(FigureData {
-                            group: gi,
-                            feature: f.name.clone(),
-                            model: m.name.clone(),
-                            scores: j.scores,
-                            labels: labels.clone(),
-                            history: j.history,
-                        });
-                    }
-                }
-                Err(why) => {
-                    failures.push(format!(
-                        "{} / {} / {} / seed {seed}: {why}",
-                        g.key, f.name, m.name
-                    ));
-                }
+                Ok(j) => out.add(cfg, gi, g, f, m, seed, j, &run.labels, costs),
+                Err(why) => out.failures.push(format!(
+                    "{} / {} / {} / seed {seed}: {why}",
+                    g.key, f.name, m.name
+                )),
             }
         }
     }
     bar.finish_and_clear();
-    stage(&mut timings, "train_score", t);
-    if rows.is_empty() {
+    if out.rows.is_empty() {
         return Err(ExperimentError::Empty(format!(
             "every fit failed; first failure: {}",
-            failures.first().map_or("none", String::as_str)
+            out.failures.first().map_or("none", String::as_str)
         )));
     }
+    Ok(out)
+}
 
-    let mut outcome = Outcome {
-        root,
-        synthetic,
-        clips_found: found.clips.len(),
-        groups,
-        rows,
-        skipped_files,
-        skipped_groups,
-        failures,
-        cache_hits: hits,
-        cache_misses: misses,
-        timings: Vec::new(),
-        costs,
-        figure_data,
-        threads,
-    };
-    if cfg.figures {
-        let t = Instant::now();
-        let bar = ui.bar(0, "figures");
-        let warnings = pool.install(|| crate::figures::draw(cfg, &outcome, &bar));
-        bar.finish_and_clear();
-        for w in warnings {
-            ui.line(&format!("figure not drawn: {w}"));
+/// One group's jobs: its features loaded (and stacked where a model needs it), then every
+/// feature × model × seed fitted and scored in parallel.
+fn run_group(
+    cfg: &ExperimentConfig,
+    g: &GroupInfo,
+    features: &Features,
+    ui: &Ui,
+    bar: &ProgressBar,
+) -> GroupRun {
+    bar.set_message(g.key.to_string());
+    let labels: Vec<Label> = g.test.iter().map(|c| c.label).collect();
+    let mut load_failures = Vec::new();
+    let mut jobs = Vec::new();
+    let mut inputs = Vec::new();
+    for (fi, f) in cfg.features.iter().enumerate() {
+        match load_group_features(g, f, fi, features, &cfg.models) {
+            Ok(x) => {
+                for (mi, _) in cfg.models.iter().enumerate() {
+                    for &seed in &cfg.seeds {
+                        jobs.push((fi, mi, seed, inputs.len()));
+                    }
+                }
+                inputs.push(x);
+            }
+            Err(why) => {
+                let msg = format!("{} / {}: {why}", g.key, f.name);
+                ui.line(&format!("failed {msg}"));
+                load_failures.push(msg);
+                bar.inc(
+                    cfg.models.iter().map(|m| epochs_of(cfg, m, f)).sum::<u64>()
+                        * cfg.seeds.len() as u64,
+                );
+            }
         }
-        stage(&mut timings, "figures", t);
     }
-    // Writing the three reports takes milliseconds; the total is taken just before.
-    timings.push(StageTime {
-        stage: "total",
-        seconds: t_total.elapsed().as_secs_f64(),
-    });
-    outcome.timings = timings;
-    crate::report::write_csv(&cfg.out.join("results.csv"), &outcome.rows)?;
-    crate::report::write_summary(&cfg.out.join("summary.md"), cfg, &outcome)?;
-    crate::report::write_json(&cfg.out.join("results.json"), cfg, &outcome)?;
-    Ok(outcome)
+    let results: Vec<Result<JobResult, String>> = jobs
+        .par_iter()
+        .map(|&(fi, mi, seed, ii)| {
+            let (f, m) = (&cfg.features[fi], &cfg.models[mi]);
+            let mut obs = BarObserver { bar, done: 0 };
+            let r = run_job(f, m, seed, cfg, &inputs[ii], &labels, &mut obs);
+            bar.inc(epochs_of(cfg, m, f).saturating_sub(obs.done));
+            if let Err(why) = &r {
+                ui.line(&format!(
+                    "failed {} / {} / {} / seed {seed}: {why}",
+                    g.key, f.name, m.name
+                ));
+            }
+            r
+        })
+        .collect();
+    GroupRun {
+        labels,
+        load_failures,
+        jobs: jobs
+            .iter()
+            .map(|&(fi, mi, seed, _)| (fi, mi, seed))
+            .zip(results)
+            .collect(),
+    }
+}
+
+impl Trained {
+    /// Adds one successful job: its row, its costs, and its scores for the figures when
+    /// it is of the first seed.
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        &mut self,
+        cfg: &ExperimentConfig,
+        gi: usize,
+        g: &GroupInfo,
+        f: &FeatureSpec,
+        m: &ModelSpec,
+        seed: u64,
+        j: JobResult,
+        labels: &[Label],
+        costs: &mut Costs,
+    ) {
+        let c = costs.fit.entry(m.name.clone()).or_default();
+        c.0 += j.fit_s;
+        c.1 += 1;
+        let c = costs.score.entry(m.name.clone()).or_default();
+        c.0 += j.score_s;
+        c.1 += labels.len();
+        if !j.history.is_empty() {
+            let c = costs
+                .ae_epochs
+                .entry((f.name.clone(), m.name.clone()))
+                .or_default();
+            c.seconds += j.history.iter().map(|h| h.seconds).sum::<f64>();
+            c.epochs += j.history.len();
+            c.vector_epochs += j.train_vectors as f64 * j.history.len() as f64;
+        }
+        self.rows.push(ResultRow {
+            snr: g.key.snr_label(),
+            machine_type: g.key.machine_type.clone(),
+            machine_id: g.key.machine_id.clone(),
+            feature: f.name.clone(),
+            model: m.name.clone(),
+            seed,
+            n_train: g.train.len(),
+            n_test_normal: labels.len() - j.n_abnormal,
+            n_test_abnormal: j.n_abnormal,
+            auc: j.auc,
+            pauc: j.pauc,
+        });
+        if seed == cfg.seeds[0] {
+            self.figure_data.push(FigureData {
+                group: gi,
+                feature: f.name.clone(),
+                model: m.name.clone(),
+                scores: j.scores,
+                labels: labels.to_vec(),
+                history: j.history,
+            });
+        }
+    }
 }
 
 fn stage(timings: &mut Vec<StageTime>, name: &'static str, t: Instant) {
@@ -940,12 +1094,16 @@ type Stacked = (Vec<Array2<f32>>, Vec<Array2<f32>>);
 fn load_group_features(
     g: &GroupInfo,
     f: &FeatureSpec,
-    dir: &Path,
-    cache: &FeatureCache,
-    hashes: &BTreeMap<PathBuf, ContentHash>,
+    fi: usize,
+    features: &Features,
     models: &[ModelSpec],
-    decode: &DecodeOptions,
 ) -> Result<GroupFeatures, String> {
+    let (dir, cache, hashes, decode) = (
+        &features.dirs[fi],
+        &features.cache,
+        &features.hashes,
+        &features.decode,
+    );
     let load = |c: &Clip| -> Result<Array2<f32>, String> {
         let h = hashes
             .get(&c.path)

@@ -350,7 +350,7 @@ pub fn write_json(path: &Path, cfg: &ExperimentConfig, o: &Outcome) -> Result<()
             "data": cfg.data.as_ref().map(|p| p.display().to_string()),
             "synthetic_seed": (cfg.data.is_none()).then_some(cfg.synthetic.seed),
             "machines": cfg.machines,
-            "snr": format!("{:?}", cfg.snr),
+            "snr": cfg.snr.to_string(),
             "features": cfg.features.iter().map(|f| json!({
                 "name": f.name,
                 "ae_context": f.ae_context,
