@@ -867,7 +867,12 @@ impl ModelSpec {
                 preset,
                 mahalanobis,
             } => {
-                let mut c = preset.unwrap_or(feature.ae_preset).config();
+                // The experiment stacks `ae_context` frames of the feature: that width, not
+                // the preset's reference one, is what the network sees.
+                let mut c = preset
+                    .unwrap_or(feature.ae_preset)
+                    .config()
+                    .input_dims(Some(feature.dims() * feature.ae_context));
                 if let Some(e) = epochs {
                     c = c.epochs(e);
                 }

@@ -23,7 +23,9 @@
 //! let clip = |c: f32, s: u64| Array2::from_shape_fn((40, 6), |(t, j)| c + ((t * 7 + j * 3 + s as usize) % 11) as f32 * 0.02);
 //! let normal: Vec<Array2<f32>> = (0..8).map(|s| clip(0.0, s)).collect();
 //! let views: Vec<_> = normal.iter().map(|c| c.view()).collect();
-//! let ae = AutoencoderConfig::mimii().epochs(30).batch_size(32).fit(&views, 7)?;
+//! // Presets check the input width (320 = 64 log-Mel bands x 5 frames); these toy
+//! // clips are 6 wide.
+//! let ae = AutoencoderConfig::mimii().input_dims(None).epochs(30).batch_size(32).fit(&views, 7)?;
 //! assert!(ae.score(clip(3.0, 1).view())? > ae.score(clip(0.0, 99).view())?);
 //! let knn = DetectorConfig::Knn(KnnConfig::default()).fit(&views, 7)?;
 //! assert!(knn.score(clip(3.0, 1).view())? > knn.score(clip(0.0, 99).view())?);

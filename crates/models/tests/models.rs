@@ -50,9 +50,15 @@ fn auc(
 fn all_configs() -> Vec<DetectorConfig> {
     let frames = Inputs::frames(Some(2000));
     vec![
-        DetectorConfig::Autoencoder(AutoencoderConfig::cens().epochs(15).batch_size(64)),
+        DetectorConfig::Autoencoder(
+            AutoencoderConfig::cens()
+                .input_dims(None)
+                .epochs(15)
+                .batch_size(64),
+        ),
         DetectorConfig::Autoencoder(
             AutoencoderConfig::dcase2020()
+                .input_dims(None)
                 .epochs(10)
                 .batch_size(64)
                 .scoring(AeScoring::Mahalanobis { ridge: 1e-3 }),
@@ -174,9 +180,13 @@ fn autoencoder_save_load_round_trip_gives_identical_scores() {
     let probe = clips(3, 0.9, 9);
     let dir = tempfile::tempdir().unwrap();
     for (i, cfg) in [
-        AutoencoderConfig::dcase2020().epochs(3).batch_size(64),
-        AutoencoderConfig::seed().epochs(3),
+        AutoencoderConfig::dcase2020()
+            .input_dims(None)
+            .epochs(3)
+            .batch_size(64),
+        AutoencoderConfig::seed().input_dims(None).epochs(3),
         AutoencoderConfig::cens()
+            .input_dims(None)
             .epochs(3)
             .batch_size(64)
             .scoring(AeScoring::Mahalanobis { ridge: 1e-2 }),
@@ -210,6 +220,7 @@ fn autoencoder_save_load_round_trip_gives_identical_scores() {
 fn corrupt_and_mismatched_model_files_are_typed_errors() {
     let train = clips(20, 0.0, 10);
     let ae = AutoencoderConfig::mimii()
+        .input_dims(None)
         .epochs(2)
         .batch_size(32)
         .fit(&views(&train), 1)
@@ -283,7 +294,10 @@ fn corrupt_and_mismatched_model_files_are_typed_errors() {
 #[test]
 fn bad_input_gets_typed_errors() {
     let train = clips(10, 0.0, 11);
-    let ae = AutoencoderConfig::mimii().epochs(1).batch_size(16);
+    let ae = AutoencoderConfig::mimii()
+        .input_dims(None)
+        .epochs(1)
+        .batch_size(16);
     // Empty training set, empty clip, inconsistent widths, NaN.
     assert!(matches!(
         ae.fit(&[], 1),
@@ -317,6 +331,7 @@ fn bad_input_gets_typed_errors() {
     ));
     // Fewer training vectors than the batch size.
     let e = AutoencoderConfig::dcase2020()
+        .input_dims(None)
         .fit(&views(&train), 1)
         .unwrap_err();
     assert!(
@@ -350,12 +365,14 @@ fn bad_input_gets_typed_errors() {
     // Invalid configurations.
     assert!(
         AutoencoderConfig::mimii()
+            .input_dims(None)
             .batch_size(0)
             .fit(&views(&train), 1)
             .is_err()
     );
     assert!(
         AutoencoderConfig::mimii()
+            .input_dims(None)
             .validation_split(1.0)
             .fit(&views(&train), 1)
             .is_err()
@@ -390,7 +407,10 @@ impl TrainObserver for Recorder {
 #[test]
 fn observer_sees_every_epoch_and_can_stop_training_and_early_stopping_works() {
     let train = clips(20, 0.0, 13);
-    let cfg = AutoencoderConfig::mimii().epochs(10).batch_size(50);
+    let cfg = AutoencoderConfig::mimii()
+        .input_dims(None)
+        .epochs(10)
+        .batch_size(50);
     let mut rec = Recorder {
         epochs: Vec::new(),
         batches: 0,
@@ -417,6 +437,7 @@ fn observer_sees_every_epoch_and_can_stop_training_and_early_stopping_works() {
     assert_eq!(ae.history().len(), 2);
     // The loss decreases over a longer run.
     let long = AutoencoderConfig::mimii()
+        .input_dims(None)
         .epochs(40)
         .batch_size(50)
         .fit(&views(&train), 2)
@@ -435,8 +456,11 @@ fn the_candle_backend_trains_the_same_model_as_the_native_engine() {
     let train = clips(30, 0.0, 14);
     let probe = clips(4, 0.8, 15);
     for cfg in [
-        AutoencoderConfig::dcase2020().epochs(3).batch_size(64),
-        AutoencoderConfig::seed().epochs(3),
+        AutoencoderConfig::dcase2020()
+            .input_dims(None)
+            .epochs(3)
+            .batch_size(64),
+        AutoencoderConfig::seed().input_dims(None).epochs(3),
     ] {
         let native = cfg.clone().fit(&views(&train), 5).unwrap();
         let candle = cfg
@@ -466,17 +490,18 @@ fn presets_have_the_documented_sizes() {
     // Parameter counts of the baselines' Keras models (Dense + BatchNorm gamma/beta).
     let d = |cfg: AutoencoderConfig, input: usize| cfg.layer_dims(input);
     assert_eq!(
-        d(AutoencoderConfig::mimii(), 320),
+        d(AutoencoderConfig::mimii().input_dims(None), 320),
         vec![320, 64, 64, 8, 64, 64, 320]
     );
     assert_eq!(
-        d(AutoencoderConfig::dcase2020(), 640),
+        d(AutoencoderConfig::dcase2020().input_dims(None), 640),
         vec![640, 128, 128, 128, 128, 8, 128, 128, 128, 128, 640]
     );
     let train: Vec<Array2<f32>> = (0..3)
         .map(|s| Array2::from_shape_fn((300, 320), |(i, j)| ((i * 31 + j * 7 + s) % 17) as f32))
         .collect();
     let ae = AutoencoderConfig::mimii()
+        .input_dims(None)
         .epochs(1)
         .fit(&views(&train), 0)
         .unwrap();
@@ -489,6 +514,7 @@ fn presets_have_the_documented_sizes() {
         .map(|s| Array2::from_shape_fn((300, 640), |(i, j)| ((i * 31 + j * 7 + s) % 17) as f32))
         .collect();
     let ae = AutoencoderConfig::dcase2020()
+        .input_dims(None)
         .epochs(1)
         .fit(&views(&train), 0)
         .unwrap();
@@ -516,4 +542,35 @@ fn a_score_that_overflows_is_an_error_not_ok_infinity() {
     let e = det.score(far.view()).unwrap_err();
     assert!(matches!(e, ModelError::Numerical(_)), "{e}");
     assert!(det.score(train[1].view()).unwrap().is_finite());
+}
+
+#[test]
+fn a_preset_given_vectors_of_another_width_is_an_error_not_another_network() {
+    // Unstacked CENS: 12 bins per frame, where the CENS preset expects 12 x 5 = 60.
+    let unstacked: Vec<Array2<f32>> = (0..4)
+        .map(|s| Array2::from_shape_fn((40, 12), |(t, j)| ((t * 3 + j + s) % 7) as f32))
+        .collect();
+    let e = AutoencoderConfig::cens()
+        .epochs(1)
+        .fit(&views(&unstacked), 1)
+        .unwrap_err();
+    assert!(matches!(e, ModelError::InvalidConfig { .. }), "{e}");
+    assert!(e.to_string().contains("60"), "{e}");
+    let stacked: Vec<Array2<f32>> = unstacked
+        .iter()
+        .map(|c| aad_core::ops::stack_frames(c.view(), 5).unwrap())
+        .collect();
+    AutoencoderConfig::cens()
+        .epochs(1)
+        .batch_size(32)
+        .fit(&views(&stacked), 1)
+        .unwrap();
+    assert!(
+        AutoencoderConfig::cens()
+            .input_dims(None)
+            .epochs(1)
+            .batch_size(32)
+            .fit(&views(&unstacked), 1)
+            .is_ok()
+    );
 }

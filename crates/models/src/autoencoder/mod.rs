@@ -104,6 +104,11 @@ pub struct AutoencoderConfig {
     /// models in parallel instead, one per core).
     #[serde(default = "one")]
     pub threads: usize,
+    /// The input width the preset is made for (`None`: any). Fitting on vectors of
+    /// another width is an error rather than a silently different network: the CENS
+    /// preset given unstacked 12-bin frames once trained a 12-input net.
+    #[serde(default)]
+    pub input_dims: Option<usize>,
 }
 
 fn one() -> usize {
@@ -132,6 +137,7 @@ impl AutoencoderConfig {
             batch_size: 512,
             shuffle: true,
             validation_split: 0.1,
+            input_dims: Some(640),
             early_stopping: None,
             scoring: AeScoring::Mse,
             max_train_vectors: None,
@@ -146,6 +152,7 @@ impl AutoencoderConfig {
             hidden: vec![64, 64],
             batch_norm: false,
             epochs: 50,
+            input_dims: Some(320),
             ..Self::dcase2020()
         }
     }
@@ -157,6 +164,8 @@ impl AutoencoderConfig {
             hidden: vec![64, 64, 32, 16],
             batch_norm: false,
             scaling: Scaling::MinMaxGlobal,
+            // The seed used it on 64 log-Mel bands x 5 and on 12 CENS bins x 5.
+            input_dims: None,
             epochs: 50,
             batch_size: 56,
             ..Self::dcase2020()
@@ -173,6 +182,7 @@ impl AutoencoderConfig {
             scaling: Scaling::Standardize,
             epochs: 50,
             batch_size: 256,
+            input_dims: Some(60),
             ..Self::dcase2020()
         }
     }
@@ -216,6 +226,12 @@ impl AutoencoderConfig {
     /// Sets the threads of the native engine's matrix products.
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = threads.max(1);
+        self
+    }
+
+    /// Sets the input width the configuration requires (`None`: any width).
+    pub fn input_dims(mut self, dims: Option<usize>) -> Self {
+        self.input_dims = dims;
         self
     }
 
@@ -341,6 +357,19 @@ impl AutoencoderConfig {
     ) -> Result<Autoencoder, ModelError> {
         self.validate()?;
         let mut x = stack(normal, Representation::Frames, self.max_train_vectors, seed)?;
+        if let Some(want) = self.input_dims
+            && want != x.ncols()
+        {
+            return Err(ModelError::config(
+                "input width",
+                x.ncols(),
+                format!(
+                    "this autoencoder configuration expects {want}-wide vectors (frames \
+                     stacked, e.g. 12 CENS bins x 5 = 60): stack frames with \
+                     aad_core::ops::stack_frames, or call .input_dims(None)"
+                ),
+            ));
+        }
         let scaler = Scaler::fit(self.scaling, &x);
         scaler.transform(x.view_mut());
         let n = x.nrows();
@@ -713,6 +742,7 @@ mod tests {
             .collect();
         let views: Vec<_> = clips.iter().map(|c| c.view()).collect();
         let ae = AutoencoderConfig::mimii()
+            .input_dims(None)
             .epochs(3)
             .batch_size(32)
             .scoring(AeScoring::Mahalanobis { ridge: 1e-2 })
