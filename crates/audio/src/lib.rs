@@ -45,7 +45,7 @@ use std::path::{Path, PathBuf};
 
 pub use aad_core::Signal;
 pub use error::AudioError;
-pub use options::{ChannelPolicy, DecodeOptions};
+pub use options::{ChannelPolicy, DecodeOptions, ParseChannelError};
 pub use wav::WavStream;
 pub use write::{write_wav_f32, write_wav_i16};
 

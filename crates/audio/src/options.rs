@@ -28,10 +28,10 @@ impl ChannelPolicy {
 /// use aad_audio::ChannelPolicy;
 /// assert_eq!("mean".parse::<ChannelPolicy>()?, ChannelPolicy::Mean);
 /// assert_eq!("3".parse::<ChannelPolicy>()?, ChannelPolicy::Index(3));
-/// # Ok::<(), String>(())
+/// # Ok::<(), aad_audio::ParseChannelError>(())
 /// ```
 impl std::str::FromStr for ChannelPolicy {
-    type Err = String;
+    type Err = ParseChannelError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
@@ -39,10 +39,15 @@ impl std::str::FromStr for ChannelPolicy {
             n => n
                 .parse::<usize>()
                 .map(ChannelPolicy::Index)
-                .map_err(|_| format!("channel must be `mean` or an index, got {n:?}")),
+                .map_err(|_| ParseChannelError(n.to_string())),
         }
     }
 }
+
+/// A channel policy that is neither `mean` nor an index.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("channel must be `mean` or an index, got {0:?}")]
+pub struct ParseChannelError(pub String);
 
 /// Options of [`decode_file`](crate::decode_file) and [`Decoder`](crate::Decoder).
 ///

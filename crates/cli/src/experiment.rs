@@ -79,8 +79,12 @@ pub struct Args {
 /// The experiment configuration the arguments describe.
 ///
 /// # Errors
-/// A bad value, in words.
-pub fn parse(a: Args) -> Result<ExperimentConfig, String> {
+/// A bad value (exit code 2), in words.
+pub fn parse(a: Args) -> Result<ExperimentConfig, CliError> {
+    parse_args(a).map_err(CliError::bad_input)
+}
+
+fn parse_args(a: Args) -> Result<ExperimentConfig, String> {
     let mut cfg = ExperimentConfig::new(a.out);
     cfg.data = a.data;
     cfg.cache = a.cache;
@@ -95,7 +99,7 @@ pub fn parse(a: Args) -> Result<ExperimentConfig, String> {
                 .collect(),
         ),
     };
-    cfg.snr = SnrFilter::parse(&a.snr)?;
+    cfg.snr = SnrFilter::parse(&a.snr).map_err(|e| format!("--snr: {e}"))?;
     cfg.features =
         FeatureSpec::parse_list(&a.features, cfg.sample_rate).map_err(|e| e.to_string())?;
     cfg.models = ModelSpec::parse_list(&a.models).map_err(|e| e.to_string())?;
@@ -109,7 +113,7 @@ pub fn parse(a: Args) -> Result<ExperimentConfig, String> {
         })
         .collect::<Result<_, _>>()?;
     cfg.epochs = a.epochs;
-    cfg.channel = a.channel.parse()?;
+    cfg.channel = a.channel.parse().map_err(|e| format!("--channel: {e}"))?;
     cfg.backend = match a.backend.as_str() {
         "native" => Backend::Native,
         "candle" => Backend::Candle,
@@ -126,7 +130,7 @@ pub fn parse(a: Args) -> Result<ExperimentConfig, String> {
 /// # Errors
 /// A bad setting (exit 2); a run that cannot complete (exit 1).
 pub fn run(a: Args) -> Result<u8, CliError> {
-    let cfg = parse(a).map_err(CliError::bad_input)?;
+    let cfg = parse(a)?;
     let o = aad_experiment::run(&cfg).map_err(CliError::failed)?;
     println!("{}", report::summary(&cfg, &o));
     println!(

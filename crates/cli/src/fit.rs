@@ -72,7 +72,9 @@ pub fn run(a: Args) -> Result<u8, CliError> {
         channel: a
             .channel
             .parse()
-            .map_err(|e: String| CliError::bad_input(format!("--channel: {e}")))?,
+            .map_err(|e: aad_audio::ParseChannelError| {
+                CliError::bad_input(format!("--channel: {e}"))
+            })?,
         threshold,
         folds: a.folds,
         epochs: a.epochs,

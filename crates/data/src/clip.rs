@@ -74,12 +74,15 @@ impl Snr {
 }
 
 /// Parses an SNR label as written on the command line and in reports (`-6dB`, `0dB`, `na`).
-pub fn parse_snr_label(label: &str) -> Result<Option<Snr>, String> {
+///
+/// # Errors
+/// [`ParseError::SnrLabel`](crate::ParseError::SnrLabel) for anything else.
+pub fn parse_snr_label(label: &str) -> Result<Option<Snr>, crate::ParseError> {
     match label {
         "na" | "" => Ok(None),
         s => Snr::parse(s)
             .map(Some)
-            .ok_or_else(|| format!("not an SNR label: {s:?}")),
+            .ok_or_else(|| crate::ParseError::SnrLabel(s.to_string())),
     }
 }
 

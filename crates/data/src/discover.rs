@@ -59,10 +59,13 @@ fn is_audio(path: &Path) -> bool {
 }
 
 /// Recognises a clip from the components of its path relative to the root
-/// (folders first, file name last). `Err(reason)` when no layout fits.
-pub fn parse_clip_path(components: &[&str]) -> Result<ParsedClip, String> {
+/// (folders first, file name last).
+///
+/// # Errors
+/// [`ParseError`](crate::ParseError) saying why no layout fits.
+pub fn parse_clip_path(components: &[&str]) -> Result<ParsedClip, crate::ParseError> {
     let Some((&name, folders)) = components.split_last() else {
-        return Err("empty path".into());
+        return Err(crate::ParseError::EmptyPath);
     };
     let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
     if let Some(p) = parse_dcase2021(stem, folders) {
@@ -74,12 +77,12 @@ pub fn parse_clip_path(components: &[&str]) -> Result<ParsedClip, String> {
     if let Some(p) = parse_mimii(folders) {
         return Ok(p);
     }
-    Err(
+    Err(crate::ParseError::NoLayout(
         "path fits no layout: MIMII `<snr>/<type>/id_XX/{normal,abnormal}/N.wav`, DCASE 2020 \
          `<type>/{train,test}/{normal,anomaly}_id_XX_N.wav` or DCASE 2021+ \
          `section_XX_{source,target}_{train,test}_{normal,anomaly}_...`"
             .into(),
-    )
+    ))
 }
 
 /// What a path says about a clip (see [`parse_clip_path`]).
@@ -322,7 +325,7 @@ pub fn discover(root: impl AsRef<Path>) -> Result<Discovery, DataError> {
             }),
             Err(reason) => out.skipped.push(Skipped {
                 path: path.to_path_buf(),
-                reason,
+                reason: reason.to_string(),
             }),
         }
     }
@@ -334,7 +337,7 @@ pub fn discover(root: impl AsRef<Path>) -> Result<Discovery, DataError> {
 mod tests {
     use super::*;
 
-    fn parse(p: &str) -> Result<ParsedClip, String> {
+    fn parse(p: &str) -> Result<ParsedClip, crate::ParseError> {
         parse_clip_path(&p.split('/').collect::<Vec<_>>())
     }
 
@@ -406,7 +409,7 @@ mod tests {
             "-6dB/id_00/normal/0.wav",
         ] {
             let e = parse(p).unwrap_err();
-            assert!(e.contains("fits no layout"), "{p}: {e}");
+            assert!(matches!(e, crate::ParseError::NoLayout(_)), "{p}: {e}");
         }
     }
 }

@@ -32,3 +32,18 @@ pub enum DataError {
         reason: &'static str,
     },
 }
+
+/// A label or path that does not parse; its message says why.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ParseError {
+    /// Not an SNR label (`-6dB`, `0dB`, `6dB`, `na`).
+    #[error("not an SNR label: {0:?}")]
+    SnrLabel(String),
+    /// A path with no components.
+    #[error("empty path")]
+    EmptyPath,
+    /// A path that fits none of the known layouts.
+    #[error("{0}")]
+    NoLayout(String),
+}

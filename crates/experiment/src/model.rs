@@ -707,7 +707,7 @@ impl Model {
         let spec = ModelSpec::parse(&detector_name).map_err(|e| bad(e.to_string()))?;
         let channel: ChannelPolicy = text(&extra["channel"], "channel")?
             .parse()
-            .map_err(|e: String| bad(e))?;
+            .map_err(|e: aad_audio::ParseChannelError| bad(e.to_string()))?;
         let t = &extra["threshold"];
         let threshold = t["value"]
             .as_f64()

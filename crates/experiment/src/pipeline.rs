@@ -58,8 +58,8 @@ impl SnrFilter {
     /// Parses `all` or a comma list of labels (`-6dB`, `0_dB`, `-6_dB_fan`, `na`).
     ///
     /// # Errors
-    /// A label that is not an SNR.
-    pub fn parse(s: &str) -> Result<Self, String> {
+    /// A label that is not an SNR, or no label.
+    pub fn parse(s: &str) -> Result<Self, aad_data::ParseError> {
         if s.trim() == "all" {
             return Ok(SnrFilter::All);
         }
@@ -71,7 +71,7 @@ impl SnrFilter {
             .collect();
         let labels = labels?;
         if labels.is_empty() {
-            return Err("no SNR given".into());
+            return Err(aad_data::ParseError::SnrLabel(s.to_string()));
         }
         Ok(SnrFilter::Only(labels))
     }

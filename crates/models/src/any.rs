@@ -123,9 +123,9 @@ impl AnyDetector {
     /// stay inside their arrays (values are finite by construction of the file format).
     ///
     /// # Errors
-    /// What is inconsistent, in words.
-    pub fn validate(&self) -> Result<(), String> {
-        match self {
+    /// [`ModelError::Inconsistent`], saying what is.
+    pub fn validate(&self) -> Result<(), ModelError> {
+        let r = match self {
             AnyDetector::Autoencoder(d) => d.check(),
             AnyDetector::Knn(d) => d.check(),
             AnyDetector::Lof(d) => d.check(),
@@ -133,7 +133,8 @@ impl AnyDetector {
             AnyDetector::Gmm(d) => d.check(),
             AnyDetector::Mahalanobis(d) => d.check(),
             AnyDetector::Pca(d) => d.check(),
-        }
+        };
+        r.map_err(ModelError::Inconsistent)
     }
 }
 

@@ -72,6 +72,9 @@ pub enum ModelError {
     #[cfg(feature = "candle")]
     #[error(transparent)]
     Candle(#[from] candle_core::Error),
+    /// A fitted detector whose parts do not fit together (read from a damaged file).
+    #[error("inconsistent detector: {0}")]
+    Inconsistent(String),
     /// The configuration asks for a training backend this build does not include.
     #[error("backend {0} is not in this build (rebuild with `--features {0}`)")]
     BackendUnavailable(&'static str),

@@ -263,7 +263,8 @@ impl AnyDetector {
         restore(&mut json, &st, path)?;
         let det: AnyDetector =
             serde_json::from_value(json).map_err(|e| format_err(path, e.to_string()))?;
-        det.validate().map_err(|reason| format_err(path, reason))?;
+        det.validate()
+            .map_err(|e| format_err(path, e.to_string()))?;
         let extra: Value =
             serde_json::from_str(extra).map_err(|e| format_err(path, e.to_string()))?;
         Ok((det, extra))
