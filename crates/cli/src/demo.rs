@@ -15,7 +15,10 @@ use crate::{CliError, EXIT_OK};
 ///   aad score demo/fan.aadm demo/test
 ///   aad monitor demo/fan.aadm demo/long.wav --plot demo/long.png
 #[derive(clap::Args, Debug)]
-#[command(verbatim_doc_comment)]
+#[command(
+    verbatim_doc_comment,
+    after_help = "Example:\n  aad demo demo && aad fit --normal demo/train -o demo/fan.aadm\n  aad score demo/fan.aadm demo/test\n  aad monitor demo/fan.aadm demo/long.wav --plot demo/long.png"
+)]
 pub struct Args {
     /// Folder to write (must not exist, or be empty).
     pub dir: PathBuf,

@@ -14,7 +14,10 @@ use crate::{CliError, EXIT_BAD_INPUT, EXIT_OK, files, fit::without_path};
 /// Example:
 ///   aad eval pump.aadm --normal test/ok --anomalous test/faulty --plot roc.png
 #[derive(clap::Args, Debug)]
-#[command(verbatim_doc_comment)]
+#[command(
+    verbatim_doc_comment,
+    after_help = "Example:\n  aad eval pump.aadm --normal test/ok --anomalous test/faulty --plot roc.png"
+)]
 pub struct Args {
     /// The model file (from `aad fit`).
     pub model: PathBuf,

@@ -13,8 +13,18 @@ use crate::{CliError, EXIT_OK};
 
 /// Unsupervised anomaly detection on MIMII / DCASE machine sounds: one model per
 /// (SNR, machine type, machine id), trained on normal clips, scored on held-out clips.
+///
+/// Writes results.csv, summary.md, results.json and figures/ into --out. Feature and
+/// detector names: `aad list`.
+///
+/// Example:
+///   aad experiment --data MIMII --snr=-6dB --features logmel_mimii,cens --models ae,knn
 #[derive(clap::Parser, Debug)]
-#[command(version, about, long_about = None)]
+#[command(
+    version,
+    verbatim_doc_comment,
+    after_help = "Example:\n  aad experiment --data MIMII --snr=-6dB --features logmel_mimii,cens --models ae,knn"
+)]
 pub struct Args {
     /// Dataset root (MIMII, DCASE 2020 or DCASE 2021+ layout). Without it, synthetic
     /// machine sounds are generated into a temporary folder.

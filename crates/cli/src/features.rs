@@ -17,7 +17,11 @@ use crate::{CliError, EXIT_OK};
 /// Example:
 ///   aad features clip.wav out/ --timing 21
 #[derive(clap::Parser, Debug)]
-#[command(version, verbatim_doc_comment)]
+#[command(
+    version,
+    verbatim_doc_comment,
+    after_help = "Example:\n  aad features clip.wav out/ --timing 21"
+)]
 pub struct Args {
     /// Channel of a multi-channel file.
     #[arg(long, conflicts_with = "mix")]

@@ -16,7 +16,10 @@ use crate::{CliError, EXIT_BAD_INPUT, EXIT_OK, files};
 ///   aad fit --normal recordings/pump/normal -o pump.aadm
 ///   aad fit --normal a.wav b.wav c.wav d.wav -o m.aadm --threshold quantile:0.99
 #[derive(clap::Args, Debug)]
-#[command(verbatim_doc_comment)]
+#[command(
+    verbatim_doc_comment,
+    after_help = "Examples:\n  aad fit --normal recordings/pump/normal -o pump.aadm\n  aad fit --normal a.wav b.wav c.wav d.wav -o m.aadm --threshold quantile:0.99"
+)]
 pub struct Args {
     /// Normal recordings: folders (searched recursively for .wav/.flac) or files.
     #[arg(long, required = true, num_args = 1..)]

@@ -15,7 +15,11 @@ use crate::{CliError, EXIT_OK};
 /// Example:
 ///   aad metrics scores.csv --max-fpr 0.1
 #[derive(clap::Parser, Debug)]
-#[command(version, verbatim_doc_comment)]
+#[command(
+    version,
+    verbatim_doc_comment,
+    after_help = "Example:\n  aad metrics scores.csv --max-fpr 0.1"
+)]
 pub struct Args {
     /// The CSV file.
     pub scores: PathBuf,

@@ -27,7 +27,10 @@ use crate::{CliError, EXIT_OK};
 ///   aad monitor pump.aadm night.wav --plot night.png --csv night.csv
 ///   arecord -f S16_LE -r 16000 -c 1 -t raw | aad monitor pump.aadm - --rate 16000
 #[derive(clap::Args, Debug)]
-#[command(verbatim_doc_comment)]
+#[command(
+    verbatim_doc_comment,
+    after_help = "Examples:\n  aad monitor pump.aadm night.wav --plot night.png --csv night.csv\n  arecord -f S16_LE -r 16000 -c 1 -t raw | aad monitor pump.aadm - --rate 16000"
+)]
 pub struct Args {
     /// The model file (from `aad fit`).
     pub model: PathBuf,

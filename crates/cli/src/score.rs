@@ -13,7 +13,10 @@ use crate::{CliError, EXIT_BAD_INPUT, EXIT_OK, files, fit::without_path};
 /// Example:
 ///   aad score pump.aadm recordings/pump/today --csv today.csv
 #[derive(clap::Args, Debug)]
-#[command(verbatim_doc_comment)]
+#[command(
+    verbatim_doc_comment,
+    after_help = "Example:\n  aad score pump.aadm recordings/pump/today --csv today.csv"
+)]
 pub struct Args {
     /// The model file (from `aad fit`).
     pub model: PathBuf,

@@ -15,7 +15,11 @@ use crate::{CliError, EXIT_OK};
 /// Example:
 ///   aad summary ../shared/data/mimii
 #[derive(clap::Parser, Debug)]
-#[command(version, verbatim_doc_comment)]
+#[command(
+    version,
+    verbatim_doc_comment,
+    after_help = "Example:\n  aad summary ../shared/data/mimii"
+)]
 pub struct Args {
     /// Dataset root (MIMII, DCASE 2020 or DCASE 2021+ layout).
     pub dir: Option<PathBuf>,

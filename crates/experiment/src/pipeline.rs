@@ -491,6 +491,16 @@ pub fn run(cfg: &ExperimentConfig) -> Result<Outcome, ExperimentError> {
         cfg.jobs
     };
     let pool = crate::batch::pool(threads)?;
+    if cfg.models.iter().any(ModelSpec::is_autoencoder) {
+        let device = cfg.backend.device();
+        ui.line(&format!(
+            "autoencoders train on the {} backend ({device})",
+            cfg.backend.name()
+        ));
+        if cfg.backend == aad_models::Backend::Candle && device != "cuda:0" {
+            ui.line("warning: --backend candle found no GPU in this build or machine: training on the CPU");
+        }
+    }
     let mut timings = Vec::new();
     let data = stage_data(cfg, &ui, &mut timings)?;
     let t = Instant::now();

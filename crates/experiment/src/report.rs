@@ -361,6 +361,8 @@ pub fn write_json(path: &Path, cfg: &ExperimentConfig, o: &Outcome) -> Result<()
             "epochs": cfg.epochs,
             "channel": cfg.channel.label(),
             "sample_rate": cfg.sample_rate,
+            "backend": cfg.backend.name(),
+            "device": cfg.backend.device(),
             "threads": o.threads,
             "max_fpr": 0.1,
         },

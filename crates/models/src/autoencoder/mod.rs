@@ -67,6 +67,35 @@ pub enum Backend {
     Candle,
 }
 
+impl Backend {
+    /// Where this backend trains in this build on this machine: `cpu` for the native
+    /// engine; for candle `cuda:0` when built with `cuda` and a GPU answers, else `cpu`
+    /// (`unavailable` when the build has no candle).
+    pub fn device(self) -> &'static str {
+        match self {
+            Backend::Native => "cpu",
+            #[cfg(feature = "candle")]
+            Backend::Candle => {
+                if candle_train::device().is_cuda() {
+                    "cuda:0"
+                } else {
+                    "cpu"
+                }
+            }
+            #[cfg(not(feature = "candle"))]
+            Backend::Candle => "unavailable",
+        }
+    }
+
+    /// `native` or `candle`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Native => "native",
+            Backend::Candle => "candle",
+        }
+    }
+}
+
 /// A dense autoencoder configuration. Decoder widths mirror the encoder; every layer but
 /// the output has the activation (and BatchNorm when enabled).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
