@@ -574,3 +574,50 @@ fn a_preset_given_vectors_of_another_width_is_an_error_not_another_network() {
             .is_ok()
     );
 }
+
+#[test]
+fn an_edited_autoencoder_json_is_rejected_naming_the_file() {
+    let train = clips(12, 0.0, 41);
+    let ae = AutoencoderConfig::mimii()
+        .input_dims(None)
+        .epochs(2)
+        .batch_size(32)
+        .fit(&views(&train), 1)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    ae.save(dir.path()).unwrap();
+    let json = dir.path().join("model.json");
+    let good = std::fs::read_to_string(&json).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&good).unwrap();
+    type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+    let edits: Vec<(&str, Edit)> = vec![
+        (
+            "zero epochs",
+            Box::new(|v| v["config"]["epochs"] = 0.into()),
+        ),
+        (
+            "zero batch",
+            Box::new(|v| v["config"]["batch_size"] = 0.into()),
+        ),
+        (
+            "inconsistent layers",
+            Box::new(|v| v["layers"][0]["n_in"] = 3.into()),
+        ),
+        (
+            "no hidden width",
+            Box::new(|v| v["config"]["hidden"][0] = 0.into()),
+        ),
+    ];
+    for (what, edit) in edits {
+        let mut e = v.clone();
+        edit(&mut e);
+        std::fs::write(&json, serde_json::to_string(&e).unwrap()).unwrap();
+        let err = Autoencoder::load(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains(&*dir.path().to_string_lossy()) && err.contains("not a valid model"),
+            "{what}: {err}"
+        );
+    }
+    std::fs::write(&json, good).unwrap();
+    assert!(Autoencoder::load(dir.path()).is_ok());
+}

@@ -291,6 +291,9 @@ impl AutoencoderConfig {
         if self.batch_size == 0 {
             return Err(ModelError::config("batch_size", 0, "must be >= 1"));
         }
+        if self.epochs == 0 {
+            return Err(ModelError::config("epochs", 0, "must be >= 1"));
+        }
         if !(0.0..1.0).contains(&self.validation_split) {
             return Err(ModelError::config(
                 "validation_split",

@@ -256,13 +256,20 @@ impl Autoencoder {
         } else {
             None
         };
-        Ok(Autoencoder {
+        // Everything that affects scores is checked, not trusted: the configuration's
+        // ranges, and that the layers, scaler and Mahalanobis statistics fit together.
+        meta.config
+            .validate()
+            .map_err(|e| format_err(&json_path, e.to_string()))?;
+        let ae = Autoencoder {
             config: meta.config,
             net: Net { layers },
             scaler: meta.scaler,
             gaussian,
             history: meta.history,
             seed: meta.seed,
-        })
+        };
+        ae.check().map_err(|e| format_err(&json_path, e))?;
+        Ok(ae)
     }
 }
