@@ -50,7 +50,7 @@ pub struct Args {
     #[arg(long, default_value = "all", allow_hyphen_values = true)]
     pub snr: String,
     /// Features, comma separated, or `all`: logmel_dcase, logmel_mimii (= logmel),
-    /// logmel_seed, cens, cens_seed, cens_l<L>_d<D>, cens_muller, chroma_cqt, chroma_stft,
+    /// logmel_seed, cens, cens_seed, `cens_l<L>_d<D>`, cens_muller, chroma_cqt, chroma_stft,
     /// mfcc.
     #[arg(long, default_value = DEFAULT_FEATURES)]
     pub features: String,

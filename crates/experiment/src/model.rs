@@ -1,7 +1,7 @@
 //! A deployable model: a feature, a fitted detector and a calibrated threshold in one
 //! file, for "fit once on normal recordings, score new ones".
 //!
-//! [`Model::fit`] extracts the feature from normal clips, cross-fits the detector
+//! [`Model::fit_files`] extracts the feature from normal clips, cross-fits the detector
 //! (k folds: every training clip is scored by a model that did not see it), sets the
 //! decision threshold on those held-out scores, then fits the final detector on all
 //! clips. The file ([`Model::save`]) is one safetensors file written by
@@ -213,7 +213,7 @@ impl ThresholdRule {
     }
 }
 
-/// Options of [`Model::fit`].
+/// Options of [`Model::fit_files`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct FitOptions {
     /// Feature name (see `aad list`).
