@@ -206,6 +206,24 @@ pub fn check_algorithm_version(crate_name: &str, version: u32, summary: &[(&str,
     }
 }
 
+/// The fixed signal of the algorithm-version tests: 2.5 s at 16 kHz of a 440 Hz tone, a
+/// 3.1 kHz tone and seeded noise.
+pub fn algorithm_version_signal() -> aad_core::Signal {
+    let mut s = 0x9E37_79B9_7F4A_7C15u64;
+    let x: Vec<f32> = (0..40_000)
+        .map(|i| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            let t = i as f32 / 16_000.0;
+            0.3 * (std::f32::consts::TAU * 440.0 * t).sin()
+                + 0.1 * (std::f32::consts::TAU * 3100.0 * t).sin()
+                + ((s >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.05
+        })
+        .collect();
+    aad_core::Signal::new(x, 16_000).unwrap()
+}
+
 /// Per-column sums, the overall sum of squares and the shape of a feature matrix: the
 /// statistics [`check_algorithm_version`] records.
 pub fn feature_summary(m: ArrayView2<'_, f32>) -> Vec<f64> {

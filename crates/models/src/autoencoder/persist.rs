@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::native::{Activation, Bn, Layer, Net};
 use super::{Autoencoder, AutoencoderConfig, EpochReport, ErrorGaussian};
 use crate::ModelError;
+use crate::persist::write_atomic;
 use crate::scaler::Scaler;
 
 const FORMAT: &str = "aad-models/autoencoder";
@@ -66,19 +67,6 @@ fn format_err(path: &Path, reason: impl Into<String>) -> ModelError {
         path: path.to_path_buf(),
         reason: reason.into(),
     }
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ModelError> {
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    let r = (|| {
-        std::fs::write(&tmp, bytes)?;
-        std::fs::File::open(&tmp)?.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if r.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    r.map_err(io(path))
 }
 
 impl Autoencoder {
@@ -159,22 +147,7 @@ impl Autoencoder {
     pub fn load(dir: impl AsRef<Path>) -> Result<Autoencoder, ModelError> {
         let dir = dir.as_ref();
         let json_path: PathBuf = dir.join("model.json");
-        let text = std::fs::read(&json_path).map_err(io(&json_path))?;
-        let probe: serde_json::Value =
-            serde_json::from_slice(&text).map_err(|e| format_err(&json_path, e.to_string()))?;
-        if probe.get("format").and_then(|v| v.as_str()) != Some(FORMAT) {
-            return Err(format_err(&json_path, format!("not an {FORMAT} model")));
-        }
-        let version = probe.get("version");
-        if version.and_then(serde_json::Value::as_u64) != Some(u64::from(FORMAT_VERSION)) {
-            return Err(ModelError::Version {
-                path: json_path,
-                found: version.map_or_else(|| "missing".to_string(), ToString::to_string),
-                supported: FORMAT_VERSION,
-            });
-        }
-        let meta: Meta =
-            serde_json::from_value(probe).map_err(|e| format_err(&json_path, e.to_string()))?;
+        let meta = read_meta(&json_path)?;
         let weights = dir.join("model.safetensors");
         let bytes = std::fs::read(&weights).map_err(io(&weights))?;
         if fnv1a64(&bytes) != meta.weights_fnv1a64 {
@@ -185,69 +158,17 @@ impl Autoencoder {
         }
         let t =
             SafeTensors::deserialize(&bytes).map_err(|e| format_err(&weights, e.to_string()))?;
-        let get = |name: &str, len: usize| -> Result<Vec<f32>, ModelError> {
-            let view = t
-                .tensor(name)
-                .map_err(|_| format_err(&weights, format!("missing tensor {name}")))?;
-            if view.dtype() != Dtype::F32 {
-                return Err(format_err(
-                    &weights,
-                    format!("tensor {name} is {:?}, F32 expected", view.dtype()),
-                ));
-            }
-            let v: Vec<f32> = view
-                .data()
-                .chunks_exact(4)
-                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect();
-            if let Some(i) = v.iter().position(|x| !x.is_finite()) {
-                return Err(format_err(
-                    &weights,
-                    format!("tensor {name} value {i} is not finite"),
-                ));
-            }
-            if v.len() != len {
-                return Err(format_err(
-                    &weights,
-                    format!("tensor {name} has {} values, {len} expected", v.len()),
-                ));
-            }
-            Ok(v)
-        };
-        let mut layers = Vec::new();
-        for (i, m) in meta.layers.iter().enumerate() {
-            let bn = if m.batch_norm {
-                Some(Bn {
-                    gamma: get(&format!("layers.{i}.bn.weight"), m.n_out)?,
-                    beta: get(&format!("layers.{i}.bn.bias"), m.n_out)?,
-                    mean: get(&format!("layers.{i}.bn.running_mean"), m.n_out)?,
-                    var: get(&format!("layers.{i}.bn.running_var"), m.n_out)?,
-                })
-            } else {
-                None
-            };
-            layers.push(Layer {
-                n_in: m.n_in,
-                n_out: m.n_out,
-                w: get(&format!("layers.{i}.weight"), m.n_in * m.n_out)?,
-                b: get(&format!("layers.{i}.bias"), m.n_out)?,
-                bn,
-                act: m.activation,
-            });
-        }
-        if layers.is_empty()
-            || layers.windows(2).any(|w| w[0].n_out != w[1].n_in)
-            || layers[0].n_in != layers[layers.len() - 1].n_out
-        {
-            return Err(format_err(&json_path, "inconsistent layer shapes"));
-        }
-        let d = layers[0].n_in;
-        if meta.scaler.width().is_some_and(|w| w != d) {
-            return Err(format_err(
-                &json_path,
-                "scaler width differs from the input width",
-            ));
-        }
+        let get = |name: &str, len: usize| tensor_f32(&t, &weights, name, len);
+        let layers = meta
+            .layers
+            .iter()
+            .enumerate()
+            .map(|(i, m)| read_layer(i, m, &get))
+            .collect::<Result<Vec<_>, _>>()?;
+        let d = layers
+            .first()
+            .map(|l| l.n_in)
+            .ok_or_else(|| format_err(&json_path, "no layers"))?;
         let gaussian = if meta.mahalanobis {
             Some(ErrorGaussian {
                 mean: get("mahalanobis.mean", d)?,
@@ -272,4 +193,85 @@ impl Autoencoder {
         ae.check().map_err(|e| format_err(&json_path, e))?;
         Ok(ae)
     }
+}
+
+/// Reads `model.json`: format name, version (reported as written when it differs), then
+/// the metadata.
+fn read_meta(json_path: &Path) -> Result<Meta, ModelError> {
+    let text = std::fs::read(json_path).map_err(io(json_path))?;
+    let probe: serde_json::Value =
+        serde_json::from_slice(&text).map_err(|e| format_err(json_path, e.to_string()))?;
+    if probe.get("format").and_then(|v| v.as_str()) != Some(FORMAT) {
+        return Err(format_err(json_path, format!("not an {FORMAT} model")));
+    }
+    let version = probe.get("version");
+    if version.and_then(serde_json::Value::as_u64) != Some(u64::from(FORMAT_VERSION)) {
+        return Err(ModelError::Version {
+            path: json_path.to_path_buf(),
+            found: version.map_or_else(|| "missing".to_string(), ToString::to_string),
+            supported: FORMAT_VERSION,
+        });
+    }
+    serde_json::from_value(probe).map_err(|e| format_err(json_path, e.to_string()))
+}
+
+/// One F32 tensor of `len` finite values.
+fn tensor_f32(
+    t: &SafeTensors<'_>,
+    weights: &Path,
+    name: &str,
+    len: usize,
+) -> Result<Vec<f32>, ModelError> {
+    let view = t
+        .tensor(name)
+        .map_err(|_| format_err(weights, format!("missing tensor {name}")))?;
+    if view.dtype() != Dtype::F32 {
+        return Err(format_err(
+            weights,
+            format!("tensor {name} is {:?}, F32 expected", view.dtype()),
+        ));
+    }
+    let v: Vec<f32> = view
+        .data()
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    if let Some(i) = v.iter().position(|x| !x.is_finite()) {
+        return Err(format_err(
+            weights,
+            format!("tensor {name} value {i} is not finite"),
+        ));
+    }
+    if v.len() != len {
+        return Err(format_err(
+            weights,
+            format!("tensor {name} has {} values, {len} expected", v.len()),
+        ));
+    }
+    Ok(v)
+}
+
+/// Reads a tensor by name and expected length.
+type GetTensor<'a> = dyn Fn(&str, usize) -> Result<Vec<f32>, ModelError> + 'a;
+
+/// Layer `i` as `m` describes it, its tensors read with `get(name, len)`.
+fn read_layer(i: usize, m: &LayerMeta, get: &GetTensor<'_>) -> Result<Layer, ModelError> {
+    let bn = if m.batch_norm {
+        Some(Bn {
+            gamma: get(&format!("layers.{i}.bn.weight"), m.n_out)?,
+            beta: get(&format!("layers.{i}.bn.bias"), m.n_out)?,
+            mean: get(&format!("layers.{i}.bn.running_mean"), m.n_out)?,
+            var: get(&format!("layers.{i}.bn.running_var"), m.n_out)?,
+        })
+    } else {
+        None
+    };
+    Ok(Layer {
+        n_in: m.n_in,
+        n_out: m.n_out,
+        w: get(&format!("layers.{i}.weight"), m.n_in * m.n_out)?,
+        b: get(&format!("layers.{i}.bias"), m.n_out)?,
+        bn,
+        act: m.activation,
+    })
 }
