@@ -23,4 +23,7 @@ pub mod reference;
 pub mod registry;
 pub mod report;
 
-pub use pipeline::{ExperimentConfig, ExperimentError, Outcome, ResultRow, SnrFilter, run};
+pub use pipeline::{
+    ClipExtractor, ExperimentConfig, ExperimentError, GroupInfo, GroupRows, Outcome, Plan,
+    ResultRow, SnrFilter, fit_score_group, plan, run, usable_groups,
+};

@@ -518,7 +518,7 @@ pub fn run(cfg: &ExperimentConfig) -> Result<Outcome, ExperimentError> {
     let mut skipped_files = data.skipped_files;
     let features = stage_extract(cfg, &report, &pool, &ui, &mut skipped_files)?;
     stage(&mut timings, "extract", t);
-    let groups = usable_groups(&report, &features.hashes, &ui, &mut skipped_groups)?;
+    let groups = usable_or_empty(&report, &features.hashes, &ui, &mut skipped_groups)?;
     let t = Instant::now();
     let mut costs = features.costs.clone();
     let trained = stage_fit_score(cfg, &groups, &features, &pool, &ui, &mut costs)?;
@@ -607,15 +607,33 @@ fn stage_data(
         }
     };
     let t = Instant::now();
-    let found = discover(&root)?;
+    let (clips_found, clips, skipped_files) = discover_filtered(cfg, &root)?;
+    for (p, why) in &skipped_files {
+        ui.line(&format!("skipped {p}: {why}"));
+    }
+    stage(timings, "discover", t);
+    Ok(DataStage {
+        synthetic: tmp.is_some(),
+        root,
+        clips_found,
+        clips,
+        skipped_files,
+        tmp,
+    })
+}
+
+/// Discovers the clips under `root` and keeps those of the configured machine types and
+/// SNRs: (clips found before filtering, clips kept, files that are not clips).
+fn discover_filtered(
+    cfg: &ExperimentConfig,
+    root: &Path,
+) -> Result<(usize, Vec<Clip>, Vec<(String, String)>), ExperimentError> {
+    let found = discover(root)?;
     let skipped_files: Vec<(String, String)> = found
         .skipped
         .iter()
         .map(|s| (s.path.display().to_string(), s.reason.clone()))
         .collect();
-    for (p, why) in &skipped_files {
-        ui.line(&format!("skipped {p}: {why}"));
-    }
     let clips: Vec<Clip> = found
         .clips
         .iter()
@@ -627,7 +645,6 @@ fn stage_data(
         .filter(|c| cfg.snr.keeps(c.snr))
         .cloned()
         .collect();
-    stage(timings, "discover", t);
     if clips.is_empty() {
         return Err(ExperimentError::Empty(format!(
             "{} holds {} clips, none of machine types {} at SNR {}",
@@ -639,13 +656,61 @@ fn stage_data(
             cfg.snr
         )));
     }
-    Ok(DataStage {
-        synthetic: tmp.is_some(),
+    Ok((found.clips.len(), clips, skipped_files))
+}
+
+/// Every clip of a split's groups once, sorted by path.
+fn unique_clips(report: &aad_data::SplitReport) -> Vec<&Clip> {
+    let mut unique: Vec<&Clip> = report
+        .groups
+        .iter()
+        .flat_map(|g| g.train.iter().chain(&g.test))
+        .collect();
+    unique.sort_by(|a, b| a.path.cmp(&b.path));
+    unique.dedup_by(|a, b| a.path == b.path);
+    unique
+}
+
+/// The experiment's first stage, for runners other than [`run`]: the dataset's clips of
+/// the configured machine types and SNRs, split into groups.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Dataset root.
+    pub root: PathBuf,
+    /// Clips found before the machine and SNR filters.
+    pub clips_found: usize,
+    /// The groups' train/test splits, and the groups that cannot be split.
+    pub report: aad_data::SplitReport,
+    /// Files under the root that are not clips: (path, reason).
+    pub skipped_files: Vec<(String, String)>,
+}
+
+impl Plan {
+    /// Every clip to extract, once each, sorted by path.
+    pub fn clips(&self) -> Vec<&Clip> {
+        unique_clips(&self.report)
+    }
+}
+
+/// Discovers and splits `cfg.data` as [`run`] does (without generating: `cfg.data` must
+/// be set). Then extract [`Plan::clips`] ([`ClipExtractor`]), keep the
+/// [`usable_groups`], and [`fit_score_group`] each.
+///
+/// # Errors
+/// No `cfg.data`, an invalid configuration, an unreadable root, or no clip left after the
+/// filters.
+pub fn plan(cfg: &ExperimentConfig) -> Result<Plan, ExperimentError> {
+    cfg.validate()?;
+    let root = cfg
+        .data
+        .clone()
+        .ok_or_else(|| ExperimentError::Config("a plan needs a dataset folder (data)".into()))?;
+    let (clips_found, clips, skipped_files) = discover_filtered(cfg, &root)?;
+    Ok(Plan {
+        report: split(&clips, Protocol::Auto),
         root,
-        clips_found: found.clips.len(),
-        clips,
+        clips_found,
         skipped_files,
-        tmp,
     })
 }
 
@@ -696,13 +761,7 @@ fn stage_extract(
         .iter()
         .map(FeatureSpec::extractor)
         .collect::<Result<_, _>>()?;
-    let mut unique: Vec<&Clip> = report
-        .groups
-        .iter()
-        .flat_map(|g| g.train.iter().chain(&g.test))
-        .collect();
-    unique.sort_by(|a, b| a.path.cmp(&b.path));
-    unique.dedup_by(|a, b| a.path == b.path);
+    let unique = unique_clips(report);
     let bar = ui.bar(unique.len() as u64, "extract");
     let extracted: Vec<Result<ExtractedClip, String>> = pool.install(|| {
         unique
@@ -770,19 +829,16 @@ impl Features {
 }
 
 /// The groups that keep a readable training clip and both classes among their readable
-/// test clips; the others are added to `skipped_groups`.
-///
-/// # Errors
-/// No group left.
-fn usable_groups(
+/// test clips, and the others with the reason: a split's groups after extraction, with
+/// `readable` telling which files decoded. The same rule for every runner.
+pub fn usable_groups(
     report: &aad_data::SplitReport,
-    hashes: &BTreeMap<PathBuf, ContentHash>,
-    ui: &Ui,
-    skipped_groups: &mut Vec<(String, String)>,
-) -> Result<Vec<GroupInfo>, ExperimentError> {
+    readable: impl Fn(&Path) -> bool,
+) -> (Vec<GroupInfo>, Vec<(String, String)>) {
     let mut groups = Vec::new();
+    let mut skipped = Vec::new();
     for g in &report.groups {
-        let ok = |c: &&Clip| hashes.contains_key(&c.path);
+        let ok = |c: &&Clip| readable(&c.path);
         let train: Vec<Clip> = g.train.iter().filter(ok).cloned().collect();
         let test: Vec<Clip> = g.test.iter().filter(ok).cloned().collect();
         let n_abn = test.iter().filter(|c| c.label == Label::Anomalous).count();
@@ -794,10 +850,7 @@ fn usable_groups(
             None
         };
         match why {
-            Some(w) => {
-                ui.line(&format!("skipped group {}: {w}", g.key));
-                skipped_groups.push((g.key.to_string(), w.to_string()));
-            }
+            Some(w) => skipped.push((g.key.to_string(), w.to_string())),
             None => groups.push(GroupInfo {
                 key: g.key.clone(),
                 protocol: g.protocol,
@@ -805,6 +858,21 @@ fn usable_groups(
                 test,
             }),
         }
+    }
+    (groups, skipped)
+}
+
+/// [`usable_groups`] with the skipped groups reported; an error when none is left.
+fn usable_or_empty(
+    report: &aad_data::SplitReport,
+    hashes: &BTreeMap<PathBuf, ContentHash>,
+    ui: &Ui,
+    skipped_groups: &mut Vec<(String, String)>,
+) -> Result<Vec<GroupInfo>, ExperimentError> {
+    let (groups, skipped) = usable_groups(report, |p| hashes.contains_key(p));
+    for (g, w) in skipped {
+        ui.line(&format!("skipped group {g}: {w}"));
+        skipped_groups.push((g, w));
     }
     if groups.is_empty() {
         return Err(ExperimentError::Empty(
@@ -981,19 +1049,7 @@ impl Trained {
             c.epochs += j.history.len();
             c.vector_epochs += j.train_vectors as f64 * j.history.len() as f64;
         }
-        self.rows.push(ResultRow {
-            snr: g.key.snr_label(),
-            machine_type: g.key.machine_type.clone(),
-            machine_id: g.key.machine_id.clone(),
-            feature: f.name.clone(),
-            model: m.name.clone(),
-            seed,
-            n_train: g.train.len(),
-            n_test_normal: labels.len() - j.n_abnormal,
-            n_test_abnormal: j.n_abnormal,
-            auc: j.auc,
-            pauc: j.pauc,
-        });
+        self.rows.push(result_row(g, f, m, seed, &j, labels));
         if seed == cfg.seeds[0] {
             self.figure_data.push(FigureData {
                 group: gi,
@@ -1005,6 +1061,179 @@ impl Trained {
             });
         }
     }
+}
+
+/// The `results.csv` line of one job.
+fn result_row(
+    g: &GroupInfo,
+    f: &FeatureSpec,
+    m: &ModelSpec,
+    seed: u64,
+    j: &JobResult,
+    labels: &[Label],
+) -> ResultRow {
+    ResultRow {
+        snr: g.key.snr_label(),
+        machine_type: g.key.machine_type.clone(),
+        machine_id: g.key.machine_id.clone(),
+        feature: f.name.clone(),
+        model: m.name.clone(),
+        seed,
+        n_train: g.train.len(),
+        n_test_normal: labels.len() - j.n_abnormal,
+        n_test_abnormal: j.n_abnormal,
+        auc: j.auc,
+        pauc: j.pauc,
+    }
+}
+
+/// What [`fit_score_group`] gives: the group's rows in job order (feature, model, seed:
+/// the order of `results.csv`), and the jobs that failed, in words.
+#[derive(Debug, Clone, Default)]
+pub struct GroupRows {
+    /// One row per job that ran.
+    pub rows: Vec<ResultRow>,
+    /// `group / feature / model / seed N: why` for each job that failed.
+    pub failures: Vec<String>,
+}
+
+/// Fits and scores every feature × model × seed of one group from features in memory:
+/// the fit stage for runners that move features themselves (the Ray example of the Python
+/// module). `features[i]` holds `cfg.features[i]`'s matrices (frames × dims) for
+/// `g.train` and `g.test`, in their order. Jobs run in the current rayon pool; the rows
+/// equal [`run`]'s for the same configuration, whatever the thread count (every fit is
+/// seeded and single-threaded).
+///
+/// # Errors
+/// `features` does not hold one pair per configured feature, or a pair's lengths differ
+/// from the group's clip counts.
+pub fn fit_score_group(
+    cfg: &ExperimentConfig,
+    g: &GroupInfo,
+    features: Vec<(Vec<Array2<f32>>, Vec<Array2<f32>>)>,
+) -> Result<GroupRows, ExperimentError> {
+    if features.len() != cfg.features.len() {
+        return Err(ExperimentError::Config(format!(
+            "{} feature sets given for {} configured features",
+            features.len(),
+            cfg.features.len()
+        )));
+    }
+    if let Some((tr, te)) = features
+        .iter()
+        .find(|(tr, te)| tr.len() != g.train.len() || te.len() != g.test.len())
+    {
+        return Err(ExperimentError::Config(format!(
+            "group {}: {} + {} feature matrices for {} training and {} test clips",
+            g.key,
+            tr.len(),
+            te.len(),
+            g.train.len(),
+            g.test.len()
+        )));
+    }
+    let labels: Vec<Label> = g.test.iter().map(|c| c.label).collect();
+    let mut out = GroupRows::default();
+    let mut inputs = Vec::new();
+    let mut jobs = Vec::new();
+    for (fi, (f, (train, test))) in cfg.features.iter().zip(features).enumerate() {
+        match GroupFeatures::new(train, test, f, &cfg.models) {
+            Ok(x) => {
+                for mi in 0..cfg.models.len() {
+                    for &seed in &cfg.seeds {
+                        jobs.push((fi, mi, seed, inputs.len()));
+                    }
+                }
+                inputs.push(x);
+            }
+            Err(why) => out.failures.push(format!("{} / {}: {why}", g.key, f.name)),
+        }
+    }
+    let results: Vec<Result<JobResult, String>> = jobs
+        .par_iter()
+        .map(|&(fi, mi, seed, ii)| {
+            let (f, m) = (&cfg.features[fi], &cfg.models[mi]);
+            run_job(f, m, seed, cfg, &inputs[ii], &labels, &mut ())
+        })
+        .collect();
+    for (&(fi, mi, seed, _), r) in jobs.iter().zip(results) {
+        let (f, m) = (&cfg.features[fi], &cfg.models[mi]);
+        match r {
+            Ok(j) => out.rows.push(result_row(g, f, m, seed, &j, &labels)),
+            Err(why) => out.failures.push(format!(
+                "{} / {} / {} / seed {seed}: {why}",
+                g.key, f.name, m.name
+            )),
+        }
+    }
+    Ok(out)
+}
+
+/// Decodes a clip and computes every configured feature: the extraction stage for
+/// runners that shard files themselves. Planned once ([`new`](Self::new)), used for
+/// many clips; the matrices equal those [`run`] caches.
+pub struct ClipExtractor {
+    decoder: Decoder,
+    extractors: Vec<AnyExtractor>,
+    features: Vec<FeatureSpec>,
+}
+
+impl ClipExtractor {
+    /// Plans `cfg`'s features and decoding (channel, sample rate, minimum length).
+    ///
+    /// # Errors
+    /// A feature that cannot be planned.
+    pub fn new(cfg: &ExperimentConfig) -> Result<Self, ExperimentError> {
+        Ok(ClipExtractor {
+            decoder: Decoder::new(cfg.decode_options()),
+            extractors: cfg
+                .features
+                .iter()
+                .map(FeatureSpec::extractor)
+                .collect::<Result<_, _>>()?,
+            features: cfg.features.clone(),
+        })
+    }
+
+    /// The clip's features, one matrix (frames × dims) per configured feature.
+    ///
+    /// # Errors
+    /// The file cannot be read or decoded, or a feature fails or is not finite; the
+    /// message names the file (the clip is skipped, as [`run`] skips it).
+    pub fn extract(&mut self, path: &Path) -> Result<Vec<Array2<f32>>, String> {
+        let signal = self.decoder.decode(path).map_err(|e| e.to_string())?;
+        let out = self
+            .extractors
+            .iter_mut()
+            .map(|fx| checked_extract(fx, &signal, path))
+            .collect();
+        self.decoder.recycle(signal);
+        out
+    }
+
+    /// The configured features, in order.
+    pub fn features(&self) -> &[FeatureSpec] {
+        &self.features
+    }
+}
+
+/// One feature of a decoded clip, refused when a value is not finite.
+fn checked_extract(
+    fx: &mut AnyExtractor,
+    signal: &aad_core::Signal,
+    path: &Path,
+) -> Result<Array2<f32>, String> {
+    let m = fx
+        .extract(signal)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if let Some(i) = m.iter().position(|v| !v.is_finite()) {
+        return Err(format!(
+            "{}: feature value not finite at frame {}",
+            path.display(),
+            i / m.ncols().max(1)
+        ));
+    }
+    Ok(m)
 }
 
 fn stage(timings: &mut Vec<StageTime>, name: &'static str, t: Instant) {
@@ -1067,16 +1296,7 @@ fn extract_clip(
             }
         };
         let t = Instant::now();
-        let m = fx
-            .extract(s)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        if let Some(i) = m.iter().position(|v| !v.is_finite()) {
-            return Err(format!(
-                "{}: feature value not finite at frame {}",
-                path.display(),
-                i / m.ncols().max(1)
-            ));
-        }
+        let m = checked_extract(fx, s, path)?;
         extract_s.push(Some(t.elapsed().as_secs_f64()));
         cache.store(&entry, m.view()).map_err(|e| e.to_string())?;
     }
@@ -1135,23 +1355,36 @@ fn load_group_features(
     };
     let train: Vec<Array2<f32>> = g.train.iter().map(load).collect::<Result<_, _>>()?;
     let test: Vec<Array2<f32>> = g.test.iter().map(load).collect::<Result<_, _>>()?;
-    let stacked = if models.iter().any(|m| m.input() == ModelInput::Stacked) {
-        let stack = |v: &[Array2<f32>]| -> Result<Vec<Array2<f32>>, String> {
-            v.iter()
-                .map(|m| {
-                    aad_core::ops::stack_frames(m.view(), f.ae_context).map_err(|e| e.to_string())
-                })
-                .collect()
+    GroupFeatures::new(train, test, f, models)
+}
+
+impl GroupFeatures {
+    /// One feature's matrices of a group, stacked too when a model needs it.
+    fn new(
+        train: Vec<Array2<f32>>,
+        test: Vec<Array2<f32>>,
+        f: &FeatureSpec,
+        models: &[ModelSpec],
+    ) -> Result<GroupFeatures, String> {
+        let stacked = if models.iter().any(|m| m.input() == ModelInput::Stacked) {
+            let stack = |v: &[Array2<f32>]| -> Result<Vec<Array2<f32>>, String> {
+                v.iter()
+                    .map(|m| {
+                        aad_core::ops::stack_frames(m.view(), f.ae_context)
+                            .map_err(|e| e.to_string())
+                    })
+                    .collect()
+            };
+            Some((stack(&train)?, stack(&test)?))
+        } else {
+            None
         };
-        Some((stack(&train)?, stack(&test)?))
-    } else {
-        None
-    };
-    Ok(GroupFeatures {
-        train,
-        test,
-        stacked,
-    })
+        Ok(GroupFeatures {
+            train,
+            test,
+            stacked,
+        })
+    }
 }
 
 type JobKey = (usize, usize, u64);
