@@ -25,5 +25,5 @@ pub mod report;
 
 pub use pipeline::{
     ClipExtractor, ExperimentConfig, ExperimentError, GroupInfo, GroupRows, Outcome, Plan,
-    ResultRow, SnrFilter, fit_score_group, plan, run, usable_groups,
+    ResultRow, SnrFilter, TrainTest, fit_score_group, plan, run, usable_groups,
 };

@@ -622,12 +622,12 @@ fn stage_data(
     })
 }
 
+/// (clips found before filtering, clips kept, files that are not clips: (path, reason)).
+type Discovered = (usize, Vec<Clip>, Vec<(String, String)>);
+
 /// Discovers the clips under `root` and keeps those of the configured machine types and
 /// SNRs: (clips found before filtering, clips kept, files that are not clips).
-fn discover_filtered(
-    cfg: &ExperimentConfig,
-    root: &Path,
-) -> Result<(usize, Vec<Clip>, Vec<(String, String)>), ExperimentError> {
+fn discover_filtered(cfg: &ExperimentConfig, root: &Path) -> Result<Discovered, ExperimentError> {
     let found = discover(root)?;
     let skipped_files: Vec<(String, String)> = found
         .skipped
@@ -1087,6 +1087,9 @@ fn result_row(
     }
 }
 
+/// One feature's matrices of a group: (training clips, test clips).
+pub type TrainTest = (Vec<Array2<f32>>, Vec<Array2<f32>>);
+
 /// What [`fit_score_group`] gives: the group's rows in job order (feature, model, seed:
 /// the order of `results.csv`), and the jobs that failed, in words.
 #[derive(Debug, Clone, Default)]
@@ -1110,7 +1113,7 @@ pub struct GroupRows {
 pub fn fit_score_group(
     cfg: &ExperimentConfig,
     g: &GroupInfo,
-    features: Vec<(Vec<Array2<f32>>, Vec<Array2<f32>>)>,
+    features: Vec<TrainTest>,
 ) -> Result<GroupRows, ExperimentError> {
     if features.len() != cfg.features.len() {
         return Err(ExperimentError::Config(format!(

@@ -323,8 +323,7 @@ fn stages_run_by_hand_give_the_same_results_csv_as_run() {
         }
     }
     assert_eq!(unreadable, 1);
-    let (groups, _skipped) =
-        aad_experiment::usable_groups(&plan.report, |p| feats.contains_key(p));
+    let (groups, _skipped) = aad_experiment::usable_groups(&plan.report, |p| feats.contains_key(p));
     let mut rows = Vec::new();
     for g in &groups {
         let per_feature = (0..cfg.features.len())
