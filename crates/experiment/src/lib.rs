@@ -24,6 +24,6 @@ pub mod registry;
 pub mod report;
 
 pub use pipeline::{
-    ClipExtractor, ExperimentConfig, ExperimentError, GroupInfo, GroupRows, Outcome, Plan,
-    ResultRow, SnrFilter, TrainTest, fit_score_group, plan, run, usable_groups,
+    ClipExtractor, ExperimentConfig, ExperimentError, GroupInfo, GroupJob, GroupRows, Outcome,
+    Plan, ResultRow, SnrFilter, TrainTest, fit_score_group, plan, run, usable_groups,
 };

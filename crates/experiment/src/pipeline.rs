@@ -1049,7 +1049,8 @@ impl Trained {
             c.epochs += j.history.len();
             c.vector_epochs += j.train_vectors as f64 * j.history.len() as f64;
         }
-        self.rows.push(result_row(g, f, m, seed, &j, labels));
+        self.rows
+            .push(result_row(&g.key, g.train.len(), f, m, seed, &j, labels));
         if seed == cfg.seeds[0] {
             self.figure_data.push(FigureData {
                 group: gi,
@@ -1065,7 +1066,8 @@ impl Trained {
 
 /// The `results.csv` line of one job.
 fn result_row(
-    g: &GroupInfo,
+    key: &GroupKey,
+    n_train: usize,
     f: &FeatureSpec,
     m: &ModelSpec,
     seed: u64,
@@ -1073,17 +1075,39 @@ fn result_row(
     labels: &[Label],
 ) -> ResultRow {
     ResultRow {
-        snr: g.key.snr_label(),
-        machine_type: g.key.machine_type.clone(),
-        machine_id: g.key.machine_id.clone(),
+        snr: key.snr_label(),
+        machine_type: key.machine_type.clone(),
+        machine_id: key.machine_id.clone(),
         feature: f.name.clone(),
         model: m.name.clone(),
         seed,
-        n_train: g.train.len(),
+        n_train,
         n_test_normal: labels.len() - j.n_abnormal,
         n_test_abnormal: j.n_abnormal,
         auc: j.auc,
         pauc: j.pauc,
+    }
+}
+
+/// What fitting and scoring one group needs besides its features: a [`GroupInfo`]
+/// without the clips, small enough to ship to another process.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupJob {
+    /// The machine.
+    pub key: GroupKey,
+    /// Training clips.
+    pub n_train: usize,
+    /// Test clips' labels, in order.
+    pub labels: Vec<Label>,
+}
+
+impl From<&GroupInfo> for GroupJob {
+    fn from(g: &GroupInfo) -> Self {
+        GroupJob {
+            key: g.key.clone(),
+            n_train: g.train.len(),
+            labels: g.test.iter().map(|c| c.label).collect(),
+        }
     }
 }
 
@@ -1103,7 +1127,7 @@ pub struct GroupRows {
 /// Fits and scores every feature × model × seed of one group from features in memory:
 /// the fit stage for runners that move features themselves (the Ray example of the Python
 /// module). `features[i]` holds `cfg.features[i]`'s matrices (frames × dims) for
-/// `g.train` and `g.test`, in their order. Jobs run in the current rayon pool; the rows
+/// the group's training and test clips, in their order. Jobs run in the current rayon pool; the rows
 /// equal [`run`]'s for the same configuration, whatever the thread count (every fit is
 /// seeded and single-threaded).
 ///
@@ -1112,7 +1136,7 @@ pub struct GroupRows {
 /// from the group's clip counts.
 pub fn fit_score_group(
     cfg: &ExperimentConfig,
-    g: &GroupInfo,
+    g: &GroupJob,
     features: Vec<TrainTest>,
 ) -> Result<GroupRows, ExperimentError> {
     if features.len() != cfg.features.len() {
@@ -1124,18 +1148,18 @@ pub fn fit_score_group(
     }
     if let Some((tr, te)) = features
         .iter()
-        .find(|(tr, te)| tr.len() != g.train.len() || te.len() != g.test.len())
+        .find(|(tr, te)| tr.len() != g.n_train || te.len() != g.labels.len())
     {
         return Err(ExperimentError::Config(format!(
             "group {}: {} + {} feature matrices for {} training and {} test clips",
             g.key,
             tr.len(),
             te.len(),
-            g.train.len(),
-            g.test.len()
+            g.n_train,
+            g.labels.len()
         )));
     }
-    let labels: Vec<Label> = g.test.iter().map(|c| c.label).collect();
+    let labels = &g.labels;
     let mut out = GroupRows::default();
     let mut inputs = Vec::new();
     let mut jobs = Vec::new();
@@ -1156,13 +1180,15 @@ pub fn fit_score_group(
         .par_iter()
         .map(|&(fi, mi, seed, ii)| {
             let (f, m) = (&cfg.features[fi], &cfg.models[mi]);
-            run_job(f, m, seed, cfg, &inputs[ii], &labels, &mut ())
+            run_job(f, m, seed, cfg, &inputs[ii], labels, &mut ())
         })
         .collect();
     for (&(fi, mi, seed, _), r) in jobs.iter().zip(results) {
         let (f, m) = (&cfg.features[fi], &cfg.models[mi]);
         match r {
-            Ok(j) => out.rows.push(result_row(g, f, m, seed, &j, &labels)),
+            Ok(j) => out
+                .rows
+                .push(result_row(&g.key, g.n_train, f, m, seed, &j, labels)),
             Err(why) => out.failures.push(format!(
                 "{} / {} / {} / seed {seed}: {why}",
                 g.key, f.name, m.name

@@ -334,11 +334,11 @@ fn stages_run_by_hand_give_the_same_results_csv_as_run() {
                 (pick(&g.train), pick(&g.test))
             })
             .collect();
-        let r = aad_experiment::fit_score_group(&cfg, g, per_feature).unwrap();
+        let r = aad_experiment::fit_score_group(&cfg, &g.into(), per_feature).unwrap();
         assert!(r.failures.is_empty(), "{:?}", r.failures);
         rows.extend(r.rows);
     }
     assert_eq!(aad_experiment::report::csv(&rows), single);
     // A wrong number of feature sets is an error, not a panic.
-    assert!(aad_experiment::fit_score_group(&cfg, &groups[0], Vec::new()).is_err());
+    assert!(aad_experiment::fit_score_group(&cfg, &(&groups[0]).into(), Vec::new()).is_err());
 }
