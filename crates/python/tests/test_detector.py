@@ -1,0 +1,95 @@
+"""Detector fit/score/save/load round trips, metrics against scikit-learn, the GIL."""
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import aad
+
+
+def clip(f, seed, sr=16000, n=16000):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n) / sr
+    return (0.1 * np.sin(2 * np.pi * f * t) + rng.normal(0, 0.01, n)).astype(np.float32)
+
+
+def test_fit_on_arrays_scores_save_load_round_trip(tmp_path):
+    det = aad.Detector.fit([clip(440, s) for s in range(8)], sr=16000, detector="knn")
+    assert det.feature == "logmel_mimii" and det.detector == "knn"
+    odd, usual = det.score(clip(1000, 99), sr=16000), det.score(clip(440, 99), sr=16000)
+    assert odd > det.threshold >= usual
+    assert det.predict(clip(1000, 99), sr=16000) is True
+    p = tmp_path / "m.aadm"
+    det.save(p)
+    back = aad.Detector.load(p)
+    assert back.score(clip(1000, 99), sr=16000) == odd
+    assert back.threshold == det.threshold
+    np.testing.assert_array_equal(back.training_scores, det.training_scores)
+    # Same seed, same model: identical threshold.
+    again = aad.Detector.fit([clip(440, s) for s in range(8)], sr=16000, detector="knn")
+    assert again.threshold == det.threshold
+
+
+def test_fit_on_files_skips_bad_ones_and_scores_paths(tmp_path):
+    aad.experiment.generate_synthetic(tmp_path / "d", seed=3, n_normal=8, n_abnormal=3,
+                                      ids=(0,))
+    normal = sorted((tmp_path / "d").glob("0dB/fan/id_00/normal/*.wav"))
+    abnormal = sorted((tmp_path / "d").glob("0dB/fan/id_00/abnormal/*.wav"))
+    assert len(normal) == 8 and len(abnormal) == 3
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"not audio")
+    with pytest.warns(UserWarning, match="1 training files skipped"):
+        det = aad.Detector.fit([*map(str, normal[:6]), bad], detector="mahalanobis")
+    assert len(det.skipped) == 1 and "bad.wav" in det.skipped[0][0]
+    scores = det.score([*normal[6:], *abnormal])
+    assert scores.shape == (5,) and scores.dtype == np.float64
+    y, sr = aad.load(normal[6])
+    assert det.score(normal[6]) == det.score(y, sr=sr)
+    with pytest.raises(OSError, match="bad.wav"):
+        det.score(bad)
+
+
+def test_too_few_clips_and_unknown_names_raise():
+    with pytest.raises(aad.ModelError):
+        aad.Detector.fit([clip(440, 0)], sr=16000)
+    with pytest.raises(aad.ModelError, match="nosuch"):
+        aad.Detector.fit([clip(440, s) for s in range(8)], sr=16000, detector="nosuch")
+    with pytest.raises(aad.ParameterError):
+        aad.Detector.fit([clip(440, s) for s in range(8)])  # arrays need sr
+
+
+def test_metrics_match_scikit_learn():
+    sklearn = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        y = rng.integers(0, 2, 50)
+        y[:2] = [0, 1]
+        s = rng.normal(size=50) + y * rng.uniform(0, 2)
+        s[5] = s[6]  # a tie
+        assert aad.metrics.roc_auc(y, s) == pytest.approx(sklearn.roc_auc_score(y, s), abs=1e-12)
+        assert aad.metrics.pauc(y, s, 0.1) == pytest.approx(
+            sklearn.roc_auc_score(y, s, max_fpr=0.1), abs=1e-12)
+
+
+def test_the_gil_is_released_during_work():
+    # A 10-minute extraction (about 1.5 s) in one thread; this thread, woken 50 ms after it
+    # started, must get the GIL back while the extraction still runs. Were the GIL held,
+    # this thread could only resume after the call returned.
+    y = np.random.default_rng(0).normal(0, 0.1, 16000 * 600).astype(np.float32)
+    started, done = threading.Event(), threading.Event()
+
+    def work():
+        started.set()
+        aad.feature.chroma_cens(y=y, sr=16000)
+        done.set()
+
+    t = threading.Thread(target=work)
+    t.start()
+    started.wait()
+    time.sleep(0.05)
+    ran_while_working = not done.is_set()
+    t.join()
+    assert done.is_set()
+    assert ran_while_working, "Python could not run while Rust worked: the GIL was held"
