@@ -529,6 +529,12 @@ impl TuningEstimator {
         })?;
         Ok(tuning_from_peaks(&mut self.work, self.bins_per_octave))
     }
+
+    /// Pitches the last [`estimate`](Self::estimate) put into its histogram. 0 is
+    /// librosa's "empty frequency set" case: the tuning is 0.0, and librosa warns.
+    pub fn last_pitch_count(&self) -> usize {
+        self.work.freqs.len()
+    }
 }
 
 #[cfg(test)]

@@ -17,6 +17,8 @@ use numpy::{
     PyReadonlyArrayDyn,
 };
 use pyo3::prelude::*;
+use std::any::Any;
+use std::sync::Mutex;
 
 use crate::errors::{file, param};
 
@@ -32,6 +34,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(estimate_tuning, m)?)?;
     m.add_function(wrap_pyfunction!(estimate_tuning_spectrogram, m)?)?;
     m.add_function(wrap_pyfunction!(power_to_db, m)?)?;
+    m.add_function(wrap_pyfunction!(power_to_db_f64, m)?)?;
     Ok(())
 }
 
@@ -100,14 +103,51 @@ fn stft_config(
     Ok(c)
 }
 
-/// Runs a planned extractor with the GIL released.
-fn run<E>(py: Python<'_>, fx: PyResult<E>, s: Signal) -> PyResult<Bound<'_, PyArray2<f32>>>
+/// Planned extractors of recent calls, keyed by their configuration: planning (FFT plans,
+/// filterbanks, CQT kernels) costs more than extracting a 10 s clip, and a Python caller
+/// repeats the same parameters. An entry is taken out while in use, so concurrent calls
+/// never share one (a second is planned instead).
+static PLANS: Mutex<Vec<(String, Box<dyn Any + Send>)>> = Mutex::new(Vec::new());
+
+/// Plans kept (the most recently used).
+const PLANS_KEPT: usize = 16;
+
+fn take_plan<E: Any + Send>(key: &str) -> Option<E> {
+    let mut plans = PLANS.lock().ok()?;
+    let i = plans.iter().position(|(k, p)| k == key && p.is::<E>())?;
+    plans.remove(i).1.downcast::<E>().ok().map(|b| *b)
+}
+
+fn keep_plan<E: Any + Send>(key: String, plan: E) {
+    if let Ok(mut plans) = PLANS.lock() {
+        plans.insert(0, (key, Box::new(plan)));
+        plans.truncate(PLANS_KEPT);
+    }
+}
+
+/// Runs the extractor planned for `cfg` (from the cache, or planned now) with the GIL
+/// released.
+fn run<'py, C, E>(
+    py: Python<'py>,
+    cfg: C,
+    plan: impl FnOnce(C) -> Result<E, String> + Send,
+    s: Signal,
+) -> PyResult<Bound<'py, PyArray2<f32>>>
 where
-    E: FeatureExtractor + Send,
+    C: std::fmt::Debug + Send,
+    E: FeatureExtractor + Any + Send,
     E::Error: std::fmt::Display,
 {
-    let mut fx = fx?;
-    let m = py.detach(move || fx.extract(&s).map_err(|e| e.to_string()));
+    let key = format!("{}:{cfg:?}", std::any::type_name::<E>());
+    let m = py.detach(move || -> Result<Array2<f32>, String> {
+        let mut fx = match take_plan::<E>(&key) {
+            Some(fx) => fx,
+            None => plan(cfg)?,
+        };
+        let m = fx.extract(&s).map_err(|e| e.to_string());
+        keep_plan(key, fx);
+        m
+    });
     Ok(librosa_layout(py, m.map_err(param)?))
 }
 
@@ -209,7 +249,12 @@ fn melspectrogram<'py>(
     let st = stft_config(n_fft, hop_length, win_length, window, center, pad_mode)?;
     let cfg = mel_config(sr, st, power, n_mels, fmin, fmax, htk, slaney_norm);
     let s = signal(samples(&y), sr)?;
-    run(py, MelExtractor::new(cfg).map_err(param), s)
+    run(
+        py,
+        cfg,
+        |c| MelExtractor::new(c).map_err(|e| e.to_string()),
+        s,
+    )
 }
 
 /// `feature.mfcc` (DCT-II, orthonormal, no liftering) of `power_to_db(melspectrogram)`,
@@ -240,7 +285,12 @@ fn mfcc<'py>(
         mel_config(sr, st, power, n_mels, fmin, fmax, htk, slaney_norm).log(LogScale::POWER_TO_DB);
     cfg.n_mfcc = n_mfcc;
     let s = signal(samples(&y), sr)?;
-    run(py, MfccExtractor::new(cfg).map_err(param), s)
+    run(
+        py,
+        cfg,
+        |c| MfccExtractor::new(c).map_err(|e| e.to_string()),
+        s,
+    )
 }
 
 /// `feature.chroma_stft`, `[n_chroma, frames]`.
@@ -269,7 +319,12 @@ fn chroma_stft<'py>(
     cfg.ctroct = ctroct;
     cfg.octwidth = octwidth;
     let s = signal(samples(&y), sr)?;
-    run(py, ChromaStftExtractor::new(cfg).map_err(param), s)
+    run(
+        py,
+        cfg,
+        |c| ChromaStftExtractor::new(c).map_err(|e| e.to_string()),
+        s,
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -320,7 +375,12 @@ fn chroma_cqt<'py>(
     cfg.threshold = threshold;
     cfg.norm = chroma_norm(norm)?;
     let s = signal(samples(&y), sr)?;
-    run(py, ChromaCqtExtractor::new(cfg).map_err(param), s)
+    run(
+        py,
+        cfg,
+        |c| ChromaCqtExtractor::new(c).map_err(|e| e.to_string()),
+        s,
+    )
 }
 
 /// `feature.chroma_cens`, `[n_chroma, frames]`.
@@ -353,25 +413,33 @@ fn chroma_cens<'py>(
         .smoothing(win_len_smooth);
     cfg.norm = chroma_norm(norm)?;
     let s = signal(samples(&y), sr)?;
-    run(py, CensExtractor::new(cfg).map_err(param), s)
+    run(
+        py,
+        cfg,
+        |c| CensExtractor::new(c).map_err(|e| e.to_string()),
+        s,
+    )
 }
 
-/// `estimate_tuning(y=y, sr=sr, bins_per_octave=b)` (n_fft 2048, resolution 0.01).
+/// `estimate_tuning(y=y, sr=sr, bins_per_octave=b)` (n_fft 2048, resolution 0.01):
+/// (tuning, pitches in the histogram; 0 is librosa's empty-set case).
 #[pyfunction]
 fn estimate_tuning(
     py: Python<'_>,
     y: PyReadonlyArray1<'_, f32>,
     sr: u32,
     bins_per_octave: u32,
-) -> PyResult<f64> {
+) -> PyResult<(f64, usize)> {
     if bins_per_octave == 0 {
         return Err(param("bins_per_octave must be >= 1"));
     }
     let s = signal(samples(&y), sr)?;
     py.detach(move || {
-        TuningEstimator::new(bins_per_octave, false)
-            .and_then(|mut t| t.estimate(s.samples(), f64::from(sr)))
-            .map_err(|e| e.to_string())
+        let mut t = TuningEstimator::new(bins_per_octave, false).map_err(|e| e.to_string())?;
+        let tuning = t
+            .estimate(s.samples(), f64::from(sr))
+            .map_err(|e| e.to_string())?;
+        Ok::<_, String>((tuning, t.last_pitch_count()))
     })
     .map_err(param)
 }
@@ -433,6 +501,38 @@ fn power_to_db<'py>(
             .for_each(|v| *v = 10.0 * log10_fast(v.abs().max(amin32)) - offset);
         if let Some(top) = top_db {
             let floor = x.iter().copied().fold(f32::NEG_INFINITY, f32::max) - top as f32;
+            x.iter_mut().for_each(|v| *v = v.max(floor));
+        }
+        x
+    });
+    Ok(out.into_pyarray(py))
+}
+
+/// `power_to_db` in float64 (librosa's precision for float64 and integer input).
+#[pyfunction]
+fn power_to_db_f64<'py>(
+    py: Python<'py>,
+    s: PyReadonlyArrayDyn<'py, f64>,
+    ref_value: f64,
+    amin: f64,
+    top_db: Option<f64>,
+) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
+    if !(amin > 0.0 && amin.is_finite()) {
+        return Err(param(format!("amin {amin} must be strictly positive")));
+    }
+    if top_db.is_some_and(|t| t.is_nan() || t < 0.0) {
+        return Err(param("top_db must be non-negative"));
+    }
+    let mut x: ArrayD<f64> = s.as_array().to_owned();
+    if x.iter().any(|v| !v.is_finite()) {
+        return Err(param("S holds a value that is not finite"));
+    }
+    let out = py.detach(move || {
+        let offset = 10.0 * amin.max(ref_value.abs()).log10();
+        x.iter_mut()
+            .for_each(|v| *v = 10.0 * v.abs().max(amin).log10() - offset);
+        if let Some(top) = top_db {
+            let floor = x.iter().copied().fold(f64::NEG_INFINITY, f64::max) - top;
             x.iter_mut().for_each(|v| *v = v.max(floor));
         }
         x

@@ -67,6 +67,7 @@ def stft(y, *, n_fft=2048, hop_length=None, win_length=None, window="hann", cent
     n_fft = ck.count("n_fft", n_fft)
     wl = n_fft if win_length is None else ck.count("win_length", win_length)
     hop = ck.hop(hop_length, wl // 4)
+    ck.warn_too_long(n_fft, y, center)
     return _native.stft(y, n_fft, hop, win_length, ck.window(window), bool(center),
                         ck.pad_mode(pad_mode))
 
@@ -87,21 +88,32 @@ def estimate_tuning(*, y=None, sr=22050, S=None, n_fft=2048, resolution=0.01,
             raise ParameterError(f"S must be a 2-D float32 array, got {S.dtype} {S.shape}")
         return _native.estimate_tuning_spectrogram(S, ck.rate(sr), bpo)
     ck.only("n_fft", n_fft, [2048])
-    return _native.estimate_tuning(ck.audio(y), ck.rate(sr), bpo)
+    tuning, pitches = _native.estimate_tuning(ck.audio(y), ck.rate(sr), bpo)
+    if pitches == 0:
+        warnings.warn("Trying to estimate tuning from empty frequency set.", stacklevel=2)
+    return tuning
 
 
 def power_to_db(S, *, ref=1.0, amin=1e-10, top_db=80.0):
-    """``10 log10(S / ref)`` with a floor, as ``librosa.power_to_db``, float32 in and out.
+    """``10 log10(S / ref)`` with a floor, as ``librosa.power_to_db``.
 
-    ``ref`` may be a number or a callable (e.g. ``np.max``) applied to ``abs(S)``."""
+    float32 input is computed in float32 (as the log-Mel features are), anything else
+    real in float64 (librosa's precision). ``ref`` may be a number or a callable (e.g.
+    ``np.max``) applied to ``abs(S)``. Complex input warns and uses its magnitude."""
     S = np.asarray(S)
-    if S.dtype != np.float32:
-        raise ParameterError(f"S must be float32, not {S.dtype}")
     if np.iscomplexobj(S):
-        raise ParameterError("S is complex; pass np.abs(S) ** 2")
+        warnings.warn("power_to_db was called on complex input so phase information will "
+                      "be discarded. To suppress this warning, call power_to_db(np.abs(D)**2) "
+                      "instead.", stacklevel=2)
+        S = np.abs(S)
+    if not (np.issubdtype(S.dtype, np.floating) or np.issubdtype(S.dtype, np.integer)):
+        raise ParameterError(f"S must be a real numeric array, not {S.dtype}")
     ref_value = ref(np.abs(S)) if callable(ref) else ref
-    return _native.power_to_db(S, float(np.abs(ref_value)), float(amin),
-                               None if top_db is None else float(top_db))
+    args = (float(np.abs(ref_value)), float(amin), None if top_db is None else float(top_db))
+    if S.dtype == np.float32:
+        return _native.power_to_db(S, *args)
+    out = _native.power_to_db_f64(S.astype(np.float64), *args)
+    return out[()] if out.ndim == 0 else out
 
 
 class Detector:

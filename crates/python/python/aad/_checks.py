@@ -21,8 +21,9 @@ def audio(y, name: str = "y") -> np.ndarray:
             f"convert with {name}.astype(np.float32)"
         )
     if y.ndim != 1:
-        raise ParameterError(
-            f"{name} must be mono (1-D), got shape {y.shape}; multi-channel input is not supported"
+        raise UnsupportedParameterError(
+            f"{name} with shape {y.shape}: only mono (1-D) input is supported, not "
+            "librosa's multi-channel (..., n)"
         )
     if y.size == 0:
         raise ParameterError(f"{name} is empty")
@@ -94,3 +95,11 @@ def hop(value, default) -> int:
 def no_extra(fn: str, kwargs: dict):
     if kwargs:
         raise TypeError(f"{fn}() got unexpected keyword argument(s): {', '.join(sorted(kwargs))}")
+
+
+def warn_too_long(n_fft: int, y: np.ndarray, center: bool):
+    """librosa's warning when a centred frame is longer than the signal."""
+    if center and n_fft > y.shape[-1]:
+        import warnings
+        warnings.warn(f"n_fft={n_fft} is too large for input signal of length={y.shape[-1]}",
+                      stacklevel=3)

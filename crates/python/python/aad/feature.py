@@ -37,8 +37,9 @@ def _mel_kwargs(fn: str, kwargs: dict):
     return n_mels, fmin, None if fmax is None else float(fmax), htk, mel_norm == "slaney"
 
 
-def _stft_args(n_fft, hop_length, win_length, window, center, pad_mode):
+def _stft_args(y, n_fft, hop_length, win_length, window, center, pad_mode):
     n_fft = ck.count("n_fft", n_fft)
+    ck.warn_too_long(n_fft, y, center)
     return (
         n_fft,
         ck.hop(hop_length, None),
@@ -68,7 +69,7 @@ def melspectrogram(*, y=None, sr=22050, S=None, n_fft=2048, hop_length=512, win_
     if not (float(power) > 0):
         raise ck.ParameterError(f"power={power!r} must be > 0")
     return _native.melspectrogram(
-        y, ck.rate(sr), *_stft_args(n_fft, hop_length, win_length, window, center, pad_mode),
+        y, ck.rate(sr), *_stft_args(y, n_fft, hop_length, win_length, window, center, pad_mode),
         float(power), n_mels, fmin, fmax, htk, slaney)
 
 
@@ -91,7 +92,7 @@ def mfcc(*, y=None, sr=22050, S=None, n_mfcc=20, dct_type=2, norm="ortho", lifte
     n_mfcc = ck.count("n_mfcc", n_mfcc)
     return _native.mfcc(
         y, ck.rate(sr), n_mfcc,
-        *_stft_args(n_fft, hop_length, win_length, window, center, pad_mode),
+        *_stft_args(y, n_fft, hop_length, win_length, window, center, pad_mode),
         float(power), n_mels, fmin, fmax, htk, slaney)
 
 
@@ -116,7 +117,7 @@ def chroma_stft(*, y=None, sr=22050, S=None, norm=np.inf, n_fft=2048, hop_length
         ck.unsupported("dtype", dtype, "np.float32")
     ck.no_extra("chroma_stft", kwargs)
     return _native.chroma_stft(
-        y, ck.rate(sr), *_stft_args(n_fft, hop_length, win_length, window, center, pad_mode),
+        y, ck.rate(sr), *_stft_args(y, n_fft, hop_length, win_length, window, center, pad_mode),
         None if tuning is None else float(tuning), ck.count("n_chroma", n_chroma),
         ck.norm(norm), ctroct, None if octwidth is None else float(octwidth))
 

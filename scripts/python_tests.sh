@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Builds the Python module into a throw-away venv and runs its tests (parity with librosa,
+# bad input, detectors, the experiment's stages, the Ray example on a local cluster).
+#   AAD_PY_VENV   reuse this venv instead of a temporary one
+#   AAD_PY_PROFILE  cargo profile of the extension (default dev: shares target/ with cargo test)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+py="${PYTHON:-python3}"
+venv="${AAD_PY_VENV:-$(mktemp -d)/venv}"
+[ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
+"$venv/bin/python" -m pip install --disable-pip-version-check -q -r crates/python/requirements-test.txt
+MATURIN_PEP517_ARGS="--profile ${AAD_PY_PROFILE:-dev}" \
+    "$venv/bin/python" -m pip install --disable-pip-version-check -q --no-build-isolation ./crates/python
+cd crates/python
+RAY_DISABLE_USAGE_STATS=1 "$venv/bin/python" -m pytest -q -W ignore::DeprecationWarning tests "$@"
