@@ -9,7 +9,12 @@ py="${PYTHON:-python3}"
 venv="${AAD_PY_VENV:-$(mktemp -d)/venv}"
 [ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
 "$venv/bin/python" -m pip install --disable-pip-version-check -q -r crates/python/requirements-test.txt
-MATURIN_PEP517_ARGS="--profile ${AAD_PY_PROFILE:-dev}" \
+PATH="$venv/bin:$PATH" MATURIN_PEP517_ARGS="--profile ${AAD_PY_PROFILE:-dev}" \
     "$venv/bin/python" -m pip install --disable-pip-version-check -q --no-build-isolation ./crates/python
 cd crates/python
 RAY_DISABLE_USAGE_STATS=1 "$venv/bin/python" -m pytest -q -W ignore::DeprecationWarning tests "$@"
+# The docstrings' examples, from the installed package.
+(cd tests && "$venv/bin/python" -m pytest -q -p no:cacheprovider --doctest-modules --pyargs aad)
+cd ../..
+echo "librosa 0.11.0's own tests of the functions aad provides, run against aad:"
+"$venv/bin/python" python/librosa_tests/run.py

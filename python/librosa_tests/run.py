@@ -10,7 +10,8 @@
    librosa.stft, estimate_tuning, power_to_db).
 3. Runs them twice with pytest: with librosa itself (baseline: some need librosa's test
    data, which the sdist does not ship, or example audio from the network), then with
-   aad swapped in (conftest_swap.py). Prints per-case outcomes and a summary table.
+   aad swapped in (conftest_swap.py). Prints a summary table and the reasons; exits 1
+   when a case that passes with librosa fails with aad.
 """
 
 import argparse
@@ -131,7 +132,9 @@ def main():
         pathlib.Path(a.out).write_text(report)
     if a.json:
         pathlib.Path(a.json).write_text(json.dumps({"baseline": base, "aad": ours}, indent=1))
+    # A case librosa passes and aad fails is a regression: CI goes red.
+    return 1 if rows.get("failed") else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -330,7 +330,56 @@ pub fn discover(root: impl AsRef<Path>) -> Result<Discovery, DataError> {
         }
     }
     out.clips.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
+    drop_duplicates(&mut out);
     Ok(out)
+}
+
+/// The same recording found twice (MIMII's 8-channel originals beside their channel-0
+/// copies, or an archive unpacked twice): the same SNR, machine type, id, label, DCASE
+/// split and domain, and the same file name, under different folders. They would be
+/// pooled into one machine group anyway, where one recording could land in training and
+/// in test at once; the first in path order is kept, the others are skipped, naming it.
+fn drop_duplicates(out: &mut Discovery) {
+    type Key = (
+        Option<Snr>,
+        String,
+        String,
+        Label,
+        Option<FolderSplit>,
+        Option<Domain>,
+        String,
+    );
+    let mut first: HashMap<Key, String> = HashMap::new();
+    let clips = std::mem::take(&mut out.clips);
+    for c in clips {
+        let name = c
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let key = (
+            c.snr,
+            c.machine_type.clone(),
+            c.machine_id.clone(),
+            c.label,
+            c.folder_split,
+            c.domain,
+            name,
+        );
+        match first.get(&key) {
+            Some(kept) => out.skipped.push(Skipped {
+                path: c.path.clone(),
+                reason: format!(
+                    "the same recording as {kept} (same SNR, machine, id, label and file \
+                     name); counted once"
+                ),
+            }),
+            None => {
+                first.insert(key, c.rel_path.clone());
+                out.clips.push(c);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -42,15 +42,33 @@ fn discovery_over_all_shared_data_recognises_every_layout() {
     };
     let found = discover(shared.join("data")).unwrap();
     let manifest = aad_testutil::manifest(&shared);
-    assert_eq!(found.clips.len(), manifest.len());
-    assert!(found.skipped.is_empty(), "{:?}", found.skipped);
+    // The 8-channel originals under multichannel/ are the same recordings as their
+    // channel-0 copies under mimii/: each is counted once (the copy, first in path order).
+    let dups: Vec<_> = manifest
+        .iter()
+        .filter(|r| {
+            r.file.starts_with("multichannel/")
+                && manifest
+                    .iter()
+                    .any(|m| m.file == r.file.replacen("multichannel/", "mimii/", 1))
+        })
+        .collect();
+    assert!(!dups.is_empty());
+    assert_eq!(found.clips.len() + dups.len(), manifest.len());
+    assert_eq!(found.skipped.len(), dups.len(), "{:?}", found.skipped);
+    for s in &found.skipped {
+        assert!(s.reason.contains("the same recording as mimii/"), "{s:?}");
+    }
     assert_eq!(
         found.ignored.len(),
         2,
         "README.md and manifest.csv: {:?}",
         found.ignored
     );
-    for row in &manifest {
+    for row in manifest
+        .iter()
+        .filter(|r| !dups.iter().any(|d| d.file == r.file))
+    {
         let clip = found.clips.iter().find(|c| c.rel_path == row.file).unwrap();
         assert_eq!(clip.machine_type, row.machine_type, "{}", row.file);
         assert_eq!(clip.label.to_string(), row.label, "{}", row.file);
@@ -128,6 +146,34 @@ fn touch(root: &Path, rel: &str) {
     let p = root.join(rel);
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
     std::fs::write(p, b"x").unwrap();
+}
+
+#[test]
+fn the_same_recording_under_two_folders_is_counted_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    touch(r, "mimii/-6dB/fan/id_00/normal/00000000.wav");
+    touch(r, "multichannel/-6dB/fan/id_00/normal/00000000.wav");
+    touch(r, "multichannel/-6dB/fan/id_00/normal/00000001.wav");
+    // Another label, SNR or id is another recording.
+    touch(r, "multichannel/-6dB/fan/id_00/abnormal/00000000.wav");
+    touch(r, "multichannel/0dB/fan/id_00/normal/00000000.wav");
+    touch(r, "multichannel/-6dB/fan/id_02/normal/00000000.wav");
+    let found = discover(r).unwrap();
+    assert_eq!(found.clips.len(), 5);
+    assert_eq!(found.skipped.len(), 1);
+    assert!(
+        found.skipped[0]
+            .path
+            .ends_with("multichannel/-6dB/fan/id_00/normal/00000000.wav")
+    );
+    assert!(
+        found.skipped[0]
+            .reason
+            .contains("the same recording as mimii/-6dB/fan/id_00/normal/00000000.wav"),
+        "{}",
+        found.skipped[0].reason
+    );
 }
 
 #[test]

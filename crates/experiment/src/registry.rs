@@ -27,7 +27,7 @@ use aad_core::{FeatureExtractor, Signal};
 use aad_models::classical::{
     GmmConfig, Inputs, IsolationForestConfig, KnnConfig, LofConfig, MahalanobisConfig, PcaConfig,
 };
-use aad_models::{AeScoring, AutoencoderConfig, DetectorConfig};
+use aad_models::{AeScoring, AutoencoderConfig, DetectorConfig, Pooling, Representation};
 use cens_features::{
     CensConfig, CensExtractor, ChromaCqtConfig, ChromaCqtExtractor, ChromaStftConfig,
     ChromaStftExtractor,
@@ -303,6 +303,10 @@ pub enum Needs {
     Frames,
     /// One vector per clip: the time mean and standard deviation of every feature.
     ClipStats,
+    /// One vector per clip: the time mean of every feature.
+    ClipMean,
+    /// One vector per clip: the time mean, standard deviation and maximum of every feature.
+    ClipMeanStdMax,
 }
 
 impl Needs {
@@ -312,6 +316,8 @@ impl Needs {
             Needs::StackedFrames => "stacked frames",
             Needs::Frames => "frames",
             Needs::ClipStats => "clip statistics",
+            Needs::ClipMean => "clip mean",
+            Needs::ClipMeanStdMax => "clip mean, std, max",
         }
     }
 }
@@ -342,6 +348,8 @@ pub struct DetectorEntry {
     pub needs: Needs,
     /// Whether `all` includes it.
     pub in_all: bool,
+    /// How a frame-level detector pools its frame scores.
+    pub pooling: Pooling,
     kind: ModelKind,
 }
 
@@ -357,6 +365,7 @@ const fn ae(
         description,
         needs: Needs::StackedFrames,
         in_all,
+        pooling: Pooling::Mean,
         kind: ModelKind::Ae {
             preset,
             mahalanobis,
@@ -379,6 +388,26 @@ const fn classical(
             Needs::ClipStats
         },
         in_all: true,
+        pooling: Pooling::Mean,
+        kind,
+    }
+}
+
+/// A classical detector on another clip summary, or on frames pooled otherwise.
+const fn classical_on(
+    name: &'static str,
+    description: &'static str,
+    kind: ModelKind,
+    needs: Needs,
+    pooling: Pooling,
+    in_all: bool,
+) -> DetectorEntry {
+    DetectorEntry {
+        name,
+        description,
+        needs,
+        in_all,
+        pooling,
         kind,
     }
 }
@@ -498,6 +527,46 @@ pub const DETECTORS: &[DetectorEntry] = &[
         "PCA reconstruction error of frames, mean over the clip",
         ModelKind::Pca,
         true,
+    ),
+    classical_on(
+        "knn_mean",
+        "distance to the 5th nearest training clip, clips as their time mean",
+        ModelKind::Knn,
+        Needs::ClipMean,
+        Pooling::Mean,
+        true,
+    ),
+    classical_on(
+        "knn_msm",
+        "distance to the 5th nearest training clip, clips as time mean, std and max",
+        ModelKind::Knn,
+        Needs::ClipMeanStdMax,
+        Pooling::Mean,
+        true,
+    ),
+    classical_on(
+        "mahalanobis_msm",
+        "Mahalanobis distance (Ledoit-Wolf) of the clip's time mean, std and max",
+        ModelKind::Mahalanobis,
+        Needs::ClipMeanStdMax,
+        Pooling::Mean,
+        true,
+    ),
+    classical_on(
+        "knn_frames_max",
+        "distance to the 5th nearest training frame, the clip's largest",
+        ModelKind::Knn,
+        Needs::Frames,
+        Pooling::Max,
+        false,
+    ),
+    classical_on(
+        "knn_frames_p90",
+        "distance to the 5th nearest training frame, the clip's 90th percentile",
+        ModelKind::Knn,
+        Needs::Frames,
+        Pooling::Percentile { p: 90.0 },
+        false,
     ),
 ];
 
@@ -774,12 +843,13 @@ impl FeatureExtractor for AnyExtractor {
 }
 
 /// A named detector.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ModelSpec {
     /// The name as given.
     pub name: String,
     kind: ModelKind,
     needs: Needs,
+    pooling: Pooling,
 }
 
 impl fmt::Display for ModelSpec {
@@ -815,6 +885,7 @@ impl ModelSpec {
             name: name.to_string(),
             kind: e.kind,
             needs: e.needs,
+            pooling: e.pooling,
         })
     }
 
@@ -857,10 +928,15 @@ impl ModelSpec {
     /// set's size (`aad_models::DetectorConfig::adapted_to`); `epochs` overrides the
     /// autoencoder presets' epochs.
     pub fn config(&self, feature: &FeatureSpec, epochs: Option<usize>) -> DetectorConfig {
-        let inputs = if self.needs == Needs::Frames {
-            Inputs::frames(Some(MAX_FRAME_VECTORS))
-        } else {
-            Inputs::clip_stats()
+        let inputs = match self.needs {
+            Needs::Frames | Needs::StackedFrames => {
+                Inputs::frames(Some(MAX_FRAME_VECTORS)).pooled(self.pooling)
+            }
+            Needs::ClipStats => Inputs::clip_stats(),
+            Needs::ClipMean => Inputs::clip_stats().represented(Representation::ClipMean),
+            Needs::ClipMeanStdMax => {
+                Inputs::clip_stats().represented(Representation::ClipMeanStdMax)
+            }
         };
         match self.kind {
             ModelKind::Ae {

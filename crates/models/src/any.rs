@@ -97,9 +97,12 @@ impl DetectorConfig {
     /// set leaves the configuration as it is.
     pub fn adapted_to(&self, normal: &[ArrayView2<'_, f32>]) -> DetectorConfig {
         let rows: usize = normal.iter().map(|c| c.nrows()).sum();
-        let vectors = |inputs: &Inputs| match inputs.representation {
-            crate::Representation::Frames => rows,
-            crate::Representation::ClipStats => normal.len(),
+        let vectors = |inputs: &Inputs| {
+            if inputs.representation.is_clip_level() {
+                normal.len()
+            } else {
+                rows
+            }
         };
         let mut c = self.clone();
         match &mut c {

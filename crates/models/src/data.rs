@@ -12,19 +12,25 @@ use crate::ModelError;
 /// What a detector sees of a clip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Representation {
-    /// Every frame is a vector; a clip's score is the mean of its frames' scores.
+    /// Every frame is a vector; a clip's score pools its frames' scores ([`Pooling`]).
     #[default]
     Frames,
     /// One vector per clip: `[mean over time, standard deviation over time]`.
     ClipStats,
+    /// One vector per clip: the mean over time.
+    ClipMean,
+    /// One vector per clip: `[mean, standard deviation, maximum]` over time (the maximum
+    /// keeps what a short event, a click, leaves in a band).
+    ClipMeanStdMax,
 }
 
 impl Representation {
     /// Width of the vectors for clips of width `dims`.
     pub fn width(self, dims: usize) -> usize {
         match self {
-            Representation::Frames => dims,
+            Representation::Frames | Representation::ClipMean => dims,
             Representation::ClipStats => 2 * dims,
+            Representation::ClipMeanStdMax => 3 * dims,
         }
     }
 
@@ -33,11 +39,94 @@ impl Representation {
     /// # Errors
     /// An empty clip.
     pub fn vectors(self, clip: ArrayView2<'_, f32>) -> Result<Array2<f32>, ModelError> {
+        let stats = || ops::clip_stats(clip).map_err(|_| ModelError::EmptyClip { clip: 0 });
         match self {
             Representation::Frames => Ok(clip.to_owned()),
-            Representation::ClipStats => {
-                ops::clip_stats(clip).map_err(|_| ModelError::EmptyClip { clip: 0 })
+            Representation::ClipStats => stats(),
+            Representation::ClipMean => {
+                let s = stats()?;
+                Ok(s.slice(ndarray::s![.., ..clip.ncols()]).to_owned())
             }
+            Representation::ClipMeanStdMax => {
+                let s = stats()?;
+                let d = clip.ncols();
+                let mut out = Array2::zeros((1, 3 * d));
+                out.slice_mut(ndarray::s![.., ..2 * d]).assign(&s);
+                for (j, col) in clip.columns().into_iter().enumerate() {
+                    out[[0, 2 * d + j]] = col.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    /// Whether a clip is one vector.
+    pub fn is_clip_level(self) -> bool {
+        self != Representation::Frames
+    }
+}
+
+/// How a clip's score is made from its frames' scores (frame-level detectors; a
+/// clip-level representation has one score per clip, which every pooling returns).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub enum Pooling {
+    /// The mean (the 2020 baselines').
+    #[default]
+    Mean,
+    /// The largest frame score: a short event decides.
+    Max,
+    /// The mean of the `k` largest frame scores.
+    TopMean {
+        /// Frames averaged (all when the clip has fewer).
+        k: usize,
+    },
+    /// The `p`-th percentile (0-100, linear interpolation as numpy's default).
+    Percentile {
+        /// Percentile.
+        p: f64,
+    },
+}
+
+impl Pooling {
+    /// Pools frame scores (an empty slice gives NaN, which detectors turn into an error).
+    pub fn pool(self, scores: &[f64]) -> f64 {
+        if scores.is_empty() {
+            return f64::NAN;
+        }
+        match self {
+            Pooling::Mean => scores.iter().sum::<f64>() / scores.len() as f64,
+            Pooling::Max => scores.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            Pooling::TopMean { k } => {
+                let mut v = scores.to_vec();
+                v.sort_by(|a, b| b.total_cmp(a));
+                let k = k.clamp(1, v.len());
+                v[..k].iter().sum::<f64>() / k as f64
+            }
+            Pooling::Percentile { p } => {
+                let mut v = scores.to_vec();
+                v.sort_by(f64::total_cmp);
+                let pos = (p.clamp(0.0, 100.0) / 100.0) * (v.len() - 1) as f64;
+                let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+                v[lo] + (v[hi] - v[lo]) * (pos - lo as f64)
+            }
+        }
+    }
+
+    /// Checks the parameters.
+    ///
+    /// # Errors
+    /// `k == 0` or a percentile outside 0-100.
+    pub fn validate(self) -> Result<(), ModelError> {
+        match self {
+            Pooling::TopMean { k: 0 } => {
+                Err(ModelError::config("pooling top-k", 0, "must be >= 1"))
+            }
+            Pooling::Percentile { p } if !(0.0..=100.0).contains(&p) => Err(ModelError::config(
+                "pooling percentile",
+                p,
+                "must be in 0..=100",
+            )),
+            _ => Ok(()),
         }
     }
 }

@@ -49,7 +49,7 @@ pub use autoencoder::{
     Activation, Adam, AeScoring, Autoencoder, AutoencoderConfig, Backend, EarlyStopping,
     EpochReport, TrainObserver,
 };
-pub use data::{Representation, check_clips, stack};
+pub use data::{Pooling, Representation, check_clips, stack};
 pub use error::ModelError;
 pub use persist::{DETECTOR_FORMAT_VERSION, write_atomic};
 pub use scaler::{Scaler, Scaling};

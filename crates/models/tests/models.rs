@@ -75,6 +75,22 @@ fn all_configs() -> Vec<DetectorConfig> {
         DetectorConfig::Mahalanobis(MahalanobisConfig::default().inputs(frames)),
         DetectorConfig::Pca(PcaConfig::default()),
         DetectorConfig::Pca(PcaConfig::default().inputs(frames)),
+        DetectorConfig::Knn(
+            KnnConfig::default().inputs(Inputs::clip_stats().represented(Representation::ClipMean)),
+        ),
+        DetectorConfig::Knn(
+            KnnConfig::default()
+                .inputs(Inputs::clip_stats().represented(Representation::ClipMeanStdMax)),
+        ),
+        DetectorConfig::Mahalanobis(
+            MahalanobisConfig::default()
+                .inputs(Inputs::clip_stats().represented(Representation::ClipMeanStdMax)),
+        ),
+        DetectorConfig::Knn(KnnConfig::default().inputs(frames.pooled(Pooling::Max))),
+        DetectorConfig::Gmm(
+            GmmConfig::default().inputs(frames.pooled(Pooling::Percentile { p: 90.0 })),
+        ),
+        DetectorConfig::Pca(PcaConfig::default().inputs(frames.pooled(Pooling::TopMean { k: 5 }))),
     ]
 }
 
@@ -147,6 +163,7 @@ fn lof_ledoit_wolf_and_pca_match_scikit_learn() {
         representation: Representation::Frames,
         scaling: Scaling::None,
         max_train_vectors: None,
+        pooling: Default::default(),
     };
     let check = |name: &str, det: &dyn Fn(ArrayView2<'_, f32>) -> f64, tol: f64| {
         for (i, want) in fx[name].as_array().unwrap().iter().enumerate() {
@@ -620,4 +637,80 @@ fn an_edited_autoencoder_json_is_rejected_naming_the_file() {
     }
     std::fs::write(&json, good).unwrap();
     assert!(Autoencoder::load(dir.path()).is_ok());
+}
+
+#[test]
+fn pooling_and_clip_summaries_do_what_they_say() {
+    let v = [1.0, 5.0, 2.0, 4.0, 3.0];
+    assert_eq!(Pooling::Mean.pool(&v), 3.0);
+    assert_eq!(Pooling::Max.pool(&v), 5.0);
+    assert_eq!(Pooling::TopMean { k: 2 }.pool(&v), 4.5);
+    assert_eq!(Pooling::TopMean { k: 9 }.pool(&v), 3.0);
+    // numpy.percentile([1, 2, 3, 4, 5], 90) = 4.6
+    assert!((Pooling::Percentile { p: 90.0 }.pool(&v) - 4.6).abs() < 1e-12);
+    assert_eq!(Pooling::Percentile { p: 0.0 }.pool(&v), 1.0);
+    assert!(Pooling::Mean.pool(&[]).is_nan());
+    assert!(Pooling::TopMean { k: 0 }.validate().is_err());
+    assert!(Pooling::Percentile { p: 101.0 }.validate().is_err());
+    let clip = ndarray::array![[1.0f32, -1.0], [3.0, -1.0], [2.0, -4.0]];
+    let msm = Representation::ClipMeanStdMax.vectors(clip.view()).unwrap();
+    let std0 = (2.0f32 / 3.0).sqrt();
+    let want = [2.0, -2.0, std0, 2.0f32.sqrt(), 3.0, -1.0];
+    for (g, w) in msm.iter().zip(want) {
+        assert!((g - w).abs() < 1e-6, "{msm:?}");
+    }
+    assert_eq!(
+        Representation::ClipMean.vectors(clip.view()).unwrap(),
+        ndarray::array![[2.0f32, -2.0]]
+    );
+    assert_eq!(Representation::ClipMeanStdMax.width(64), 192);
+    // A frame detector pooled by its maximum scores a clip with one odd frame higher than
+    // the mean does, relative to normal clips.
+    let normal = clips(20, 0.0, 1);
+    let mut spiky = clips(1, 0.0, 99).remove(0);
+    spiky.row_mut(7).fill(12.0);
+    let base = KnnConfig::default().inputs(Inputs::frames(None));
+    let mean = base.clone().fit(&views(&normal), 1).unwrap();
+    let max = base
+        .inputs(Inputs::frames(None).pooled(Pooling::Max))
+        .fit(&views(&normal), 1)
+        .unwrap();
+    let rel = |d: &Knn| d.score(spiky.view()).unwrap() / d.score(normal[0].view()).unwrap();
+    assert!(
+        rel(&max) > 2.0 * rel(&mean),
+        "{} vs {}",
+        rel(&max),
+        rel(&mean)
+    );
+}
+
+#[test]
+fn pooling_and_summaries_survive_a_save_load_round_trip_and_old_files_read_as_mean() {
+    let normal = clips(12, 0.0, 3);
+    let test = clips(3, 0.5, 4);
+    let dir = tempfile::tempdir().unwrap();
+    for cfg in [
+        DetectorConfig::Knn(
+            KnnConfig::default()
+                .inputs(Inputs::frames(None).pooled(Pooling::Percentile { p: 75.0 })),
+        ),
+        DetectorConfig::Knn(
+            KnnConfig::default()
+                .inputs(Inputs::clip_stats().represented(Representation::ClipMeanStdMax)),
+        ),
+    ] {
+        let det = cfg.fit(&views(&normal), 2).unwrap();
+        let p = dir.path().join("m.aadm");
+        det.save(&p).unwrap();
+        let back = AnyDetector::load(&p).unwrap();
+        for c in &test {
+            assert_eq!(det.score(c.view()).unwrap(), back.score(c.view()).unwrap());
+        }
+    }
+    // Inputs written before pooling existed.
+    let old: Inputs = serde_json::from_str(
+        r#"{"representation":"Frames","scaling":"Standardize","max_train_vectors":null}"#,
+    )
+    .unwrap();
+    assert_eq!(old.pooling, Pooling::Mean);
 }

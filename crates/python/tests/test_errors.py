@@ -34,6 +34,7 @@ def test_bad_arrays_raise_parameter_error(fn, y, why):
         fn(y=y, sr=16000)
 
 
+@pytest.mark.filterwarnings("ignore:n_fft=")
 @pytest.mark.parametrize("fn", FEATURES, ids=lambda f: f.__name__)
 def test_bad_values_raise_not_crash(fn):
     for sr in (0, -1, 16000.5, 10**9, "16k"):

@@ -6,7 +6,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::{Inputs, Prepared, invert_spd, mean};
+use super::{Inputs, Prepared, invert_spd};
 use crate::ModelError;
 
 /// Covariance structure of the components.
@@ -323,6 +323,6 @@ impl Detector for Gmm {
                 -logsumexp(&logs)
             })
             .collect();
-        Ok(mean(&per))
+        Ok(self.prep.pool(&per))
     }
 }

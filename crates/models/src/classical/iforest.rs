@@ -7,7 +7,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::{Inputs, Prepared, mean};
+use super::{Inputs, Prepared};
 use crate::ModelError;
 use crate::scaler::Scaling;
 
@@ -247,6 +247,6 @@ impl Detector for IsolationForest {
                 2f64.powf(-h / norm)
             })
             .collect();
-        Ok(mean(&per))
+        Ok(self.prep.pool(&per))
     }
 }

@@ -133,7 +133,7 @@ impl Detector for Mahalanobis {
     fn score(&self, clip: ArrayView2<'_, f32>) -> Result<f64, ModelError> {
         let v = self.prep.vectors(clip)?;
         let d = self.mean.len();
-        Ok(mean_centred_score(&v, &self.mean, |e| {
+        Ok(mean_centred_score(&self.prep, &v, &self.mean, |e| {
             (0..d)
                 .map(|i| {
                     e[i] * self.precision[i * d..(i + 1) * d]

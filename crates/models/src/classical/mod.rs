@@ -30,7 +30,7 @@ use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use crate::ModelError;
-use crate::data::{Representation, check_clip, stack};
+use crate::data::{Pooling, Representation, check_clip, stack};
 use crate::scaler::{Scaler, Scaling};
 
 pub use gmm::{CovarianceType, Gmm, GmmConfig};
@@ -49,6 +49,10 @@ pub struct Inputs {
     pub scaling: Scaling,
     /// Keep at most this many training vectors (seeded random subset).
     pub max_train_vectors: Option<usize>,
+    /// How frame scores make a clip's score (files written before pooling existed
+    /// read as the mean, which they used).
+    #[serde(default)]
+    pub pooling: Pooling,
 }
 
 impl Inputs {
@@ -58,7 +62,20 @@ impl Inputs {
             representation: Representation::Frames,
             scaling: Scaling::Standardize,
             max_train_vectors: max,
+            pooling: Pooling::Mean,
         }
+    }
+
+    /// The same inputs with frame scores pooled by `pooling`.
+    pub fn pooled(mut self, pooling: Pooling) -> Self {
+        self.pooling = pooling;
+        self
+    }
+
+    /// The same inputs with another representation.
+    pub fn represented(mut self, representation: Representation) -> Self {
+        self.representation = representation;
+        self
     }
 
     /// Clip statistics (time mean and standard deviation), standardised.
@@ -67,6 +84,7 @@ impl Inputs {
             representation: Representation::ClipStats,
             scaling: Scaling::Standardize,
             max_train_vectors: None,
+            pooling: Pooling::Mean,
         }
     }
 }
@@ -89,6 +107,7 @@ impl Prepared {
         if inputs.max_train_vectors == Some(0) {
             return Err(ModelError::config("max_train_vectors", 0, "must be >= 1"));
         }
+        inputs.pooling.validate()?;
         let clip_dims = crate::data::check_clips(clips, None)?;
         let mut x = stack(clips, inputs.representation, inputs.max_train_vectors, seed)?;
         let scaler = Scaler::fit(inputs.scaling, &x);
@@ -127,13 +146,16 @@ impl Prepared {
     }
 }
 
-/// Mean of per-vector scores.
-pub(crate) fn mean(v: &[f64]) -> f64 {
-    v.iter().sum::<f64>() / v.len().max(1) as f64
+impl Prepared {
+    /// A clip's score from its vectors' scores.
+    pub(crate) fn pool(&self, per: &[f64]) -> f64 {
+        self.inputs.pooling.pool(per)
+    }
 }
 
-/// Mean over the rows of `v` of `score(row - centre)`, the row centred in f64.
+/// `score(row - centre)` of every row of `v` (centred in f64), pooled.
 pub(crate) fn mean_centred_score(
+    prep: &Prepared,
     v: &Array2<f32>,
     centre: &[f64],
     score: impl Fn(&[f64]) -> f64,
@@ -150,7 +172,7 @@ pub(crate) fn mean_centred_score(
             score(&e)
         })
         .collect();
-    mean(&per)
+    prep.pool(&per)
 }
 
 /// The precision matrix (row-major `d x d`) of the rows of `x` (`n x d`, row-major)

@@ -4,7 +4,7 @@ use aad_core::{Detector, Fit};
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use super::{Inputs, Prepared, mean};
+use super::{Inputs, Prepared};
 use crate::ModelError;
 use crate::linalg::{Mat, gemm};
 
@@ -195,7 +195,7 @@ impl Detector for Knn {
                 }
             })
             .collect();
-        Ok(mean(&per))
+        Ok(self.prep.pool(&per))
     }
 }
 
@@ -314,7 +314,7 @@ impl Detector for Lof {
                 neigh / own
             })
             .collect();
-        Ok(mean(&per))
+        Ok(self.prep.pool(&per))
     }
 }
 

@@ -131,7 +131,7 @@ impl Detector for Pca {
 
     fn score(&self, clip: ArrayView2<'_, f32>) -> Result<f64, ModelError> {
         let v = self.prep.vectors(clip)?;
-        Ok(mean_centred_score(&v, &self.mean, |e| {
+        Ok(mean_centred_score(&self.prep, &v, &self.mean, |e| {
             let norm2: f64 = e.iter().map(|v| v * v).sum();
             let proj2: f64 = self
                 .components

@@ -67,7 +67,7 @@ def stft(y, *, n_fft=2048, hop_length=None, win_length=None, window="hann", cent
     n_fft = ck.count("n_fft", n_fft)
     wl = n_fft if win_length is None else ck.count("win_length", win_length)
     hop = ck.hop(hop_length, wl // 4)
-    ck.warn_too_long(n_fft, y, center)
+    ck.warn_too_long(n_fft, y, center, stacklevel=3)
     return _native.stft(y, n_fft, hop, win_length, ck.window(window), bool(center),
                         ck.pad_mode(pad_mode))
 

@@ -97,9 +97,10 @@ def no_extra(fn: str, kwargs: dict):
         raise TypeError(f"{fn}() got unexpected keyword argument(s): {', '.join(sorted(kwargs))}")
 
 
-def warn_too_long(n_fft: int, y: np.ndarray, center: bool):
-    """librosa's warning when a centred frame is longer than the signal."""
+def warn_too_long(n_fft: int, y: np.ndarray, center: bool, stacklevel: int = 4):
+    """librosa's warning when a centred frame is longer than the signal (attributed to
+    the caller of the public function)."""
     if center and n_fft > y.shape[-1]:
         import warnings
         warnings.warn(f"n_fft={n_fft} is too large for input signal of length={y.shape[-1]}",
-                      stacklevel=3)
+                      stacklevel=stacklevel)
