@@ -146,12 +146,14 @@ fn a_damaged_model_file_is_a_named_error_with_exit_2() {
         ("edited_header", {
             // The threshold's value inside the header JSON (escaped there), same length.
             let mut b = good.clone();
-            let pat = br#"\"value\":1"#;
+            let pat = br#"\"value\":"#;
             let at = b
                 .windows(pat.len())
                 .position(|w| w == pat)
-                .expect("threshold in header");
-            b[at + pat.len() - 1] = b'2';
+                .expect("threshold in header")
+                + pat.len();
+            assert!(b[at].is_ascii_digit(), "threshold digit");
+            b[at] = if b[at] == b'9' { b'1' } else { b[at] + 1 };
             assert_ne!(b, good);
             b
         }),

@@ -59,10 +59,12 @@ use crate::registry::{AnyExtractor, FeatureSpec, ModelInput, ModelSpec, Registry
 /// version is `aad_models::DETECTOR_FORMAT_VERSION`).
 pub const MODEL_FORMAT_VERSION: u32 = 1;
 
-/// The default feature of `aad fit`, chosen by the protocol in `docs/cli.md`.
-pub const DEFAULT_FEATURE: &str = "logmel_mimii";
-/// The default detector of `aad fit`, chosen by the protocol in `docs/cli.md`.
-pub const DEFAULT_DETECTOR: &str = "knn";
+/// The default feature of `aad fit` (the DCASE 2020 baseline's 128-band log-Mel), chosen
+/// with [`DEFAULT_DETECTOR`] by the protocol in `docs/cli.md`.
+pub const DEFAULT_FEATURE: &str = "logmel_dcase";
+/// The default detector of `aad fit`: kNN on each clip's time mean, standard deviation
+/// and maximum per band, chosen by the protocol in `docs/cli.md`.
+pub const DEFAULT_DETECTOR: &str = "knn_msm";
 
 /// Errors of fitting, saving, loading and applying a model.
 #[derive(Debug, Error)]

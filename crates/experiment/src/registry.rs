@@ -27,7 +27,9 @@ use aad_core::{FeatureExtractor, Signal};
 use aad_models::classical::{
     GmmConfig, Inputs, IsolationForestConfig, KnnConfig, LofConfig, MahalanobisConfig, PcaConfig,
 };
-use aad_models::{AeScoring, AutoencoderConfig, DetectorConfig, Pooling, Representation};
+use aad_models::{
+    AeScoring, AutoencoderConfig, DetectorConfig, FusionConfig, Pooling, Representation,
+};
 use cens_features::{
     CensConfig, CensExtractor, ChromaCqtConfig, ChromaCqtExtractor, ChromaStftConfig,
     ChromaStftExtractor,
@@ -307,6 +309,8 @@ pub enum Needs {
     ClipMean,
     /// One vector per clip: the time mean, standard deviation and maximum of every feature.
     ClipMeanStdMax,
+    /// Several detectors on clip summaries (a fusion).
+    ClipSummaries,
 }
 
 impl Needs {
@@ -318,6 +322,7 @@ impl Needs {
             Needs::ClipStats => "clip statistics",
             Needs::ClipMean => "clip mean",
             Needs::ClipMeanStdMax => "clip mean, std, max",
+            Needs::ClipSummaries => "clip summaries (fused)",
         }
     }
 }
@@ -335,6 +340,8 @@ enum ModelKind {
     Gmm,
     Mahalanobis,
     Pca,
+    /// kNN on the clip mean and kNN on mean, std and max, standardised and averaged.
+    KnnFusion,
 }
 
 /// One named detector.
@@ -553,6 +560,14 @@ pub const DETECTORS: &[DetectorEntry] = &[
         true,
     ),
     classical_on(
+        "knn_fusion",
+        "mean of knn_mean's and knn_msm's scores, each standardised by its cross-fitted training scores",
+        ModelKind::KnnFusion,
+        Needs::ClipSummaries,
+        Pooling::Mean,
+        true,
+    ),
+    classical_on(
         "knn_frames_max",
         "distance to the 5th nearest training frame, the clip's largest",
         ModelKind::Knn,
@@ -575,8 +590,9 @@ pub const DETECTORS: &[DetectorEntry] = &[
 pub const DEFAULT_FEATURES: &str = "logmel_mimii,logmel_seed,cens,cens_seed";
 
 /// The default detectors of the experiment: the seed's (autoencoder, LOF, Isolation
-/// Forest) plus kNN.
-pub const DEFAULT_MODELS: &str = "ae,lof,iforest,knn";
+/// Forest), kNN on clip statistics, and `aad fit`'s default detector (kNN on the clip's
+/// mean, standard deviation and maximum).
+pub const DEFAULT_MODELS: &str = "ae,lof,iforest,knn,knn_msm";
 
 /// The feature entry called `name` (or one of its aliases, or of its family).
 pub fn feature(name: &str) -> Option<&'static FeatureEntry> {
@@ -934,7 +950,7 @@ impl ModelSpec {
             }
             Needs::ClipStats => Inputs::clip_stats(),
             Needs::ClipMean => Inputs::clip_stats().represented(Representation::ClipMean),
-            Needs::ClipMeanStdMax => {
+            Needs::ClipMeanStdMax | Needs::ClipSummaries => {
                 Inputs::clip_stats().represented(Representation::ClipMeanStdMax)
             }
         };
@@ -973,6 +989,16 @@ impl ModelSpec {
                 DetectorConfig::Mahalanobis(MahalanobisConfig::default().inputs(inputs))
             }
             ModelKind::Pca => DetectorConfig::Pca(PcaConfig::default().inputs(inputs)),
+            ModelKind::KnnFusion => DetectorConfig::Fusion(FusionConfig::new(vec![
+                DetectorConfig::Knn(
+                    KnnConfig::default()
+                        .inputs(Inputs::clip_stats().represented(Representation::ClipMean)),
+                ),
+                DetectorConfig::Knn(
+                    KnnConfig::default()
+                        .inputs(Inputs::clip_stats().represented(Representation::ClipMeanStdMax)),
+                ),
+            ])),
         }
     }
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::ModelError;
 use crate::autoencoder::{Autoencoder, AutoencoderConfig, TrainObserver};
 use crate::classical::*;
+use crate::fusion::{Fusion, FusionConfig};
 
 /// Any detector configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,6 +28,8 @@ pub enum DetectorConfig {
     Mahalanobis(MahalanobisConfig),
     /// PCA reconstruction error.
     Pca(PcaConfig),
+    /// Standardised scores of several detectors, combined.
+    Fusion(FusionConfig),
 }
 
 /// Any fitted detector.
@@ -47,6 +50,8 @@ pub enum AnyDetector {
     Mahalanobis(Mahalanobis),
     /// PCA reconstruction error.
     Pca(Pca),
+    /// Standardised scores of several detectors, combined.
+    Fusion(Fusion),
 }
 
 impl DetectorConfig {
@@ -60,6 +65,7 @@ impl DetectorConfig {
             DetectorConfig::Gmm(_) => "gmm",
             DetectorConfig::Mahalanobis(_) => "mahalanobis",
             DetectorConfig::Pca(_) => "pca",
+            DetectorConfig::Fusion(_) => "fusion",
         }
     }
 
@@ -85,6 +91,7 @@ impl DetectorConfig {
             DetectorConfig::Gmm(c) => AnyDetector::Gmm(c.fit(normal, seed)?),
             DetectorConfig::Mahalanobis(c) => AnyDetector::Mahalanobis(c.fit(normal, seed)?),
             DetectorConfig::Pca(c) => AnyDetector::Pca(c.fit(normal, seed)?),
+            DetectorConfig::Fusion(c) => AnyDetector::Fusion(c.fit(normal, seed)?),
         })
     }
 }
@@ -115,6 +122,7 @@ impl DetectorConfig {
                 // Each component needs two vectors at least.
                 g.components = g.components.min(vectors(&g.inputs) / 2).max(1);
             }
+            DetectorConfig::Fusion(f) => *f = f.adapted_to(normal),
             _ => {}
         }
         c
@@ -136,6 +144,7 @@ impl AnyDetector {
             AnyDetector::Gmm(d) => d.check(),
             AnyDetector::Mahalanobis(d) => d.check(),
             AnyDetector::Pca(d) => d.check(),
+            AnyDetector::Fusion(d) => d.check(),
         };
         r.map_err(ModelError::Inconsistent)
     }
@@ -162,6 +171,7 @@ impl Detector for AnyDetector {
             AnyDetector::Gmm(d) => d.input_dims(),
             AnyDetector::Mahalanobis(d) => d.input_dims(),
             AnyDetector::Pca(d) => d.input_dims(),
+            AnyDetector::Fusion(d) => d.input_dims(),
         }
     }
 
@@ -177,6 +187,7 @@ impl Detector for AnyDetector {
             AnyDetector::Gmm(d) => d.score(clip),
             AnyDetector::Mahalanobis(d) => d.score(clip),
             AnyDetector::Pca(d) => d.score(clip),
+            AnyDetector::Fusion(d) => d.score(clip),
         }?;
         if s.is_finite() {
             Ok(s)
@@ -200,6 +211,7 @@ impl AnyDetector {
             AnyDetector::Gmm(_) => "gmm",
             AnyDetector::Mahalanobis(_) => "mahalanobis",
             AnyDetector::Pca(_) => "pca",
+            AnyDetector::Fusion(_) => "fusion",
         }
     }
 }

@@ -39,6 +39,7 @@ pub mod autoencoder;
 pub mod classical;
 mod data;
 mod error;
+mod fusion;
 mod linalg;
 mod persist;
 mod scaler;
@@ -51,5 +52,6 @@ pub use autoencoder::{
 };
 pub use data::{Pooling, Representation, check_clips, stack};
 pub use error::ModelError;
+pub use fusion::{Combine, Fusion, FusionConfig};
 pub use persist::{DETECTOR_FORMAT_VERSION, write_atomic};
 pub use scaler::{Scaler, Scaling};

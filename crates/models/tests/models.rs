@@ -91,7 +91,20 @@ fn all_configs() -> Vec<DetectorConfig> {
             GmmConfig::default().inputs(frames.pooled(Pooling::Percentile { p: 90.0 })),
         ),
         DetectorConfig::Pca(PcaConfig::default().inputs(frames.pooled(Pooling::TopMean { k: 5 }))),
+        fusion(),
     ]
+}
+
+fn fusion() -> DetectorConfig {
+    DetectorConfig::Fusion(FusionConfig::new(vec![
+        DetectorConfig::Knn(
+            KnnConfig::default().inputs(Inputs::clip_stats().represented(Representation::ClipMean)),
+        ),
+        DetectorConfig::Mahalanobis(MahalanobisConfig::default()),
+        DetectorConfig::Knn(
+            KnnConfig::default().inputs(Inputs::frames(Some(500)).pooled(Pooling::Max)),
+        ),
+    ]))
 }
 
 #[test]
@@ -713,4 +726,53 @@ fn pooling_and_summaries_survive_a_save_load_round_trip_and_old_files_read_as_me
     )
     .unwrap();
     assert_eq!(old.pooling, Pooling::Mean);
+}
+
+#[test]
+fn a_fusion_standardises_each_member_on_held_out_training_scores() {
+    let normal = clips(10, 0.0, 5);
+    let knn = DetectorConfig::Knn(KnnConfig::default());
+    // One member: its scores, standardised. Held-out training scores have mean 0 and std 1
+    // by construction of the standardisation, so an in-distribution clip scores near 0 and
+    // a shifted one far above.
+    let one = FusionConfig::new(vec![knn.clone()])
+        .fit(&views(&normal), 1)
+        .unwrap();
+    let plain = knn.fit(&views(&normal), 1).unwrap();
+    let (a, b) = (clips(1, 0.0, 50).remove(0), clips(1, 3.0, 51).remove(0));
+    let (za, zb) = (one.score(a.view()).unwrap(), one.score(b.view()).unwrap());
+    assert!(zb > za + 3.0, "{za} {zb}");
+    // A monotone map of the member's own score: the order of clips is kept.
+    let (pa, pb) = (
+        plain.score(a.view()).unwrap(),
+        plain.score(b.view()).unwrap(),
+    );
+    assert_eq!(za < zb, pa < pb);
+    // Max combines to at least the mean.
+    let members = vec![
+        knn.clone(),
+        DetectorConfig::Mahalanobis(MahalanobisConfig::default()),
+    ];
+    let mean = FusionConfig::new(members.clone())
+        .fit(&views(&normal), 1)
+        .unwrap();
+    let max = FusionConfig::new(members)
+        .combine(Combine::Max)
+        .fit(&views(&normal), 1)
+        .unwrap();
+    assert!(max.score(b.view()).unwrap() >= mean.score(b.view()).unwrap());
+    // Bad configurations are errors.
+    assert!(FusionConfig::new(vec![]).fit(&views(&normal), 1).is_err());
+    assert!(
+        FusionConfig::new(vec![knn.clone()])
+            .folds(1)
+            .fit(&views(&normal), 1)
+            .is_err()
+    );
+    let nested = DetectorConfig::Fusion(FusionConfig::new(vec![knn]));
+    assert!(
+        FusionConfig::new(vec![nested])
+            .fit(&views(&normal), 1)
+            .is_err()
+    );
 }

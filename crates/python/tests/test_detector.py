@@ -17,7 +17,7 @@ def clip(f, seed, sr=16000, n=16000):
 
 def test_fit_on_arrays_scores_save_load_round_trip(tmp_path):
     det = aad.Detector.fit([clip(440, s) for s in range(8)], sr=16000, detector="knn")
-    assert det.feature == "logmel_mimii" and det.detector == "knn"
+    assert det.feature == "logmel_dcase" and det.detector == "knn"  # the default feature
     odd, usual = det.score(clip(1000, 99), sr=16000), det.score(clip(440, 99), sr=16000)
     assert odd > det.threshold >= usual
     assert det.predict(clip(1000, 99), sr=16000) is True
