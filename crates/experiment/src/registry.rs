@@ -32,7 +32,7 @@ use aad_models::{
 };
 use cens_features::{
     CensConfig, CensExtractor, ChromaCqtConfig, ChromaCqtExtractor, ChromaStftConfig,
-    ChromaStftExtractor,
+    ChromaStftExtractor, Cqt, CqtConfig,
 };
 use mel_features::{MelConfig, MelExtractor, MfccConfig, MfccExtractor};
 use ndarray::{Array2, ArrayViewMut2};
@@ -128,6 +128,11 @@ pub enum FeatureKind {
     ChromaStft(ChromaStftConfig),
     /// MFCC.
     Mfcc(MfccConfig),
+    /// Log-magnitude constant-Q transform.
+    LogCqt(CqtConfig),
+    /// Several features side by side, frame by frame (`logmel_dcase+cens`): same hop,
+    /// sample rate and frame count.
+    Concat(Vec<FeatureKind>),
 }
 
 impl FeatureKind {
@@ -138,6 +143,11 @@ impl FeatureKind {
             FeatureKind::LogMel(_) | FeatureKind::Mfcc(_) => {
                 format!("mel-features/{}", mel_features::ALGORITHM_VERSION)
             }
+            FeatureKind::Concat(parts) => parts
+                .iter()
+                .map(FeatureKind::algorithm_version)
+                .collect::<Vec<_>>()
+                .join("+"),
             _ => format!("cens-features/{}", cens_features::ALGORITHM_VERSION),
         }
     }
@@ -262,6 +272,15 @@ pub const FEATURES: &[FeatureEntry] = &[
         ae_preset: AePreset::Cens,
         in_all: true,
         build: Build::Fixed(|sr| FeatureKind::ChromaCqt(ChromaCqtConfig::with_sample_rate(sr))),
+    },
+    FeatureEntry {
+        name: "logcqt",
+        aliases: &[],
+        description: "the CQT CENS is made from (7 octaves x 36 bins from C1, hop 512, tuning estimated), 10 log10(|C|^2 + eps)",
+        faithful_to: "librosa.cqt (magnitude) + the DCASE baseline's log",
+        ae_preset: AePreset::Dcase2020,
+        in_all: true,
+        build: Build::Fixed(|sr| FeatureKind::LogCqt(CqtConfig::default().sample_rate(sr))),
     },
     FeatureEntry {
         name: "chroma_stft",
@@ -678,6 +697,9 @@ impl FeatureSpec {
             name: name.to_string(),
             known: known_features(),
         };
+        if name.contains('+') {
+            return Self::parse_concat(name, sample_rate);
+        }
         let entry = feature(name).ok_or_else(unknown)?;
         let kind = match entry.build {
             Build::Fixed(f) => f(sample_rate),
@@ -688,6 +710,34 @@ impl FeatureSpec {
             kind,
             ae_context: 5,
             ae_preset: entry.ae_preset,
+        })
+    }
+
+    /// `a+b+...`: the named features side by side, frame by frame; the autoencoder
+    /// preset is the first part's.
+    fn parse_concat(name: &str, sample_rate: u32) -> Result<Self, RegistryError> {
+        let bad = |reason: &'static str| RegistryError::InvalidParameter {
+            name: name.to_string(),
+            reason,
+        };
+        let parts: Vec<FeatureSpec> = name
+            .split('+')
+            .map(|p| FeatureSpec::parse(p.trim(), sample_rate))
+            .collect::<Result<_, _>>()?;
+        if parts.len() < 2 || parts.iter().any(|p| p.name.is_empty()) {
+            return Err(bad("a concatenation needs two or more feature names"));
+        }
+        let framing = parts[0].framing();
+        if parts.iter().any(|p| p.framing() != framing) {
+            return Err(bad(
+                "concatenated features need the same hop, sample rate and downsampling",
+            ));
+        }
+        Ok(FeatureSpec {
+            name: name.to_string(),
+            ae_context: parts[0].ae_context,
+            ae_preset: parts[0].ae_preset,
+            kind: FeatureKind::Concat(parts.into_iter().map(|p| p.kind).collect()),
         })
     }
 
@@ -732,6 +782,25 @@ impl FeatureSpec {
             FeatureKind::Mfcc(c) => AnyExtractor::Mfcc(Box::new(
                 MfccExtractor::new(c.clone()).map_err(|x| e(x.into()))?,
             )),
+            FeatureKind::LogCqt(c) => AnyExtractor::LogCqt(Box::new(LogCqt {
+                cqt: Cqt::new(c.clone()).map_err(|x| e(x.into()))?,
+                n_bins: c.n_bins,
+            })),
+            FeatureKind::Concat(parts) => AnyExtractor::Concat(Box::new(Concat {
+                parts: parts
+                    .iter()
+                    .map(|k| {
+                        FeatureSpec {
+                            name: self.name.clone(),
+                            kind: k.clone(),
+                            ae_context: self.ae_context,
+                            ae_preset: self.ae_preset,
+                        }
+                        .extractor()
+                    })
+                    .collect::<Result<_, _>>()?,
+                buffers: Vec::new(),
+            })),
         })
     }
 
@@ -759,6 +828,16 @@ impl FeatureSpec {
             FeatureKind::ChromaCqt(c) => (c.cqt.hop_length, c.cqt.sample_rate, 1),
             FeatureKind::ChromaStft(c) => (c.stft.hop_length, c.sample_rate, 1),
             FeatureKind::Mfcc(c) => (c.mel.stft.hop_length, c.mel.sample_rate, 1),
+            FeatureKind::LogCqt(c) => (c.hop_length, c.sample_rate, 1),
+            FeatureKind::Concat(parts) => parts.first().map_or((0, 0, 1), |k| {
+                FeatureSpec {
+                    name: String::new(),
+                    kind: k.clone(),
+                    ae_context: 1,
+                    ae_preset: AePreset::Mimii,
+                }
+                .framing()
+            }),
         }
     }
 
@@ -775,6 +854,19 @@ impl FeatureSpec {
             FeatureKind::ChromaCqt(c) => c.n_chroma,
             FeatureKind::ChromaStft(c) => c.n_chroma,
             FeatureKind::Mfcc(c) => c.dims(),
+            FeatureKind::LogCqt(c) => c.n_bins,
+            FeatureKind::Concat(parts) => parts
+                .iter()
+                .map(|k| {
+                    FeatureSpec {
+                        name: String::new(),
+                        kind: k.clone(),
+                        ae_context: 1,
+                        ae_preset: AePreset::Mimii,
+                    }
+                    .dims()
+                })
+                .sum(),
         }
     }
 
@@ -807,6 +899,113 @@ pub enum AnyExtractor {
     ChromaStft(Box<ChromaStftExtractor>),
     /// MFCC.
     Mfcc(Box<MfccExtractor>),
+    /// Log-CQT.
+    LogCqt(Box<LogCqt>),
+    /// Several extractors side by side.
+    Concat(Box<Concat>),
+}
+
+/// `10 log10(|CQT|^2 + eps)` (see [`FeatureKind::LogCqt`]).
+#[derive(Clone)]
+pub struct LogCqt {
+    cqt: Cqt,
+    n_bins: usize,
+}
+
+impl FeatureExtractor for LogCqt {
+    type Error = cens_features::CensError;
+
+    fn hop_length(&self) -> usize {
+        self.cqt.config().hop_length
+    }
+
+    fn sample_rate(&self) -> u32 {
+        self.cqt.config().sample_rate
+    }
+
+    fn dims(&self) -> usize {
+        self.n_bins
+    }
+
+    fn num_frames(&self, n_samples: usize) -> usize {
+        self.cqt.num_frames(n_samples)
+    }
+
+    fn extract_into(
+        &mut self,
+        signal: &Signal,
+        mut out: ArrayViewMut2<'_, f32>,
+    ) -> Result<(), cens_features::CensError> {
+        self.cqt
+            .magnitude_into(signal.samples(), signal.sample_rate(), out.view_mut())?;
+        let eps = f64::EPSILON as f32;
+        out.iter_mut()
+            .for_each(|v| *v = 10.0 * aad_dsp::log10_fast(*v * *v + eps));
+        Ok(())
+    }
+}
+
+/// Extractors whose frames are concatenated (see [`FeatureKind::Concat`]).
+#[derive(Clone)]
+pub struct Concat {
+    parts: Vec<AnyExtractor>,
+    buffers: Vec<Array2<f32>>,
+}
+
+impl FeatureExtractor for Concat {
+    type Error = ExtractError;
+
+    fn hop_length(&self) -> usize {
+        self.parts.first().map_or(1, FeatureExtractor::hop_length)
+    }
+
+    fn sample_rate(&self) -> u32 {
+        self.parts.first().map_or(0, FeatureExtractor::sample_rate)
+    }
+
+    fn dims(&self) -> usize {
+        self.parts.iter().map(FeatureExtractor::dims).sum()
+    }
+
+    fn num_frames(&self, n_samples: usize) -> usize {
+        self.parts
+            .iter()
+            .map(|p| p.num_frames(n_samples))
+            .min()
+            .unwrap_or(0)
+    }
+
+    fn extract_into(
+        &mut self,
+        signal: &Signal,
+        mut out: ArrayViewMut2<'_, f32>,
+    ) -> Result<(), ExtractError> {
+        let n = self.num_frames(signal.len());
+        if out.dim() != (n, self.dims()) {
+            return Err(ExtractError(
+                format!(
+                    "output is {:?}, the concatenation gives {:?}",
+                    out.dim(),
+                    (n, self.dims())
+                )
+                .into(),
+            ));
+        }
+        self.buffers
+            .resize_with(self.parts.len(), || Array2::zeros((0, 0)));
+        let mut col = 0;
+        for (p, buf) in self.parts.iter_mut().zip(&mut self.buffers) {
+            let shape = (p.num_frames(signal.len()), p.dims());
+            if buf.dim() != shape {
+                *buf = Array2::zeros(shape);
+            }
+            p.extract_into(signal, buf.view_mut())?;
+            out.slice_mut(ndarray::s![.., col..col + shape.1])
+                .assign(&buf.slice(ndarray::s![..n, ..]));
+            col += shape.1;
+        }
+        Ok(())
+    }
 }
 
 macro_rules! each {
@@ -817,6 +1016,8 @@ macro_rules! each {
             AnyExtractor::ChromaCqt($x) => $e,
             AnyExtractor::ChromaStft($x) => $e,
             AnyExtractor::Mfcc($x) => $e,
+            AnyExtractor::LogCqt($x) => $e,
+            AnyExtractor::Concat($x) => $e,
         }
     };
 }
@@ -1161,5 +1362,53 @@ mod tests {
             panic!("not kNN")
         };
         assert_eq!(knn.k, 2, "k is capped at the 2 clip-statistics vectors");
+    }
+}
+
+#[cfg(test)]
+mod concat_tests {
+    use super::*;
+
+    #[test]
+    fn a_concatenation_is_its_parts_side_by_side() {
+        let f = FeatureSpec::parse("logmel_dcase+cens", 16_000).unwrap();
+        assert_eq!(f.dims(), 128 + 12);
+        assert_eq!(f.sample_rate(), 16_000);
+        let x: Vec<f32> = (0..32_000u32)
+            .map(|i| ((i as f32 * 0.07).sin() + ((i * 7919) % 101) as f32 / 500.0) * 0.3)
+            .collect();
+        let s = Signal::new(x, 16_000).unwrap();
+        let both = f.extractor().unwrap().extract(&s).unwrap();
+        let mel = FeatureSpec::parse("logmel_dcase", 16_000)
+            .unwrap()
+            .extractor()
+            .unwrap()
+            .extract(&s)
+            .unwrap();
+        let cens = FeatureSpec::parse("cens", 16_000)
+            .unwrap()
+            .extractor()
+            .unwrap()
+            .extract(&s)
+            .unwrap();
+        assert_eq!(both.nrows(), mel.nrows());
+        assert_eq!(both.slice(ndarray::s![.., ..128]), mel);
+        assert_eq!(both.slice(ndarray::s![.., 128..]), cens);
+        // Different cache keys from either part.
+        assert_ne!(
+            f.cache_key(),
+            FeatureSpec::parse("logmel_dcase", 16_000)
+                .unwrap()
+                .cache_key()
+        );
+        let logcqt = FeatureSpec::parse("logcqt", 16_000).unwrap();
+        assert_eq!(logcqt.dims(), 252);
+        let c = logcqt.extractor().unwrap().extract(&s).unwrap();
+        assert_eq!(c.dim(), (mel.nrows(), 252));
+        assert!(c.iter().all(|v| v.is_finite()));
+        // Parts with another hop, empty parts and unknown parts are errors.
+        for bad in ["logmel_dcase+mfcc", "logmel_dcase+", "logmel_dcase+nope"] {
+            assert!(FeatureSpec::parse(bad, 16_000).is_err(), "{bad}");
+        }
     }
 }
