@@ -828,23 +828,45 @@ impl Features {
     }
 }
 
-/// The groups that keep a readable training clip and both classes among their readable
-/// test clips, and the others with the reason: a split's groups after extraction, with
-/// `readable` telling which files decoded. The same rule for every runner.
+/// The groups to evaluate once extraction has shown which files decode (`readable`):
+/// the readable clips of a split's groups are split again, so an unreadable clip never
+/// changes who trains (with the MIMII split, a broken anomalous file would otherwise
+/// move a normal clip from training to test). Groups left without a training clip or
+/// without both classes in test are returned with the reason. The same rule for every
+/// runner.
 pub fn usable_groups(
     report: &aad_data::SplitReport,
     readable: impl Fn(&Path) -> bool,
 ) -> (Vec<GroupInfo>, Vec<(String, String)>) {
+    let clips: Vec<Clip> = report
+        .groups
+        .iter()
+        .flat_map(|g| g.train.iter().chain(&g.test))
+        .filter(|c| readable(&c.path))
+        .cloned()
+        .collect();
+    let again = split(&clips, Protocol::Auto);
+    let mut skipped: Vec<(String, String)> = report
+        .groups
+        .iter()
+        .filter(|g| {
+            !again.groups.iter().any(|h| h.key == g.key)
+                && !again.unsplittable.iter().any(|u| u.key == g.key)
+        })
+        .map(|g| (g.key.to_string(), "no readable clip".to_string()))
+        .collect();
+    skipped.extend(again.unsplittable.iter().map(|u| {
+        (
+            u.key.to_string(),
+            format!("with its readable clips: {}", u.reason),
+        )
+    }));
     let mut groups = Vec::new();
-    let mut skipped = Vec::new();
-    for g in &report.groups {
-        let ok = |c: &&Clip| readable(&c.path);
-        let train: Vec<Clip> = g.train.iter().filter(ok).cloned().collect();
-        let test: Vec<Clip> = g.test.iter().filter(ok).cloned().collect();
-        let n_abn = test.iter().filter(|c| c.label == Label::Anomalous).count();
-        let why = if train.is_empty() {
+    for g in again.groups {
+        let n_abn = g.n_test_abnormal();
+        let why = if g.train.is_empty() {
             Some("no readable training clip")
-        } else if n_abn == 0 || n_abn == test.len() {
+        } else if n_abn == 0 || n_abn == g.test.len() {
             Some("the readable test clips are all of one class")
         } else {
             None
@@ -852,13 +874,14 @@ pub fn usable_groups(
         match why {
             Some(w) => skipped.push((g.key.to_string(), w.to_string())),
             None => groups.push(GroupInfo {
-                key: g.key.clone(),
+                key: g.key,
                 protocol: g.protocol,
-                train,
-                test,
+                train: g.train,
+                test: g.test,
             }),
         }
     }
+    skipped.sort();
     (groups, skipped)
 }
 
