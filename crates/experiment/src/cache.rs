@@ -57,6 +57,32 @@ impl FeatureCache {
         write_text(&path, &format!("{}\n", key(feature, decode)))
     }
 
+    /// Removes temporary files a killed run left in a feature's folder: `.tmp` files
+    /// older than an hour (writing one takes milliseconds, so a younger one may belong
+    /// to a run sharing the cache right now). Returns how many were removed.
+    pub fn remove_orphans(&self, feature_dir: &Path) -> usize {
+        let Ok(entries) = std::fs::read_dir(feature_dir) else {
+            return 0;
+        };
+        let hour = std::time::Duration::from_secs(3600);
+        entries
+            .filter_map(Result::ok)
+            .filter(|e| {
+                let name = e.file_name();
+                let name = name.to_string_lossy();
+                name.starts_with('.') && name.ends_with(".tmp")
+            })
+            .filter(|e| {
+                e.metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age > hour)
+            })
+            .filter(|e| std::fs::remove_file(e.path()).is_ok())
+            .count()
+    }
+
     /// The entry of one file's content.
     pub fn entry(&self, feature_dir: &Path, content: ContentHash) -> PathBuf {
         feature_dir.join(format!("{content:032x}.npy"))
@@ -112,5 +138,27 @@ mod tests {
         assert_eq!(cache.load(&e), Some(a));
         std::fs::write(&e, b"not npy").unwrap();
         assert!(cache.load(&e).is_none(), "a damaged entry is a miss");
+    }
+
+    #[test]
+    fn temporary_files_of_a_killed_run_are_removed_but_not_a_running_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = FeatureCache::new(dir.path());
+        let old = dir.path().join(".0123.npy.4242.0.tmp");
+        let fresh = dir.path().join(".4567.npy.4243.0.tmp");
+        let entry = dir.path().join("0123.npy");
+        for p in [&old, &fresh, &entry] {
+            std::fs::write(p, b"x").unwrap();
+        }
+        let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+        std::fs::File::options()
+            .write(true)
+            .open(&old)
+            .unwrap()
+            .set_modified(two_hours_ago)
+            .unwrap();
+        assert_eq!(cache.remove_orphans(dir.path()), 1);
+        assert!(!old.exists() && fresh.exists() && entry.exists());
+        assert_eq!(cache.remove_orphans(&dir.path().join("missing")), 0);
     }
 }

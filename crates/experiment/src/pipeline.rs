@@ -756,6 +756,12 @@ fn stage_extract(
     for f in &cfg.features {
         cache.describe(f, &decode)?;
     }
+    let orphans: usize = dirs.iter().map(|d| cache.remove_orphans(d)).sum();
+    if orphans > 0 {
+        ui.line(&format!(
+            "removed {orphans} temporary files an interrupted run left in the cache"
+        ));
+    }
     let extractors: Vec<AnyExtractor> = cfg
         .features
         .iter()
