@@ -136,6 +136,37 @@ pub enum FeatureKind {
 }
 
 impl FeatureKind {
+    /// (hop, sample rate, downsampling) of the output frames; a concatenation's are its
+    /// first part's (parsing checks that the parts agree).
+    fn framing(&self) -> (usize, u32, usize) {
+        match self {
+            FeatureKind::LogMel(c) => (c.stft.hop_length, c.sample_rate, 1),
+            FeatureKind::Cens(c) => (
+                c.chroma.cqt.hop_length,
+                c.chroma.cqt.sample_rate,
+                c.downsample,
+            ),
+            FeatureKind::ChromaCqt(c) => (c.cqt.hop_length, c.cqt.sample_rate, 1),
+            FeatureKind::ChromaStft(c) => (c.stft.hop_length, c.sample_rate, 1),
+            FeatureKind::Mfcc(c) => (c.mel.stft.hop_length, c.mel.sample_rate, 1),
+            FeatureKind::LogCqt(c) => (c.hop_length, c.sample_rate, 1),
+            FeatureKind::Concat(parts) => parts.first().map_or((0, 0, 1), FeatureKind::framing),
+        }
+    }
+
+    /// Width of a frame.
+    fn dims(&self) -> usize {
+        match self {
+            FeatureKind::LogMel(c) => c.dims(),
+            FeatureKind::Cens(c) => c.chroma.n_chroma,
+            FeatureKind::ChromaCqt(c) => c.n_chroma,
+            FeatureKind::ChromaStft(c) => c.n_chroma,
+            FeatureKind::Mfcc(c) => c.dims(),
+            FeatureKind::LogCqt(c) => c.n_bins,
+            FeatureKind::Concat(parts) => parts.iter().map(FeatureKind::dims).sum(),
+        }
+    }
+
     /// The algorithm version of the crate computing it (part of cache keys and model
     /// files: a change to the numbers bumps it).
     pub fn algorithm_version(&self) -> String {
@@ -818,27 +849,7 @@ impl FeatureSpec {
 
     /// (hop, sample rate, downsampling) of the output frames.
     fn framing(&self) -> (usize, u32, usize) {
-        match &self.kind {
-            FeatureKind::LogMel(c) => (c.stft.hop_length, c.sample_rate, 1),
-            FeatureKind::Cens(c) => (
-                c.chroma.cqt.hop_length,
-                c.chroma.cqt.sample_rate,
-                c.downsample,
-            ),
-            FeatureKind::ChromaCqt(c) => (c.cqt.hop_length, c.cqt.sample_rate, 1),
-            FeatureKind::ChromaStft(c) => (c.stft.hop_length, c.sample_rate, 1),
-            FeatureKind::Mfcc(c) => (c.mel.stft.hop_length, c.mel.sample_rate, 1),
-            FeatureKind::LogCqt(c) => (c.hop_length, c.sample_rate, 1),
-            FeatureKind::Concat(parts) => parts.first().map_or((0, 0, 1), |k| {
-                FeatureSpec {
-                    name: String::new(),
-                    kind: k.clone(),
-                    ae_context: 1,
-                    ae_preset: AePreset::Mimii,
-                }
-                .framing()
-            }),
-        }
+        self.kind.framing()
     }
 
     /// The sample rate the extractor is planned for.
@@ -848,26 +859,7 @@ impl FeatureSpec {
 
     /// Width of a frame.
     pub fn dims(&self) -> usize {
-        match &self.kind {
-            FeatureKind::LogMel(c) => c.dims(),
-            FeatureKind::Cens(c) => c.chroma.n_chroma,
-            FeatureKind::ChromaCqt(c) => c.n_chroma,
-            FeatureKind::ChromaStft(c) => c.n_chroma,
-            FeatureKind::Mfcc(c) => c.dims(),
-            FeatureKind::LogCqt(c) => c.n_bins,
-            FeatureKind::Concat(parts) => parts
-                .iter()
-                .map(|k| {
-                    FeatureSpec {
-                        name: String::new(),
-                        kind: k.clone(),
-                        ae_context: 1,
-                        ae_preset: AePreset::Mimii,
-                    }
-                    .dims()
-                })
-                .sum(),
-        }
+        self.kind.dims()
     }
 
     /// Seconds between consecutive output frames.

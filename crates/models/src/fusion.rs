@@ -136,10 +136,10 @@ fn cross_fitted(
     let mut out = vec![0.0; n];
     for f in 0..folds {
         let held: Vec<usize> = order.iter().copied().skip(f).step_by(folds).collect();
-        let train: Vec<ArrayView2<'_, f32>> = (0..n)
-            .filter(|i| !held.contains(i))
-            .map(|i| normal[i])
-            .collect();
+        let mut is_held = vec![false; n];
+        held.iter().for_each(|&i| is_held[i] = true);
+        let train: Vec<ArrayView2<'_, f32>> =
+            (0..n).filter(|&i| !is_held[i]).map(|i| normal[i]).collect();
         let det = member.adapted_to(&train).fit(&train, seed)?;
         for &i in &held {
             out[i] = det.score(normal[i])?;
