@@ -32,6 +32,7 @@ pub mod monitor;
 pub mod progress;
 pub mod score;
 pub mod summary;
+pub mod synth;
 
 use std::process::ExitCode;
 
@@ -115,6 +116,8 @@ pub enum Command {
     List,
     /// Write synthetic recordings to try the other subcommands on.
     Demo(demo::Args),
+    /// Write a synthetic dataset in MIMII's layout, up to MIMII's size.
+    Synth(synth::Args),
     /// The MIMII / DCASE study (as the mimii_fan_valve example).
     Experiment(experiment::Args),
     /// Write librosa's reference feature set of one clip as .npy (as extract_features).
@@ -138,6 +141,7 @@ pub fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Demo(a) => finish(demo::run(a)),
+        Command::Synth(a) => finish(synth::run(a)),
         Command::Experiment(a) => finish(experiment::run(a)),
         Command::Features(a) => finish(features::run(a)),
         Command::Summary(a) => finish(summary::run(a)),

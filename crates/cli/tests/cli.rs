@@ -383,3 +383,51 @@ fn a_recording_at_another_rate_than_the_model_is_a_clear_error() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("the model expects 16000 Hz"));
 }
+
+#[test]
+fn synth_writes_the_mimii_shape_at_a_fraction_and_rejects_bad_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("syn");
+    let o = aad(&[
+        "synth",
+        "--preset",
+        "mimii",
+        "--fraction",
+        "0.003",
+        "--quiet",
+        d.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).starts_with("wrote 96 clips"),
+        "{}",
+        text(&o.stdout)
+    );
+    for snr in ["6dB", "0dB", "-6dB"] {
+        for id in ["fan/id_00", "fan/id_06", "valve/id_02", "valve/id_04"] {
+            let n = |label: &str| {
+                std::fs::read_dir(d.join(snr).join(id).join(label))
+                    .unwrap()
+                    .count()
+            };
+            assert_eq!((n("normal"), n("abnormal")), (3, 1), "{snr}/{id}");
+        }
+    }
+    let again = aad(&["synth", "--quiet", d.to_str().unwrap()]);
+    assert_eq!(
+        again.status.code(),
+        Some(2),
+        "a non-empty folder is refused"
+    );
+    for bad in [
+        ["--fraction", "0"],
+        ["--fraction", "1.5"],
+        ["--preset", "huge"],
+    ] {
+        let e = dir.path().join("bad");
+        let o = aad(&["synth", bad[0], bad[1], e.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}");
+        assert!(text(&o.stderr).contains(bad[0]), "{}", text(&o.stderr));
+        assert!(!e.exists());
+    }
+}

@@ -39,4 +39,6 @@ pub use clip::{Clip, Domain, FolderSplit, GroupKey, Layout, Snr, parse_snr_label
 pub use discover::{Discovery, Skipped, discover};
 pub use error::{DataError, ParseError};
 pub use split::{GroupSplit, Protocol, SplitReport, Unsplittable, split};
-pub use synth::{AnomalyKind, MachineKind, SyntheticConfig, SyntheticDataset, generate};
+pub use synth::{
+    AnomalyKind, MachineKind, SyntheticConfig, SyntheticDataset, generate, generate_observed,
+};

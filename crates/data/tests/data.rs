@@ -320,6 +320,35 @@ fn synthetic_generation_is_byte_identical_for_a_seed_and_differs_across_seeds() 
 }
 
 #[test]
+fn a_scaled_set_is_the_first_clips_of_the_full_one_and_progress_counts_every_file() {
+    let mut cfg = SyntheticConfig::tiny(5);
+    cfg.duration_s = 0.3;
+    let half = cfg.clone().scaled(0.5);
+    assert_eq!((half.n_normal, half.n_abnormal), (3, 2));
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    generate(&cfg, a.path()).unwrap();
+    let count = std::sync::atomic::AtomicUsize::new(0);
+    let ds = aad_data::generate_observed(&half, b.path(), &|| {
+        count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    })
+    .unwrap();
+    assert_eq!(count.into_inner(), half.n_clips());
+    assert_eq!(ds.clips.len(), half.n_clips());
+    let (full, part) = (read_all(a.path()), read_all(b.path()));
+    let wavs: Vec<_> = part.iter().filter(|(k, _)| k.ends_with(".wav")).collect();
+    assert_eq!(wavs.len(), 2 * 2 * 5);
+    for (k, v) in wavs {
+        assert_eq!(full.get(k), Some(v), "{k} differs from the full set's");
+    }
+    let on_disk: u64 = part
+        .iter()
+        .filter(|(k, _)| k.ends_with(".wav"))
+        .map(|(_, v)| v.len() as u64)
+        .sum();
+    assert_eq!(on_disk, half.disk_bytes());
+}
+
+#[test]
 fn synthetic_dataset_has_every_label_kind_and_snr_in_place() {
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = SyntheticConfig::tiny(5);
