@@ -273,13 +273,56 @@ pub struct FigureData {
     pub history: Vec<EpochReport>,
 }
 
-/// Wall time of one stage.
+/// Wall time, CPU time and memory of one stage.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StageTime {
     /// Stage name.
     pub stage: &'static str,
-    /// Seconds.
+    /// Wall seconds.
     pub seconds: f64,
+    /// CPU seconds of the whole process (user + system, all threads) during the stage;
+    /// `None` where the platform does not say (non-Unix).
+    pub cpu_seconds: Option<f64>,
+    /// The process's peak resident memory in bytes when the stage ended (a running
+    /// maximum since the process started); `None` where the platform does not say.
+    pub peak_rss_bytes: Option<u64>,
+}
+
+/// The process's CPU seconds so far and its peak resident memory in bytes.
+#[cfg(unix)]
+fn process_usage() -> Option<(f64, u64)> {
+    use nix::sys::resource::{UsageWho, getrusage};
+    let u = getrusage(UsageWho::RUSAGE_SELF).ok()?;
+    let secs = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 * 1e-6;
+    let rss = u64::try_from(u.max_rss()).ok()?;
+    // Linux reports kilobytes, macOS bytes.
+    let rss = if cfg!(target_os = "macos") {
+        rss
+    } else {
+        rss * 1024
+    };
+    Some((secs(u.user_time()) + secs(u.system_time()), rss))
+}
+
+#[cfg(not(unix))]
+fn process_usage() -> Option<(f64, u64)> {
+    None
+}
+
+/// When a stage started: wall clock and process CPU time.
+#[derive(Clone, Copy)]
+struct StageStart {
+    wall: Instant,
+    cpu: Option<f64>,
+}
+
+impl StageStart {
+    fn now() -> StageStart {
+        StageStart {
+            wall: Instant::now(),
+            cpu: process_usage().map(|u| u.0),
+        }
+    }
 }
 
 /// Summed thread time of the work inside the stages, for cost estimates.
@@ -480,7 +523,7 @@ impl Ui {
 /// the outcome and the run goes on.
 pub fn run(cfg: &ExperimentConfig) -> Result<Outcome, ExperimentError> {
     cfg.validate()?;
-    let t_total = Instant::now();
+    let t_total = StageStart::now();
     let ui = Ui::new(cfg.progress);
     if let Some(note) = prepare_out(&cfg.out, cfg.overwrite)? {
         ui.line(&note);
@@ -503,7 +546,7 @@ pub fn run(cfg: &ExperimentConfig) -> Result<Outcome, ExperimentError> {
     }
     let mut timings = Vec::new();
     let data = stage_data(cfg, &ui, &mut timings)?;
-    let t = Instant::now();
+    let t = StageStart::now();
     let report = split(&data.clips, Protocol::Auto);
     let mut skipped_groups: Vec<(String, String)> = report
         .unsplittable
@@ -514,12 +557,12 @@ pub fn run(cfg: &ExperimentConfig) -> Result<Outcome, ExperimentError> {
         ui.line(&format!("skipped group {g}: {why}"));
     }
     stage(&mut timings, "split", t);
-    let t = Instant::now();
+    let t = StageStart::now();
     let mut skipped_files = data.skipped_files;
     let features = stage_extract(cfg, &report, &pool, &ui, &mut skipped_files)?;
     stage(&mut timings, "extract", t);
     let groups = usable_or_empty(&report, &features.hashes, &ui, &mut skipped_groups)?;
-    let t = Instant::now();
+    let t = StageStart::now();
     let mut costs = features.costs.clone();
     let trained = stage_fit_score(cfg, &groups, &features, &pool, &ui, &mut costs)?;
     stage(&mut timings, "train_score", t);
@@ -540,7 +583,7 @@ pub fn run(cfg: &ExperimentConfig) -> Result<Outcome, ExperimentError> {
         threads,
     };
     if cfg.figures {
-        let t = Instant::now();
+        let t = StageStart::now();
         let bar = ui.bar(0, "figures");
         let warnings = pool.install(|| crate::figures::draw(cfg, &outcome, &bar));
         bar.finish_and_clear();
@@ -550,10 +593,7 @@ pub fn run(cfg: &ExperimentConfig) -> Result<Outcome, ExperimentError> {
         stage(&mut timings, "figures", t);
     }
     // Writing the three reports takes milliseconds; the total is taken just before.
-    timings.push(StageTime {
-        stage: "total",
-        seconds: t_total.elapsed().as_secs_f64(),
-    });
+    stage(&mut timings, "total", t_total);
     outcome.timings = timings;
     crate::report::write_csv(&cfg.out.join("results.csv"), &outcome.rows)?;
     crate::report::write_summary(&cfg.out.join("summary.md"), cfg, &outcome)?;
@@ -588,7 +628,7 @@ fn stage_data(
     ui: &Ui,
     timings: &mut Vec<StageTime>,
 ) -> Result<DataStage, ExperimentError> {
-    let t = Instant::now();
+    let t = StageStart::now();
     let (root, tmp) = match &cfg.data {
         Some(d) => (d.clone(), None),
         None => {
@@ -606,7 +646,7 @@ fn stage_data(
             (tmp.path().to_path_buf(), Some(tmp))
         }
     };
-    let t = Instant::now();
+    let t = StageStart::now();
     let (clips_found, clips, skipped_files) = discover_filtered(cfg, &root)?;
     for (p, why) in &skipped_files {
         ui.line(&format!("skipped {p}: {why}"));
@@ -1294,10 +1334,13 @@ fn checked_extract(
     Ok(m)
 }
 
-fn stage(timings: &mut Vec<StageTime>, name: &'static str, t: Instant) {
+fn stage(timings: &mut Vec<StageTime>, name: &'static str, t: StageStart) {
+    let usage = process_usage();
     timings.push(StageTime {
         stage: name,
-        seconds: t.elapsed().as_secs_f64(),
+        seconds: t.wall.elapsed().as_secs_f64(),
+        cpu_seconds: usage.zip(t.cpu).map(|((now, _), then)| now - then),
+        peak_rss_bytes: usage.map(|u| u.1),
     });
 }
 
@@ -1368,16 +1411,18 @@ fn extract_clip(
     })
 }
 
-/// One feature's matrices for one group: raw frames, and stacked when an autoencoder
-/// needs them.
+/// One feature's matrices for one group: raw frames, and the training frames stacked
+/// into one matrix when an autoencoder needs them (test clips are stacked one at a time
+/// as they are scored: holding every clip stacked would multiply a group's memory by
+/// the context, five).
 struct GroupFeatures {
     train: Vec<Array2<f32>>,
     test: Vec<Array2<f32>>,
-    /// (train, test), frames stacked `ae_context` at a time.
-    stacked: Option<Stacked>,
+    /// The training clips' frames stacked `ae_context` at a time, clip after clip.
+    stacked_train: Option<Array2<f32>>,
+    /// The stacking context.
+    context: usize,
 }
-
-type Stacked = (Vec<Array2<f32>>, Vec<Array2<f32>>);
 
 fn load_group_features(
     g: &GroupInfo,
@@ -1417,30 +1462,48 @@ fn load_group_features(
 }
 
 impl GroupFeatures {
-    /// One feature's matrices of a group, stacked too when a model needs it.
+    /// One feature's matrices of a group, the training set stacked too when a model
+    /// needs it.
     fn new(
         train: Vec<Array2<f32>>,
         test: Vec<Array2<f32>>,
         f: &FeatureSpec,
         models: &[ModelSpec],
     ) -> Result<GroupFeatures, String> {
-        let stacked = if models.iter().any(|m| m.input() == ModelInput::Stacked) {
-            let stack = |v: &[Array2<f32>]| -> Result<Vec<Array2<f32>>, String> {
-                v.iter()
-                    .map(|m| {
-                        aad_core::ops::stack_frames(m.view(), f.ae_context)
-                            .map_err(|e| e.to_string())
-                    })
-                    .collect()
-            };
-            Some((stack(&train)?, stack(&test)?))
+        let context = f.ae_context;
+        let stacked_train = if models.iter().any(|m| m.input() == ModelInput::Stacked) {
+            let d = train.first().map_or(0, Array2::ncols) * context;
+            let n: usize = train
+                .iter()
+                .map(|m| (m.nrows() + 1).saturating_sub(context))
+                .sum();
+            let mut all = Array2::zeros((n, d));
+            let mut at = 0;
+            for m in &train {
+                let s =
+                    aad_core::ops::stack_frames(m.view(), context).map_err(|e| e.to_string())?;
+                if s.ncols() != d {
+                    return Err(format!("clips of {} and {} features", d, s.ncols()));
+                }
+                all.slice_mut(ndarray::s![at..at + s.nrows(), ..])
+                    .assign(&s);
+                at += s.nrows();
+            }
+            // Checked here as before: a test clip too short to stack fails the group.
+            for m in &test {
+                if m.nrows() < context {
+                    aad_core::ops::stack_frames(m.view(), context).map_err(|e| e.to_string())?;
+                }
+            }
+            Some(all.slice_move(ndarray::s![..at, ..]))
         } else {
             None
         };
         Ok(GroupFeatures {
             train,
             test,
-            stacked,
+            stacked_train,
+            context,
         })
     }
 }
@@ -1479,9 +1542,13 @@ fn run_job(
     labels: &[Label],
     obs: &mut dyn TrainObserver,
 ) -> Result<JobResult, String> {
-    let (train, test) = match (m.input(), &x.stacked) {
-        (ModelInput::Stacked, Some((a, b))) => (views(a), views(b)),
-        _ => (views(&x.train), views(&x.test)),
+    let stacked = match (m.input(), &x.stacked_train) {
+        (ModelInput::Stacked, Some(a)) => Some(a),
+        _ => None,
+    };
+    let train = match stacked {
+        Some(a) => vec![a.view()],
+        None => views(&x.train),
     };
     let n_vectors: usize = train.iter().map(|v| v.nrows()).sum();
     let mut cfg = m.config(f, run.epochs).adapted_to(&train);
@@ -1494,7 +1561,20 @@ fn run_job(
         .map_err(|e| e.to_string())?;
     let fit_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let scores = det.score_batch(&test).map_err(|e| e.to_string())?;
+    let scores = match stacked {
+        Some(_) => x
+            .test
+            .iter()
+            .map(|c| {
+                let s =
+                    aad_core::ops::stack_frames(c.view(), x.context).map_err(|e| e.to_string())?;
+                det.score(s.view()).map_err(|e| e.to_string())
+            })
+            .collect::<Result<Vec<f64>, String>>()?,
+        None => det
+            .score_batch(&views(&x.test))
+            .map_err(|e| e.to_string())?,
+    };
     let score_s = t.elapsed().as_secs_f64();
     let auc = aad_metrics::roc_auc(&scores, labels).map_err(|e| e.to_string())?;
     let pauc = aad_metrics::partial_auc(&scores, labels, 0.1).map_err(|e| e.to_string())?;

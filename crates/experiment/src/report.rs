@@ -275,23 +275,31 @@ pub fn summary(cfg: &ExperimentConfig, o: &Outcome) -> String {
     s
 }
 
-/// The stage timing table (Markdown; also printed at the end of a run).
+/// The stage timing table (Markdown; also printed at the end of a run): wall time, the
+/// process's CPU time (all threads; twice the wall time means two busy cores) and its
+/// peak resident memory so far.
 pub fn timing_table(o: &Outcome) -> String {
     let total = o
         .timings
         .iter()
         .find(|t| t.stage == "total")
         .map_or(0.0, |t| t.seconds);
-    let mut s = String::from("| stage | wall time | share |\n|---|---:|---:|\n");
+    let mut s = String::from(
+        "| stage | wall time | share | CPU time | peak RSS |\n|---|---:|---:|---:|---:|\n",
+    );
     for t in &o.timings {
         let share = if total > 0.0 && t.stage != "total" {
             format!("{:.0} %", 100.0 * t.seconds / total)
         } else {
             String::new()
         };
+        let cpu = t.cpu_seconds.map_or(String::new(), format_duration);
+        let rss = t
+            .peak_rss_bytes
+            .map_or(String::new(), |b| format!("{:.0} MB", b as f64 / 1e6));
         let _ = writeln!(
             s,
-            "| {} | {} | {share} |",
+            "| {} | {} | {share} | {cpu} | {rss} |",
             t.stage,
             format_duration(t.seconds)
         );
@@ -383,6 +391,11 @@ pub fn write_json(path: &Path, cfg: &ExperimentConfig, o: &Outcome) -> Result<()
         },
         "cache": { "hits": o.cache_hits, "misses": o.cache_misses },
         "timings_s": o.timings.iter().map(|t| (t.stage.to_string(), json!(t.seconds))).collect::<serde_json::Map<_, _>>(),
+        "stage_usage": o.timings.iter().map(|t| (t.stage.to_string(), json!({
+            "wall_s": t.seconds,
+            "cpu_s": t.cpu_seconds,
+            "peak_rss_bytes": t.peak_rss_bytes,
+        }))).collect::<serde_json::Map<_, _>>(),
         "costs": {
             "decode_ms_per_file": if o.costs.decode.1 > 0 { o.costs.decode.0 / o.costs.decode.1 as f64 * 1e3 } else { 0.0 },
             "extract_ms_per_clip": per(&o.costs.extract, 1e3),

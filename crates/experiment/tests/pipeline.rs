@@ -117,7 +117,28 @@ fn synthetic_run_writes_the_documented_outputs_and_finds_an_easy_anomaly() {
         "total",
     ] {
         assert!(json["timings_s"][stage].as_f64().unwrap() >= 0.0, "{stage}");
+        let usage = &json["stage_usage"][stage];
+        assert_eq!(usage["wall_s"], json["timings_s"][stage], "{stage}");
+        if cfg!(unix) {
+            assert!(usage["cpu_s"].as_f64().unwrap() >= 0.0, "{stage}");
+            // A running maximum of a process that decoded and trained: megabytes at least.
+            assert!(
+                usage["peak_rss_bytes"].as_u64().unwrap() > 1_000_000,
+                "{stage}"
+            );
+        }
     }
+    let usage = &json["stage_usage"];
+    assert!(
+        usage["total"]["peak_rss_bytes"].as_u64() >= usage["discover"]["peak_rss_bytes"].as_u64(),
+        "the peak is a running maximum"
+    );
+    assert!(
+        usage["total"]["cpu_s"].as_f64().unwrap() + 1e-9
+            >= usage["extract"]["cpu_s"].as_f64().unwrap()
+                + usage["train_score"]["cpu_s"].as_f64().unwrap(),
+        "the whole run took at least the CPU of two of its stages"
+    );
     assert!(
         json["costs"]["extract_ms_per_clip"]["cens"]
             .as_f64()

@@ -194,6 +194,9 @@ pub fn stack(
     seed: u64,
 ) -> Result<Array2<f32>, ModelError> {
     check_clips(clips, None)?;
+    if rep == Representation::Frames {
+        return Ok(gather_frames(clips, max_vectors, seed));
+    }
     let parts: Vec<Array2<f32>> = clips
         .iter()
         .map(|c| rep.vectors(c.view()))
@@ -201,19 +204,57 @@ pub fn stack(
     let views: Vec<_> = parts.iter().map(|p| p.view()).collect();
     let all = ndarray::concatenate(Axis(0), &views)
         .map_err(|e| ModelError::EmptyTrainingSet(e.to_string()))?;
-    match max_vectors {
-        Some(m) if m < all.nrows() => {
-            let mut idx: Vec<usize> = (0..all.nrows()).collect();
-            idx.shuffle(&mut ChaCha8Rng::seed_from_u64(seed ^ 0x5EED_5A3B));
-            idx.truncate(m);
-            idx.sort_unstable();
-            Ok(all.select(Axis(0), &idx))
-        }
-        _ => Ok(all),
+    match kept_rows(all.nrows(), max_vectors, seed) {
+        Some(idx) => Ok(all.select(Axis(0), &idx)),
+        None => Ok(all),
     }
 }
 
-/// Rows `[start, end)` of a matrix, owned.
-pub(crate) fn rows(m: &Array2<f32>, start: usize, end: usize) -> Array2<f32> {
-    m.slice(s![start..end, ..]).to_owned()
+/// The rows `max_vectors` keeps of `n` (sorted), or `None` for all of them.
+fn kept_rows(n: usize, max_vectors: Option<usize>, seed: u64) -> Option<Vec<usize>> {
+    match max_vectors {
+        Some(m) if m < n => {
+            let mut idx: Vec<usize> = (0..n).collect();
+            idx.shuffle(&mut ChaCha8Rng::seed_from_u64(seed ^ 0x5EED_5A3B));
+            idx.truncate(m);
+            idx.sort_unstable();
+            Some(idx)
+        }
+        _ => None,
+    }
+}
+
+/// Frames of checked, equally wide clips copied once into one matrix (the rows
+/// [`kept_rows`] keeps): a training set of a full machine id is hundreds of MB, and
+/// copying clip by clip before concatenating would hold it twice.
+fn gather_frames(
+    clips: &[ArrayView2<'_, f32>],
+    max_vectors: Option<usize>,
+    seed: u64,
+) -> Array2<f32> {
+    let d = clips[0].ncols();
+    let n: usize = clips.iter().map(|c| c.nrows()).sum();
+    let idx = kept_rows(n, max_vectors, seed);
+    let mut out = Array2::zeros((idx.as_ref().map_or(n, Vec::len), d));
+    match idx {
+        None => {
+            let mut at = 0;
+            for c in clips {
+                out.slice_mut(s![at..at + c.nrows(), ..]).assign(c);
+                at += c.nrows();
+            }
+        }
+        Some(idx) => {
+            // Both the kept rows and the clips' rows are in order: one pass.
+            let (mut clip, mut first) = (0, 0);
+            for (dst, &i) in idx.iter().enumerate() {
+                while i >= first + clips[clip].nrows() {
+                    first += clips[clip].nrows();
+                    clip += 1;
+                }
+                out.row_mut(dst).assign(&clips[clip].row(i - first));
+            }
+        }
+    }
+    out
 }

@@ -776,3 +776,36 @@ fn a_fusion_standardises_each_member_on_held_out_training_scores() {
             .is_err()
     );
 }
+
+#[test]
+fn stacking_frames_keeps_clip_order_and_a_cap_keeps_a_seeded_ordered_subset() {
+    let data = clips(7, 0.0, 3);
+    let v = views(&data);
+    let all = aad_models::stack(&v, Representation::Frames, None, 1).unwrap();
+    let parts: Vec<_> = v.to_vec();
+    assert_eq!(all, ndarray::concatenate(ndarray::Axis(0), &parts).unwrap());
+    let n = all.nrows();
+    let a = aad_models::stack(&v, Representation::Frames, Some(n / 3), 9).unwrap();
+    let b = aad_models::stack(&v, Representation::Frames, Some(n / 3), 9).unwrap();
+    let c = aad_models::stack(&v, Representation::Frames, Some(n / 3), 10).unwrap();
+    assert_eq!(a.nrows(), n / 3);
+    assert_eq!(a, b, "same seed, same rows");
+    assert_ne!(a, c, "another seed, other rows");
+    // Every kept row is a row of the whole set, in the same order.
+    let mut from = 0;
+    for row in a.rows() {
+        let at = (from..n)
+            .find(|&i| all.row(i) == row)
+            .expect("a row of the set");
+        from = at + 1;
+    }
+    // The clip-level path keeps the same rows for the same seed and size.
+    let one_row: Vec<Array2<f32>> = (0..n)
+        .map(|i| all.slice(ndarray::s![i..i + 1, ..]).to_owned())
+        .collect();
+    let d = aad_models::stack(&views(&one_row), Representation::ClipMean, Some(n / 3), 9).unwrap();
+    assert_eq!(a, d);
+    // A cap at or above the size keeps everything.
+    let e = aad_models::stack(&v, Representation::Frames, Some(n), 9).unwrap();
+    assert_eq!(e, all);
+}

@@ -21,7 +21,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::ModelError;
-use crate::data::{Representation, check_clip, rows, stack};
+use crate::data::{Representation, check_clip, stack};
 use crate::linalg::{Mat, gemm};
 use crate::scaler::{Scaler, Scaling};
 pub use native::{Activation, Adam};
@@ -414,10 +414,9 @@ impl AutoencoderConfig {
                 got: split_at,
             });
         }
-        let train = rows(&x, 0, split_at);
-        let val = (split_at < n).then(|| rows(&x, split_at, n));
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let dims = self.layer_dims(x.ncols());
+        let (train, val) = split_rows(x, split_at)?;
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let net = Net::new(&dims, self.activation, self.batch_norm, &mut rng);
         let (net, history) = match self.backend {
             Backend::Native => train_native(self, net, &train, val.as_ref(), &mut rng, observer)?,
@@ -441,6 +440,28 @@ impl AutoencoderConfig {
             seed,
         })
     }
+}
+
+/// Rows `..at` and `at..` (`None` when empty) of `x`: the first part keeps `x`'s buffer,
+/// so a training set is never held twice.
+fn split_rows(x: Array2<f32>, at: usize) -> Result<(Array2<f32>, Option<Array2<f32>>), ModelError> {
+    let (n, d) = x.dim();
+    let val = (at < n).then(|| x.slice(ndarray::s![at.., ..]).to_owned());
+    let train = if x.is_standard_layout() {
+        match x.into_raw_vec_and_offset() {
+            (mut v, Some(0)) => {
+                v.truncate(at * d);
+                Array2::from_shape_vec((at, d), v)
+                    .map_err(|e| ModelError::EmptyTrainingSet(e.to_string()))?
+            }
+            (v, off) => Array2::from_shape_vec((n, d), v[off.unwrap_or(0)..].to_vec())
+                .map_err(|e| ModelError::EmptyTrainingSet(e.to_string()))?
+                .slice_move(ndarray::s![..at, ..]),
+        }
+    } else {
+        x.slice(ndarray::s![..at, ..]).to_owned()
+    };
+    Ok((train, val))
 }
 
 /// The order of training vectors in one epoch.
