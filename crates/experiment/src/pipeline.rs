@@ -1038,17 +1038,11 @@ fn run_group(
     let labels: Vec<Label> = g.test.iter().map(|c| c.label).collect();
     let mut load_failures = Vec::new();
     let mut jobs = Vec::new();
-    let mut inputs = Vec::new();
+    // One feature at a time: its matrices (and the autoencoders' stacked training set)
+    // are dropped before the next is loaded, so a group holds one feature's working set.
     for (fi, f) in cfg.features.iter().enumerate() {
-        match load_group_features(g, f, fi, features, &cfg.models) {
-            Ok(x) => {
-                for (mi, _) in cfg.models.iter().enumerate() {
-                    for &seed in &cfg.seeds {
-                        jobs.push((fi, mi, seed, inputs.len()));
-                    }
-                }
-                inputs.push(x);
-            }
+        let x = match load_group_features(g, f, fi, features, &cfg.models) {
+            Ok(x) => x,
             Err(why) => {
                 let msg = format!("{} / {}: {why}", g.key, f.name);
                 ui.line(&format!("failed {msg}"));
@@ -1057,15 +1051,13 @@ fn run_group(
                     cfg.models.iter().map(|m| epochs_of(cfg, m, f)).sum::<u64>()
                         * cfg.seeds.len() as u64,
                 );
+                continue;
             }
-        }
-    }
-    let results: Vec<Result<JobResult, String>> = jobs
-        .par_iter()
-        .map(|&(fi, mi, seed, ii)| {
-            let (f, m) = (&cfg.features[fi], &cfg.models[mi]);
+        };
+        jobs.extend(feature_jobs(cfg, fi, |mi, seed| {
+            let m = &cfg.models[mi];
             let mut obs = BarObserver { bar, done: 0 };
-            let r = run_job(f, m, seed, cfg, &inputs[ii], &labels, &mut obs);
+            let r = run_job(f, m, seed, cfg, &x, &labels, &mut obs);
             bar.inc(epochs_of(cfg, m, f).saturating_sub(obs.done));
             if let Err(why) = &r {
                 ui.line(&format!(
@@ -1074,17 +1066,29 @@ fn run_group(
                 ));
             }
             r
-        })
-        .collect();
+        }));
+    }
     GroupRun {
         labels,
         load_failures,
-        jobs: jobs
-            .iter()
-            .map(|&(fi, mi, seed, _)| (fi, mi, seed))
-            .zip(results)
-            .collect(),
+        jobs,
     }
+}
+
+/// Every model x seed of feature `fi`, in parallel, in (model, seed) order.
+fn feature_jobs(
+    cfg: &ExperimentConfig,
+    fi: usize,
+    run: impl Fn(usize, u64) -> Result<JobResult, String> + Sync,
+) -> Vec<(JobKey, Result<JobResult, String>)> {
+    let keys: Vec<JobKey> = (0..cfg.models.len())
+        .flat_map(|mi| cfg.seeds.iter().map(move |&seed| (fi, mi, seed)))
+        .collect();
+    let results: Vec<_> = keys
+        .par_iter()
+        .map(|&(_, mi, seed)| run(mi, seed))
+        .collect();
+    keys.into_iter().zip(results).collect()
 }
 
 impl Trained {
@@ -1230,38 +1234,28 @@ pub fn fit_score_group(
     }
     let labels = &g.labels;
     let mut out = GroupRows::default();
-    let mut inputs = Vec::new();
-    let mut jobs = Vec::new();
     for (fi, (f, (train, test))) in cfg.features.iter().zip(features).enumerate() {
-        match GroupFeatures::new(train, test, f, &cfg.models) {
-            Ok(x) => {
-                for mi in 0..cfg.models.len() {
-                    for &seed in &cfg.seeds {
-                        jobs.push((fi, mi, seed, inputs.len()));
-                    }
-                }
-                inputs.push(x);
+        let x = match GroupFeatures::new(train, test, f, &cfg.models) {
+            Ok(x) => x,
+            Err(why) => {
+                out.failures.push(format!("{} / {}: {why}", g.key, f.name));
+                continue;
             }
-            Err(why) => out.failures.push(format!("{} / {}: {why}", g.key, f.name)),
-        }
-    }
-    let results: Vec<Result<JobResult, String>> = jobs
-        .par_iter()
-        .map(|&(fi, mi, seed, ii)| {
-            let (f, m) = (&cfg.features[fi], &cfg.models[mi]);
-            run_job(f, m, seed, cfg, &inputs[ii], labels, &mut ())
-        })
-        .collect();
-    for (&(fi, mi, seed, _), r) in jobs.iter().zip(results) {
-        let (f, m) = (&cfg.features[fi], &cfg.models[mi]);
-        match r {
-            Ok(j) => out
-                .rows
-                .push(result_row(&g.key, g.n_train, f, m, seed, &j, labels)),
-            Err(why) => out.failures.push(format!(
-                "{} / {} / {} / seed {seed}: {why}",
-                g.key, f.name, m.name
-            )),
+        };
+        let jobs = feature_jobs(cfg, fi, |mi, seed| {
+            run_job(f, &cfg.models[mi], seed, cfg, &x, labels, &mut ())
+        });
+        for ((_, mi, seed), r) in jobs {
+            let m = &cfg.models[mi];
+            match r {
+                Ok(j) => out
+                    .rows
+                    .push(result_row(&g.key, g.n_train, f, m, seed, &j, labels)),
+                Err(why) => out.failures.push(format!(
+                    "{} / {} / {} / seed {seed}: {why}",
+                    g.key, f.name, m.name
+                )),
+            }
         }
     }
     Ok(out)
