@@ -47,7 +47,7 @@ pub use aad_core::Signal;
 pub use error::AudioError;
 pub use options::{ChannelPolicy, DecodeOptions, ParseChannelError};
 pub use wav::WavStream;
-pub use write::{write_wav_f32, write_wav_i16};
+pub use write::{MAX_WRITE_CHANNELS, write_wav_f32, write_wav_i16};
 
 /// What a decoding path found besides the samples.
 #[derive(Debug, Clone, Copy)]

@@ -23,12 +23,31 @@ fn hound_err(path: &Path, e: hound::Error) -> AudioError {
     }
 }
 
+/// The most channels a written file may have (MIMII's arrays have 8).
+pub const MAX_WRITE_CHANNELS: usize = 64;
+
 fn write_atomic(
     path: &Path,
     spec: hound::WavSpec,
     interleaved: &[f32],
     put: impl Fn(&mut hound::WavWriter<BufWriter<std::fs::File>>, f32) -> hound::Result<()>,
 ) -> Result<(), AudioError> {
+    if !aad_core::SUPPORTED_SAMPLE_RATES.contains(&spec.sample_rate)
+        || usize::from(spec.channels) > MAX_WRITE_CHANNELS
+    {
+        // Both are plain integers, so swapping them compiles: refuse what no recorder
+        // makes rather than write a 48,000-channel file at 1 Hz.
+        return Err(AudioError::InvalidOptions {
+            path: path.to_path_buf(),
+            reason: format!(
+                "{} channels at {} Hz: channels must be 1 to {MAX_WRITE_CHANNELS} and the sample \
+                 rate {} (were the two arguments swapped?)",
+                spec.channels,
+                spec.sample_rate,
+                aad_core::SAMPLE_RATE_RANGE_TEXT
+            ),
+        });
+    }
     if spec.channels == 0 || !interleaved.len().is_multiple_of(usize::from(spec.channels)) {
         return Err(AudioError::InvalidOptions {
             path: path.to_path_buf(),
@@ -65,7 +84,9 @@ fn write_atomic(
 /// atomically.
 ///
 /// # Errors
-/// I/O errors, or a sample count that is not a multiple of `channels`.
+/// I/O errors, a sample count that is not a multiple of `channels`, more than
+/// [`MAX_WRITE_CHANNELS`] channels, or a sample rate outside
+/// [`aad_core::SUPPORTED_SAMPLE_RATES`] (the reader's range).
 pub fn write_wav_i16(
     path: impl AsRef<Path>,
     interleaved: &[f32],
@@ -87,7 +108,9 @@ pub fn write_wav_i16(
 /// Writes interleaved samples as 32-bit float WAV, atomically.
 ///
 /// # Errors
-/// I/O errors, or a sample count that is not a multiple of `channels`.
+/// I/O errors, a sample count that is not a multiple of `channels`, more than
+/// [`MAX_WRITE_CHANNELS`] channels, or a sample rate outside
+/// [`aad_core::SUPPORTED_SAMPLE_RATES`] (the reader's range).
 pub fn write_wav_f32(
     path: impl AsRef<Path>,
     interleaved: &[f32],

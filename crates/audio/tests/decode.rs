@@ -453,3 +453,42 @@ fn a_float_sample_of_absurd_magnitude_is_rejected_naming_the_file_and_frame() {
         }
     }
 }
+
+#[test]
+fn swapped_channels_and_rate_are_refused_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let x = vec![0.1f32; 48_000];
+    for (channels, rate) in [
+        (48_000u32, 1u32),
+        (16_000, 8),
+        (65, 16_000),
+        (1, 999),
+        (1, 400_000),
+    ] {
+        let path = dir.path().join(format!("{channels}_{rate}.wav"));
+        let ch = u16::try_from(channels).unwrap_or(u16::MAX);
+        for r in [
+            aad_audio::write_wav_i16(&path, &x, ch, rate),
+            aad_audio::write_wav_f32(&path, &x, ch, rate),
+        ] {
+            let e = r.unwrap_err();
+            assert!(
+                matches!(e, aad_audio::AudioError::InvalidOptions { .. }),
+                "{channels} x {rate}: {e}"
+            );
+            assert!(e.to_string().contains("swapped"), "{e}");
+        }
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "no file left"
+        );
+    }
+    // The edges of the ranges are accepted.
+    for (channels, rate) in [(64u16, 1_000u32), (8, 384_000), (1, 16_000)] {
+        let path = dir.path().join(format!("ok_{channels}_{rate}.wav"));
+        aad_audio::write_wav_i16(&path, &x[..64 * 10], channels, rate).unwrap();
+        let s = aad_audio::decode_file(&path, &aad_audio::DecodeOptions::default()).unwrap();
+        assert_eq!(s.sample_rate(), rate);
+    }
+}
