@@ -26,7 +26,8 @@ use crate::{CliError, EXIT_OK};
     after_help = "Example:\n  aad experiment --data MIMII --snr=-6dB --features logmel_mimii,cens --models ae,knn"
 )]
 pub struct Args {
-    /// Dataset root (MIMII, DCASE 2020 or DCASE 2021+ layout). Without it, synthetic
+    /// Dataset root (MIMII, DCASE 2020 or DCASE 2021+ layout, or plain
+    /// `<machine>/[train|test/]{normal,abnormal,ok,faulty,...}/` folders). Without it, synthetic
     /// machine sounds are generated into a temporary folder.
     #[arg(long)]
     pub data: Option<PathBuf>,

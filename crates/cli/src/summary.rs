@@ -21,7 +21,8 @@ use crate::{CliError, EXIT_OK};
     after_help = "Example:\n  aad summary ../shared/data/mimii"
 )]
 pub struct Args {
-    /// Dataset root (MIMII, DCASE 2020 or DCASE 2021+ layout).
+    /// Dataset root (MIMII, DCASE 2020 or DCASE 2021+ layout, or plain
+    /// `<machine>/[train|test/]{normal,abnormal,ok,faulty,...}/` folders).
     pub dir: Option<PathBuf>,
 }
 

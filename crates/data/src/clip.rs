@@ -12,6 +12,11 @@ pub enum Layout {
     Dcase2020,
     /// `section_XX_{source,target}_{train,test}_{normal,anomaly}_...` (DCASE 2021 and later).
     Dcase2021,
+    /// Your own recordings: `<machine>/<label>/*.wav` or `<machine>/{train,test}/<label>/*.wav`
+    /// (`<label>`: normal, ok, good; abnormal, anomaly, anomalous, faulty, fault, bad, ng),
+    /// or `<machine>/train/*.wav` (training clips are normal). One group per machine
+    /// folder, machine id `all`.
+    Plain,
 }
 
 /// The split a DCASE layout puts a file in.

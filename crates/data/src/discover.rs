@@ -77,12 +77,60 @@ pub fn parse_clip_path(components: &[&str]) -> Result<ParsedClip, crate::ParseEr
     if let Some(p) = parse_mimii(folders) {
         return Ok(p);
     }
+    if let Some(p) = parse_plain(folders) {
+        return Ok(p);
+    }
     Err(crate::ParseError::NoLayout(
         "path fits no layout: MIMII `<snr>/<type>/id_XX/{normal,abnormal}/N.wav`, DCASE 2020 \
-         `<type>/{train,test}/{normal,anomaly}_id_XX_N.wav` or DCASE 2021+ \
-         `section_XX_{source,target}_{train,test}_{normal,anomaly}_...`"
+         `<type>/{train,test}/{normal,anomaly}_id_XX_N.wav`, DCASE 2021+ \
+         `section_XX_{source,target}_{train,test}_{normal,anomaly}_...`, or your own \
+         `<machine>/[train|test/]{normal,ok,abnormal,anomaly,faulty,...}/N.wav` or \
+         `<machine>/train/N.wav`"
             .into(),
     ))
+}
+
+/// The label a plain layout's folder name gives (any case).
+fn label_folder(s: &str) -> Option<Label> {
+    match s.to_ascii_lowercase().as_str() {
+        "normal" | "ok" | "good" => Some(Label::Normal),
+        "abnormal" | "anomaly" | "anomalous" | "faulty" | "fault" | "bad" | "ng" => {
+            Some(Label::Anomalous)
+        }
+        _ => None,
+    }
+}
+
+/// Whether a folder name is MIMII's machine id or SNR: such a folder is never a machine
+/// name (`id_00/normal/x.wav` is a MIMII path that lost its type folder).
+fn is_mimii_part(s: &str) -> bool {
+    s.strip_prefix("id_").is_some_and(digits) || Snr::parse(s).is_some()
+}
+
+fn parse_plain(folders: &[&str]) -> Option<ParsedClip> {
+    let (&last, rest) = folders.split_last()?;
+    let (label, split, above) = match (label_folder(last), is_split_folder(last)) {
+        (Some(label), _) => match rest.split_last() {
+            Some((&f, above)) if is_split_folder(f).is_some() => (label, is_split_folder(f), above),
+            _ => (label, None, rest),
+        },
+        // Training folders hold normal clips only.
+        (None, Some(FolderSplit::Train)) => (Label::Normal, Some(FolderSplit::Train), rest),
+        _ => return None,
+    };
+    let (&machine, ancestors) = above.split_last()?;
+    if is_mimii_part(machine) || is_split_folder(machine).is_some() {
+        return None;
+    }
+    Some(ParsedClip {
+        machine_type: machine.to_string(),
+        machine_id: "all".to_string(),
+        label,
+        snr: ancestors.iter().rev().find_map(|f| Snr::parse(f)),
+        layout: Layout::Plain,
+        folder_split: split,
+        domain: None,
+    })
 }
 
 /// What a path says about a clip (see [`parse_clip_path`]).
@@ -449,13 +497,72 @@ mod tests {
     }
 
     #[test]
+    fn plain_folders_of_your_own_recordings() {
+        let want = |p: &str, machine: &str, label: Label, split: Option<FolderSplit>| {
+            let c = parse(p).unwrap_or_else(|e| panic!("{p}: {e}"));
+            assert_eq!(c.layout, Layout::Plain, "{p}");
+            assert_eq!(
+                (
+                    c.machine_type.as_str(),
+                    c.machine_id.as_str(),
+                    c.label,
+                    c.folder_split
+                ),
+                (machine, "all", label, split),
+                "{p}"
+            );
+        };
+        want("pump/normal/a.wav", "pump", Label::Normal, None);
+        want("pump/abnormal/b.flac", "pump", Label::Anomalous, None);
+        want(
+            "site/motorA/train/rec1.wav",
+            "motorA",
+            Label::Normal,
+            Some(FolderSplit::Train),
+        );
+        want(
+            "motorA/test/ok/1.wav",
+            "motorA",
+            Label::Normal,
+            Some(FolderSplit::Test),
+        );
+        want(
+            "motorA/test/Faulty/2.wav",
+            "motorA",
+            Label::Anomalous,
+            Some(FolderSplit::Test),
+        );
+        want(
+            "motorA/train/normal/3.wav",
+            "motorA",
+            Label::Normal,
+            Some(FolderSplit::Train),
+        );
+        // The folder above the label names the machine, whatever it looks like.
+        want("fan/idx_00/normal/0.wav", "idx_00", Label::Normal, None);
+        let c = parse("-6dB/pump/anomaly/x.wav").unwrap();
+        assert_eq!(c.snr, Some(Snr(-6)));
+        // MIMII and DCASE names still win.
+        assert_eq!(
+            parse("fan/id_00/normal/0.wav").unwrap().layout,
+            Layout::Mimii
+        );
+        assert_eq!(
+            parse("fan/train/normal_id_00_00000000.wav").unwrap().layout,
+            Layout::Dcase2020
+        );
+    }
+
+    #[test]
     fn misfits_are_rejected_with_a_reason() {
         for p in [
             "fan/id_00/broken/00000000.wav",
             "id_00/normal/00000000.wav",
             "random.wav",
-            "fan/idx_00/normal/0.wav",
             "-6dB/id_00/normal/0.wav",
+            "normal/0.wav",
+            "motorA/test/0.wav",
+            "train/normal/0.wav",
         ] {
             let e = parse(p).unwrap_err();
             assert!(matches!(e, crate::ParseError::NoLayout(_)), "{p}: {e}");

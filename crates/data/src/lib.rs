@@ -4,8 +4,10 @@
 //!   (not fixed depths): the MIMII release (`<snr>/<type>/id_XX/{normal,abnormal}/N.wav`,
 //!   SNR folders spelled `-6dB`, `-6_dB_fan`, `0_dB`, `6dB`, ...), DCASE 2020
 //!   (`<type>/{train,test}/{normal,anomaly}_id_XX_N.wav`) and DCASE 2021+
-//!   (`section_XX_{source,target}_{train,test}_{normal,anomaly}_...`). Files that fit no
-//!   layout are reported with the reason, never silently dropped.
+//!   (`section_XX_{source,target}_{train,test}_{normal,anomaly}_...`), and your own
+//!   recordings in plain folders (`<machine>/{normal,abnormal}/`, `<machine>/train/`,
+//!   `<machine>/test/{ok,faulty}/`, ...: [`Layout::Plain`]). Files that fit no layout are
+//!   reported with the reason, never silently dropped.
 //! - [`split()`] makes the per-machine train/test split of the MIMII baseline, or the
 //!   DCASE folder split where the layout gives one; groups too small to split are
 //!   reported.

@@ -433,3 +433,47 @@ fn invalid_generator_settings_are_rejected() {
     cfg.machines.clear();
     assert!(generate(&cfg, dir.path()).is_err());
 }
+
+#[test]
+fn plain_folders_split_by_their_train_and_test_folders_or_like_mimii() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    for i in 0..6 {
+        touch(r, &format!("motorA/train/{i}.wav"));
+    }
+    for i in 0..2 {
+        touch(r, &format!("motorA/test/ok/{i}.wav"));
+        touch(r, &format!("motorA/test/faulty/{i}.wav"));
+    }
+    for i in 0..8 {
+        touch(r, &format!("pump/normal/{i}.wav"));
+    }
+    for i in 0..3 {
+        touch(r, &format!("pump/abnormal/{i}.wav"));
+    }
+    let found = discover(r).unwrap();
+    assert!(found.skipped.is_empty(), "{:?}", found.skipped);
+    assert_eq!(found.clips.len(), 6 + 4 + 8 + 3);
+    assert!(found.clips.iter().all(|c| c.layout == Layout::Plain));
+    let report = split(&found.clips, Protocol::Auto);
+    assert!(report.unsplittable.is_empty());
+    let group = |m: &str| {
+        report
+            .groups
+            .iter()
+            .find(|g| g.key.machine_type == m)
+            .unwrap()
+    };
+    let motor = group("motorA");
+    assert_eq!(
+        (motor.train.len(), motor.test.len(), motor.n_test_abnormal()),
+        (6, 4, 2)
+    );
+    assert_eq!(motor.key.machine_id, "all");
+    // Without train/test folders: as many normal clips held out as there are anomalous.
+    let pump = group("pump");
+    assert_eq!(
+        (pump.train.len(), pump.test.len(), pump.n_test_abnormal()),
+        (5, 6, 3)
+    );
+}
