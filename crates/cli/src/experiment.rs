@@ -27,7 +27,8 @@ use crate::{CliError, EXIT_OK};
 )]
 pub struct Args {
     /// Dataset root (MIMII, DCASE 2020 or DCASE 2021+ layout, or plain
-    /// `<machine>/[train|test/]{normal,abnormal,ok,faulty,...}/` folders). Without it, synthetic
+    /// `<machine>/[train|test/]{normal,abnormal,ok,faulty,...}/` folders), or a manifest
+    /// CSV (`file,machine_type,label[,machine_id,snr,split]`). Without it, synthetic
     /// machine sounds are generated into a temporary folder.
     #[arg(long)]
     pub data: Option<PathBuf>,

@@ -22,7 +22,8 @@ use crate::{CliError, EXIT_OK};
 )]
 pub struct Args {
     /// Dataset root (MIMII, DCASE 2020 or DCASE 2021+ layout, or plain
-    /// `<machine>/[train|test/]{normal,abnormal,ok,faulty,...}/` folders).
+    /// `<machine>/[train|test/]{normal,abnormal,ok,faulty,...}/` folders), or a manifest
+    /// CSV (`file,machine_type,label[,machine_id,snr,split]`).
     pub dir: Option<PathBuf>,
 }
 

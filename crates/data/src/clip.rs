@@ -17,6 +17,8 @@ pub enum Layout {
     /// or `<machine>/train/*.wav` (training clips are normal). One group per machine
     /// folder, machine id `all`.
     Plain,
+    /// Listed in a manifest CSV ([`discover`](fn@crate::discover) given a `.csv` file).
+    Manifest,
 }
 
 /// The split a DCASE layout puts a file in.

@@ -309,7 +309,9 @@ fn read_anomaly_kinds(root: &Path, skipped: &mut Vec<Skipped>) -> HashMap<String
 }
 
 /// Walks `root` (sorted, following symbolic links) and recognises every audio file from
-/// its path components, wherever the layout starts below `root`.
+/// its path components, wherever the layout starts below `root`. A `root` that is a
+/// `.csv` file is read as a manifest instead (see [`Layout::Manifest`]): columns `file`,
+/// `machine_type`, `label`, optionally `machine_id`, `snr`, `split`.
 ///
 /// Files that look like audio but fit no layout are listed in [`Discovery::skipped`] with
 /// the reason; other files in [`Discovery::ignored`]. The result is deterministic.
@@ -318,6 +320,13 @@ fn read_anomaly_kinds(root: &Path, skipped: &mut Vec<Skipped>) -> HashMap<String
 /// `root` does not exist or is not a folder.
 pub fn discover(root: impl AsRef<Path>) -> Result<Discovery, DataError> {
     let root = root.as_ref();
+    if root.is_file()
+        && root
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+    {
+        return discover_manifest(root);
+    }
     if !root.is_dir() {
         return Err(DataError::NotADirectory(root.to_path_buf()));
     }
@@ -380,6 +389,108 @@ pub fn discover(root: impl AsRef<Path>) -> Result<Discovery, DataError> {
     out.clips.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
     drop_duplicates(&mut out);
     Ok(out)
+}
+
+/// The clips a manifest CSV lists: columns `file` (relative to the CSV's folder, or
+/// absolute), `machine_type` and `label` (normal, ok, good, 0 / abnormal, anomaly,
+/// anomalous, faulty, fault, bad, ng, 1), optional `machine_id` (default `all`), `snr`
+/// (`-6dB`; empty for none) and `split` (`train`, `test` or empty); other columns are
+/// ignored. A row whose file is missing or whose values do not parse is skipped with the
+/// reason; a manifest without the required columns is an error.
+fn discover_manifest(csv_path: &Path) -> Result<Discovery, DataError> {
+    let bad = |reason: String| DataError::BadManifest {
+        path: csv_path.to_path_buf(),
+        reason,
+    };
+    let base = csv_path.parent().unwrap_or(Path::new("."));
+    let mut reader = csv::Reader::from_path(csv_path).map_err(|e| bad(e.to_string()))?;
+    let headers = reader.headers().map_err(|e| bad(e.to_string()))?.clone();
+    let col = |name: &str| headers.iter().position(|h| h.trim() == name);
+    let (Some(fi), Some(ti), Some(li)) = (col("file"), col("machine_type"), col("label")) else {
+        return Err(bad(
+            "a manifest needs `file`, `machine_type` and `label` columns".to_string(),
+        ));
+    };
+    let (ii, si, pi) = (col("machine_id"), col("snr"), col("split"));
+    let mut out = Discovery {
+        root: base.to_path_buf(),
+        ..Default::default()
+    };
+    for (n, row) in reader.records().enumerate() {
+        let line = n + 2;
+        let skip = |out: &mut Discovery, path: PathBuf, why: String| {
+            out.skipped.push(Skipped {
+                path,
+                reason: format!("{} line {line}: {why}", csv_path.display()),
+            });
+        };
+        let r = match row {
+            Ok(r) => r,
+            Err(e) => {
+                skip(&mut out, csv_path.to_path_buf(), e.to_string());
+                continue;
+            }
+        };
+        let get = |i: Option<usize>| i.and_then(|i| r.get(i)).map(str::trim).unwrap_or("");
+        let file = get(Some(fi));
+        let path = base.join(file);
+        match manifest_clip(
+            &path,
+            file,
+            &[get(Some(ti)), get(ii), get(Some(li)), get(si), get(pi)],
+        ) {
+            Ok(c) => out.clips.push(c),
+            Err(why) => skip(&mut out, path, why),
+        }
+    }
+    out.clips.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
+    drop_duplicates(&mut out);
+    Ok(out)
+}
+
+/// One manifest row: `[machine_type, machine_id, label, snr, split]`.
+fn manifest_clip(path: &Path, file: &str, v: &[&str; 5]) -> Result<Clip, String> {
+    let [machine_type, machine_id, label, snr, split] = *v;
+    if file.is_empty() || !path.is_file() {
+        return Err(format!("no such file: {file:?}"));
+    }
+    if machine_type.is_empty() {
+        return Err("empty machine_type".into());
+    }
+    let label = match label {
+        "0" => Label::Normal,
+        "1" => Label::Anomalous,
+        l => {
+            label_folder(l).ok_or_else(|| format!("label {l:?} is neither normal nor anomalous"))?
+        }
+    };
+    let snr = match snr {
+        "" | "na" => None,
+        s => Some(Snr::parse(s).ok_or_else(|| format!("snr {s:?} is not like -6dB"))?),
+    };
+    let folder_split = match split {
+        "" => None,
+        s => Some(
+            is_split_folder(s).ok_or_else(|| format!("split {s:?} is neither train nor test"))?,
+        ),
+    };
+    Ok(Clip {
+        path: path.to_path_buf(),
+        rel_path: file.replace('\\', "/"),
+        machine_type: machine_type.to_string(),
+        machine_id: if machine_id.is_empty() {
+            "all"
+        } else {
+            machine_id
+        }
+        .to_string(),
+        label,
+        snr,
+        layout: Layout::Manifest,
+        folder_split,
+        domain: None,
+        anomaly_kind: None,
+    })
 }
 
 /// The same recording found twice (MIMII's 8-channel originals beside their channel-0

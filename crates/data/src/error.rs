@@ -21,6 +21,14 @@ pub enum DataError {
     /// Writing a clip failed.
     #[error(transparent)]
     Audio(#[from] aad_audio::AudioError),
+    /// A manifest CSV that cannot be read or lacks the required columns.
+    #[error("{path}: {reason}")]
+    BadManifest {
+        /// The manifest.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// A generator setting is out of range.
     #[error("invalid synthetic config {name} = {value}: {reason}")]
     InvalidConfig {

@@ -6,8 +6,9 @@
 //!   (`<type>/{train,test}/{normal,anomaly}_id_XX_N.wav`) and DCASE 2021+
 //!   (`section_XX_{source,target}_{train,test}_{normal,anomaly}_...`), and your own
 //!   recordings in plain folders (`<machine>/{normal,abnormal}/`, `<machine>/train/`,
-//!   `<machine>/test/{ok,faulty}/`, ...: [`Layout::Plain`]). Files that fit no layout are
-//!   reported with the reason, never silently dropped.
+//!   `<machine>/test/{ok,faulty}/`, ...: [`Layout::Plain`]); given a `.csv` file it reads
+//!   a manifest instead ([`Layout::Manifest`]). Files that fit no layout are reported
+//!   with the reason, never silently dropped.
 //! - [`split()`] makes the per-machine train/test split of the MIMII baseline, or the
 //!   DCASE folder split where the layout gives one; groups too small to split are
 //!   reported.

@@ -477,3 +477,93 @@ fn plain_folders_split_by_their_train_and_test_folders_or_like_mimii() {
         (5, 6, 3)
     );
 }
+
+#[test]
+fn the_shared_manifest_is_a_dataset_and_agrees_with_the_folders() {
+    let Some(shared) = aad_testutil::shared_dir("manifest_as_dataset") else {
+        return;
+    };
+    let data = shared.join("data");
+    let from_csv = discover(data.join("manifest.csv")).unwrap();
+    // Only the 8-channel originals of four MIMII clips, listed beside their copies.
+    assert_eq!(from_csv.skipped.len(), 4, "{:?}", from_csv.skipped);
+    assert!(
+        from_csv
+            .skipped
+            .iter()
+            .all(|s| s.path.to_string_lossy().contains("multichannel")
+                && s.reason.contains("the same recording as mimii/")),
+        "{:?}",
+        from_csv.skipped
+    );
+    assert!(from_csv.clips.iter().all(|c| c.layout == Layout::Manifest));
+    // The same clips, labels and groups as walking the MIMII folders (the manifest has
+    // no train/test column, so DCASE rows differ only in their folder split).
+    let from_dirs = discover(data.join("mimii")).unwrap();
+    let key = |c: &aad_data::Clip| {
+        (
+            format!("mimii/{}", c.rel_path),
+            c.snr,
+            c.machine_type.clone(),
+            c.machine_id.clone(),
+            c.label,
+        )
+    };
+    let csv_mimii: Vec<_> = from_csv
+        .clips
+        .iter()
+        .filter(|c| c.rel_path.starts_with("mimii/"))
+        .map(|c| {
+            (
+                c.rel_path.clone(),
+                c.snr,
+                c.machine_type.clone(),
+                c.machine_id.clone(),
+                c.label,
+            )
+        })
+        .collect();
+    let dir_mimii: Vec<_> = from_dirs.clips.iter().map(key).collect();
+    assert_eq!(csv_mimii, dir_mimii);
+}
+
+#[test]
+fn manifest_rows_that_do_not_parse_are_skipped_with_their_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    touch(r, "a.wav");
+    touch(r, "b.wav");
+    let csv = r.join("list.csv");
+    std::fs::write(
+        &csv,
+        "file,machine_type,label,split,notes\n\
+         a.wav,pump,normal,train,\"x, y\"\n\
+         b.wav,pump,1,test,\n\
+         missing.wav,pump,normal,,\n\
+         a.wav,pump,maybe,,\n\
+         b.wav,pump,normal,later,\n",
+    )
+    .unwrap();
+    let found = discover(&csv).unwrap();
+    assert_eq!(found.clips.len(), 2);
+    assert_eq!(found.clips[0].machine_id, "all");
+    assert_eq!(found.clips[1].label, Label::Anomalous);
+    assert_eq!(found.clips[1].folder_split, Some(FolderSplit::Test));
+    let reasons: Vec<&str> = found.skipped.iter().map(|s| s.reason.as_str()).collect();
+    assert_eq!(reasons.len(), 3, "{reasons:?}");
+    assert!(
+        reasons[0].contains("line 4") && reasons[0].contains("no such file"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[1].contains("line 5") && reasons[1].contains("maybe"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[2].contains("line 6") && reasons[2].contains("later"),
+        "{reasons:?}"
+    );
+    std::fs::write(&csv, "path,type\na.wav,pump\n").unwrap();
+    let e = discover(&csv).unwrap_err();
+    assert!(e.to_string().contains("machine_type"), "{e}");
+}
