@@ -311,7 +311,7 @@ fn read_anomaly_kinds(root: &Path, skipped: &mut Vec<Skipped>) -> HashMap<String
 /// Walks `root` (sorted, following symbolic links) and recognises every audio file from
 /// its path components, wherever the layout starts below `root`. A `root` that is a
 /// `.csv` file is read as a manifest instead (see [`Layout::Manifest`]): columns `file`,
-/// `machine_type`, `label`, optionally `machine_id`, `snr`, `split`.
+/// `machine_type`, `label`, optionally `machine_id`, `snr`, `split`, `domain`.
 ///
 /// Files that look like audio but fit no layout are listed in [`Discovery::skipped`] with
 /// the reason; other files in [`Discovery::ignored`]. The result is deterministic.
@@ -394,8 +394,8 @@ pub fn discover(root: impl AsRef<Path>) -> Result<Discovery, DataError> {
 /// The clips a manifest CSV lists: columns `file` (relative to the CSV's folder, or
 /// absolute), `machine_type` and `label` (normal, ok, good, 0 / abnormal, anomaly,
 /// anomalous, faulty, fault, bad, ng, 1), optional `machine_id` (default `all`), `snr`
-/// (`-6dB`; empty for none) and `split` (`train`, `test` or empty); other columns are
-/// ignored. A row whose file is missing or whose values do not parse is skipped with the
+/// (`-6dB`; empty for none), `split` (`train`, `test` or empty) and `domain` (`source`,
+/// `target` or empty); other columns are ignored. A row whose file is missing or whose values do not parse is skipped with the
 /// reason; a manifest without the required columns is an error.
 fn discover_manifest(csv_path: &Path) -> Result<Discovery, DataError> {
     let bad = |reason: String| DataError::BadManifest {
@@ -403,7 +403,11 @@ fn discover_manifest(csv_path: &Path) -> Result<Discovery, DataError> {
         reason,
     };
     let base = csv_path.parent().unwrap_or(Path::new("."));
-    let mut reader = csv::Reader::from_path(csv_path).map_err(|e| bad(e.to_string()))?;
+    // Flexible: a row may leave out trailing optional columns.
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(csv_path)
+        .map_err(|e| bad(e.to_string()))?;
     let headers = reader.headers().map_err(|e| bad(e.to_string()))?.clone();
     let col = |name: &str| headers.iter().position(|h| h.trim() == name);
     let (Some(fi), Some(ti), Some(li)) = (col("file"), col("machine_type"), col("label")) else {
@@ -411,7 +415,7 @@ fn discover_manifest(csv_path: &Path) -> Result<Discovery, DataError> {
             "a manifest needs `file`, `machine_type` and `label` columns".to_string(),
         ));
     };
-    let (ii, si, pi) = (col("machine_id"), col("snr"), col("split"));
+    let (ii, si, pi, di) = (col("machine_id"), col("snr"), col("split"), col("domain"));
     let mut out = Discovery {
         root: base.to_path_buf(),
         ..Default::default()
@@ -434,11 +438,15 @@ fn discover_manifest(csv_path: &Path) -> Result<Discovery, DataError> {
         let get = |i: Option<usize>| i.and_then(|i| r.get(i)).map(str::trim).unwrap_or("");
         let file = get(Some(fi));
         let path = base.join(file);
-        match manifest_clip(
-            &path,
-            file,
-            &[get(Some(ti)), get(ii), get(Some(li)), get(si), get(pi)],
-        ) {
+        let fields = [
+            get(Some(ti)),
+            get(ii),
+            get(Some(li)),
+            get(si),
+            get(pi),
+            get(di),
+        ];
+        match manifest_clip(&path, file, &fields) {
             Ok(c) => out.clips.push(c),
             Err(why) => skip(&mut out, path, why),
         }
@@ -448,9 +456,9 @@ fn discover_manifest(csv_path: &Path) -> Result<Discovery, DataError> {
     Ok(out)
 }
 
-/// One manifest row: `[machine_type, machine_id, label, snr, split]`.
-fn manifest_clip(path: &Path, file: &str, v: &[&str; 5]) -> Result<Clip, String> {
-    let [machine_type, machine_id, label, snr, split] = *v;
+/// One manifest row: `[machine_type, machine_id, label, snr, split, domain]`.
+fn manifest_clip(path: &Path, file: &str, v: &[&str; 6]) -> Result<Clip, String> {
+    let [machine_type, machine_id, label, snr, split, domain] = *v;
     if file.is_empty() || !path.is_file() {
         return Err(format!("no such file: {file:?}"));
     }
@@ -488,7 +496,12 @@ fn manifest_clip(path: &Path, file: &str, v: &[&str; 5]) -> Result<Clip, String>
         snr,
         layout: Layout::Manifest,
         folder_split,
-        domain: None,
+        domain: match domain {
+            "" => None,
+            "source" => Some(Domain::Source),
+            "target" => Some(Domain::Target),
+            d => return Err(format!("domain {d:?} is neither source nor target")),
+        },
         anomaly_kind: None,
     })
 }

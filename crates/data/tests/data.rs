@@ -536,9 +536,9 @@ fn manifest_rows_that_do_not_parse_are_skipped_with_their_line() {
     let csv = r.join("list.csv");
     std::fs::write(
         &csv,
-        "file,machine_type,label,split,notes\n\
-         a.wav,pump,normal,train,\"x, y\"\n\
-         b.wav,pump,1,test,\n\
+        "file,machine_type,label,split,notes,domain\n\
+         a.wav,pump,normal,train,\"x, y\",\n\
+         b.wav,pump,1,test,,target\n\
          missing.wav,pump,normal,,\n\
          a.wav,pump,maybe,,\n\
          b.wav,pump,normal,later,\n",
@@ -549,6 +549,10 @@ fn manifest_rows_that_do_not_parse_are_skipped_with_their_line() {
     assert_eq!(found.clips[0].machine_id, "all");
     assert_eq!(found.clips[1].label, Label::Anomalous);
     assert_eq!(found.clips[1].folder_split, Some(FolderSplit::Test));
+    assert_eq!(
+        (found.clips[0].domain, found.clips[1].domain),
+        (None, Some(Domain::Target))
+    );
     let reasons: Vec<&str> = found.skipped.iter().map(|s| s.reason.as_str()).collect();
     assert_eq!(reasons.len(), 3, "{reasons:?}");
     assert!(
