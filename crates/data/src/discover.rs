@@ -636,32 +636,18 @@ mod tests {
                 "{p}"
             );
         };
-        want("pump/normal/a.wav", "pump", Label::Normal, None);
-        want("pump/abnormal/b.flac", "pump", Label::Anomalous, None);
-        want(
-            "site/motorA/train/rec1.wav",
-            "motorA",
-            Label::Normal,
-            Some(FolderSplit::Train),
-        );
-        want(
-            "motorA/test/ok/1.wav",
-            "motorA",
-            Label::Normal,
-            Some(FolderSplit::Test),
-        );
-        want(
-            "motorA/test/Faulty/2.wav",
-            "motorA",
-            Label::Anomalous,
-            Some(FolderSplit::Test),
-        );
-        want(
-            "motorA/train/normal/3.wav",
-            "motorA",
-            Label::Normal,
-            Some(FolderSplit::Train),
-        );
+        let (n, a) = (Label::Normal, Label::Anomalous);
+        let (train, test) = (Some(FolderSplit::Train), Some(FolderSplit::Test));
+        for (p, machine, label, split) in [
+            ("pump/normal/a.wav", "pump", n, None),
+            ("pump/abnormal/b.flac", "pump", a, None),
+            ("site/motorA/train/rec1.wav", "motorA", n, train),
+            ("motorA/test/ok/1.wav", "motorA", n, test),
+            ("motorA/test/Faulty/2.wav", "motorA", a, test),
+            ("motorA/train/normal/3.wav", "motorA", n, train),
+        ] {
+            want(p, machine, label, split);
+        }
         // The folder above the label names the machine, whatever it looks like.
         want("fan/idx_00/normal/0.wav", "idx_00", Label::Normal, None);
         let c = parse("-6dB/pump/anomaly/x.wav").unwrap();

@@ -1466,30 +1466,11 @@ impl GroupFeatures {
     ) -> Result<GroupFeatures, String> {
         let context = f.ae_context;
         let stacked_train = if models.iter().any(|m| m.input() == ModelInput::Stacked) {
-            let d = train.first().map_or(0, Array2::ncols) * context;
-            let n: usize = train
-                .iter()
-                .map(|m| (m.nrows() + 1).saturating_sub(context))
-                .sum();
-            let mut all = Array2::zeros((n, d));
-            let mut at = 0;
-            for m in &train {
-                let s =
-                    aad_core::ops::stack_frames(m.view(), context).map_err(|e| e.to_string())?;
-                if s.ncols() != d {
-                    return Err(format!("clips of {} and {} features", d, s.ncols()));
-                }
-                all.slice_mut(ndarray::s![at..at + s.nrows(), ..])
-                    .assign(&s);
-                at += s.nrows();
-            }
             // Checked here as before: a test clip too short to stack fails the group.
-            for m in &test {
-                if m.nrows() < context {
-                    aad_core::ops::stack_frames(m.view(), context).map_err(|e| e.to_string())?;
-                }
+            if let Some(m) = test.iter().find(|m| m.nrows() < context) {
+                aad_core::ops::stack_frames(m.view(), context).map_err(|e| e.to_string())?;
             }
-            Some(all.slice_move(ndarray::s![..at, ..]))
+            Some(stack_clips(&train, context).map_err(|e| e.to_string())?)
         } else {
             None
         };
@@ -1500,6 +1481,26 @@ impl GroupFeatures {
             context,
         })
     }
+}
+
+/// Every clip's frames stacked `context` at a time, written clip after clip straight
+/// into one matrix (no per-clip copy).
+fn stack_clips(clips: &[Array2<f32>], context: usize) -> Result<Array2<f32>, aad_core::CoreError> {
+    use aad_core::ops::{stack_frames_into, stacked_len};
+    let d = clips.first().map_or(0, Array2::ncols) * context;
+    let n = clips.iter().map(|m| stacked_len(m.nrows(), context)).sum();
+    let mut all = Array2::zeros((n, d));
+    let mut at = 0;
+    for m in clips {
+        let rows = stacked_len(m.nrows(), context);
+        stack_frames_into(
+            m.view(),
+            context,
+            all.slice_mut(ndarray::s![at..at + rows, ..]),
+        )?;
+        at += rows;
+    }
+    Ok(all)
 }
 
 type JobKey = (usize, usize, u64);

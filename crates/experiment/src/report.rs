@@ -114,38 +114,69 @@ fn table(head: &[&str], columns: &[String], rows: &[TableRow], with_sd: bool) ->
 /// and pAUC for every feature × model (best per row in bold), the per-id table, the
 /// overall feature comparison, skipped files and groups, and stage timings.
 pub fn summary(cfg: &ExperimentConfig, o: &Outcome) -> String {
-    let rows = &o.rows;
-    let combos: Vec<(String, String)> = {
-        let mut v: Vec<(String, String)> = Vec::new();
+    let cols = Columns::new(cfg, &o.rows);
+    let mut s = summary_header(cfg, o);
+    s.push_str(&per_type_and_snr(&cols));
+    s.push_str(&features_compared(&cols));
+    s.push_str(&per_machine_id(&cols, o));
+    s.push_str(&skipped(o));
+    let _ = writeln!(s, "## Stage timings ({} threads)\n", o.threads);
+    s.push_str(&timing_table(o));
+    s
+}
+
+/// The feature × model pairs that have rows (in configuration order), the summary's
+/// table columns.
+struct Columns<'a> {
+    rows: &'a [ResultRow],
+    combos: Vec<(String, String)>,
+    names: Vec<String>,
+}
+
+impl<'a> Columns<'a> {
+    fn new(cfg: &ExperimentConfig, rows: &'a [ResultRow]) -> Self {
+        let mut combos = Vec::new();
         for f in &cfg.features {
             for m in &cfg.models {
                 if rows
                     .iter()
                     .any(|r| r.feature == f.name && r.model == m.name)
                 {
-                    v.push((f.name.clone(), m.name.clone()));
+                    combos.push((f.name.clone(), m.name.clone()));
                 }
             }
         }
-        v
-    };
-    let col_names: Vec<String> = combos.iter().map(|(f, m)| format!("{f} / {m}")).collect();
-    let types = ordered(rows.iter().map(|r| r.machine_type.as_str()));
-    let snrs = ordered(rows.iter().map(|r| r.snr.as_str()));
-    let collect = |pred: &dyn Fn(&ResultRow) -> bool, metric: fn(&ResultRow) -> f64| {
-        combos
+        let names = combos.iter().map(|(f, m)| format!("{f} / {m}")).collect();
+        Columns {
+            rows,
+            combos,
+            names,
+        }
+    }
+
+    /// Mean ± sd of `metric` per column over the rows `pred` keeps (`None`: no row).
+    fn collect(
+        &self,
+        pred: &dyn Fn(&ResultRow) -> bool,
+        metric: fn(&ResultRow) -> f64,
+    ) -> Vec<Option<(f64, f64)>> {
+        self.combos
             .iter()
             .map(|(f, m)| {
-                let v: Vec<f64> = rows
+                let v: Vec<f64> = self
+                    .rows
                     .iter()
                     .filter(|r| &r.feature == f && &r.model == m && pred(r))
                     .map(metric)
                     .collect();
                 (!v.is_empty()).then(|| mean_sd(&v))
             })
-            .collect::<Vec<_>>()
-    };
+            .collect()
+    }
+}
 
+/// The title, the data and settings line, and the protocol paragraph.
+fn summary_header(cfg: &ExperimentConfig, o: &Outcome) -> String {
     let mut s = String::new();
     let data = if o.synthetic {
         format!(
@@ -177,7 +208,15 @@ pub fn summary(cfg: &ExperimentConfig, o: &Outcome) -> String {
          (McClish-standardised: 0.5 = chance). ± is the sample standard deviation over \
          machine ids and seeds. Bold: the best mean in the row.\n"
     );
+    s
+}
 
+/// AUC and pAUC per machine type and SNR.
+fn per_type_and_snr(cols: &Columns<'_>) -> String {
+    let rows = cols.rows;
+    let types = ordered(rows.iter().map(|r| r.machine_type.as_str()));
+    let snrs = ordered(rows.iter().map(|r| r.snr.as_str()));
+    let mut s = String::new();
     for (metric_name, metric) in [
         ("AUC", (|r: &ResultRow| r.auc) as fn(&ResultRow) -> f64),
         ("pAUC (p = 0.1)", |r: &ResultRow| r.pauc),
@@ -189,17 +228,21 @@ pub fn summary(cfg: &ExperimentConfig, o: &Outcome) -> String {
                 if !rows.iter().any(|r| &r.machine_type == t && &r.snr == snr) {
                     continue;
                 }
-                let vals = collect(&|r| &r.machine_type == t && &r.snr == snr, metric);
+                let vals = cols.collect(&|r| &r.machine_type == t && &r.snr == snr, metric);
                 trows.push((vec![t.clone(), snr.clone()], vals));
             }
         }
-        s.push_str(&table(&["machine", "SNR"], &col_names, &trows, true));
+        s.push_str(&table(&["machine", "SNR"], &cols.names, &trows, true));
         s.push('\n');
     }
+    s
+}
 
-    // The research question in one table: each feature's mean AUC under each model.
-    let features = ordered(combos.iter().map(|(f, _)| f.as_str()));
-    let models = ordered(combos.iter().map(|(_, m)| m.as_str()));
+/// The research question in one table: each feature's mean AUC under each model.
+fn features_compared(cols: &Columns<'_>) -> String {
+    let features = ordered(cols.combos.iter().map(|(f, _)| f.as_str()));
+    let models = ordered(cols.combos.iter().map(|(_, m)| m.as_str()));
+    let mut s = String::new();
     let _ = writeln!(
         s,
         "## Features compared: AUC per model (mean ± sd over all machines, SNRs, ids, seeds)\n"
@@ -209,7 +252,8 @@ pub fn summary(cfg: &ExperimentConfig, o: &Outcome) -> String {
         let vals = features
             .iter()
             .map(|f| {
-                let v: Vec<f64> = rows
+                let v: Vec<f64> = cols
+                    .rows
                     .iter()
                     .filter(|r| &r.feature == f && &r.model == m)
                     .map(|r| r.auc)
@@ -221,7 +265,12 @@ pub fn summary(cfg: &ExperimentConfig, o: &Outcome) -> String {
     }
     s.push_str(&table(&["model"], &features, &trows, true));
     s.push('\n');
+    s
+}
 
+/// AUC per machine id, with its training and test sizes.
+fn per_machine_id(cols: &Columns<'_>, o: &Outcome) -> String {
+    let mut s = String::new();
     let _ = writeln!(s, "## AUC per machine id (mean over seeds)\n");
     let mut trows = Vec::new();
     for g in &o.groups {
@@ -229,7 +278,7 @@ pub fn summary(cfg: &ExperimentConfig, o: &Outcome) -> String {
         let in_group = |r: &ResultRow| {
             r.snr == snr && r.machine_type == g.key.machine_type && r.machine_id == g.key.machine_id
         };
-        if !rows.iter().any(in_group) {
+        if !cols.rows.iter().any(in_group) {
             continue;
         }
         let n_abn = g
@@ -237,7 +286,7 @@ pub fn summary(cfg: &ExperimentConfig, o: &Outcome) -> String {
             .iter()
             .filter(|c| c.label == aad_core::Label::Anomalous)
             .count();
-        let vals = collect(&in_group, |r| r.auc);
+        let vals = cols.collect(&in_group, |r| r.auc);
         trows.push((
             vec![
                 snr.clone(),
@@ -251,12 +300,17 @@ pub fn summary(cfg: &ExperimentConfig, o: &Outcome) -> String {
     }
     s.push_str(&table(
         &["SNR", "machine", "id", "train", "test n+a"],
-        &col_names,
+        &cols.names,
         &trows,
         false,
     ));
     s.push('\n');
+    s
+}
 
+/// Skipped files and groups and failed fits (empty when there are none).
+fn skipped(o: &Outcome) -> String {
+    let mut s = String::new();
     if !o.skipped_files.is_empty() || !o.skipped_groups.is_empty() || !o.failures.is_empty() {
         let _ = writeln!(s, "## Skipped\n");
         for (p, why) in &o.skipped_files {
@@ -270,8 +324,6 @@ pub fn summary(cfg: &ExperimentConfig, o: &Outcome) -> String {
         }
         s.push('\n');
     }
-    let _ = writeln!(s, "## Stage timings ({} threads)\n", o.threads);
-    s.push_str(&timing_table(o));
     s
 }
 

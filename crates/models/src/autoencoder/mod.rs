@@ -415,7 +415,7 @@ impl AutoencoderConfig {
             });
         }
         let dims = self.layer_dims(x.ncols());
-        let (train, val) = split_rows(x, split_at)?;
+        let (train, val) = split_rows(x, split_at);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let net = Net::new(&dims, self.activation, self.batch_norm, &mut rng);
         let (net, history) = match self.backend {
@@ -442,26 +442,12 @@ impl AutoencoderConfig {
     }
 }
 
-/// Rows `..at` and `at..` (`None` when empty) of `x`: the first part keeps `x`'s buffer,
+/// Rows `..at` and `at..` (`None` when empty) of `x`: the first part keeps `x`'s buffer
+/// (`slice_move` does not copy, and leading rows of a row-major matrix stay contiguous),
 /// so a training set is never held twice.
-fn split_rows(x: Array2<f32>, at: usize) -> Result<(Array2<f32>, Option<Array2<f32>>), ModelError> {
-    let (n, d) = x.dim();
-    let val = (at < n).then(|| x.slice(ndarray::s![at.., ..]).to_owned());
-    let train = if x.is_standard_layout() {
-        match x.into_raw_vec_and_offset() {
-            (mut v, Some(0)) => {
-                v.truncate(at * d);
-                Array2::from_shape_vec((at, d), v)
-                    .map_err(|e| ModelError::EmptyTrainingSet(e.to_string()))?
-            }
-            (v, off) => Array2::from_shape_vec((n, d), v[off.unwrap_or(0)..].to_vec())
-                .map_err(|e| ModelError::EmptyTrainingSet(e.to_string()))?
-                .slice_move(ndarray::s![..at, ..]),
-        }
-    } else {
-        x.slice(ndarray::s![..at, ..]).to_owned()
-    };
-    Ok((train, val))
+fn split_rows(x: Array2<f32>, at: usize) -> (Array2<f32>, Option<Array2<f32>>) {
+    let val = (at < x.nrows()).then(|| x.slice(ndarray::s![at.., ..]).to_owned());
+    (x.slice_move(ndarray::s![..at, ..]), val)
 }
 
 /// The order of training vectors in one epoch.
