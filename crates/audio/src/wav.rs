@@ -161,15 +161,27 @@ fn parse_header<R: Read + Seek>(
     if file.read_exact(&mut head).is_err() || &head[0..4] != b"RIFF" || &head[8..12] != b"WAVE" {
         return Ok(None);
     }
+    // symphonia's RIFF rule, so that both paths accept the same files: every chunk up to
+    // and including `data` must fit in the RIFF length (u32::MAX: unknown, no limit).
+    // Anything it rejects goes to symphonia, which names the reason.
+    let riff_len = u32::from_le_bytes([head[4], head[5], head[6], head[7]]);
+    if riff_len < 4 {
+        return Ok(None);
+    }
+    let riff_body = (riff_len < u32::MAX).then(|| u64::from(riff_len) - 4);
+    let fits = |end: u64| riff_body.is_none_or(|len| end - 12 <= len);
     let mut pos = 12u64;
     let mut fmt: Option<Format> = None;
     let (data_start, data_len) = loop {
         let mut ch = [0u8; 8];
-        if file.read_exact(&mut ch).is_err() {
+        if !fits(pos + 8) || file.read_exact(&mut ch).is_err() {
             return Ok(None);
         }
         let size = u64::from(u32::from_le_bytes([ch[4], ch[5], ch[6], ch[7]]));
         pos += 8;
+        if !fits(pos + size) {
+            return Ok(None);
+        }
         match &ch[0..4] {
             b"fmt " => {
                 if size > 1024 {
