@@ -92,18 +92,17 @@ pub fn write_npy(path: &Path, array: ArrayView2<'_, f32>) -> Result<(), IoError>
     })
 }
 
-/// Writes a float32 `.npy` file atomically (rename) but without waiting for the disk:
-/// for caches, where a file lost in a power cut is recomputed, and thousands of syncs
-/// would dominate the run.
+/// Writes `path` atomically (rename) but without waiting for the disk: for caches,
+/// where a file lost in a power cut is recomputed, and thousands of syncs would dominate
+/// the run.
 ///
 /// # Errors
 /// Any I/O error, naming `path`.
-pub fn write_npy_unsynced(path: &Path, array: ArrayView2<'_, f32>) -> Result<(), IoError> {
-    let owned = array.as_standard_layout().into_owned();
-    write_atomic_with(path, false, |w| {
-        ndarray_npy::WriteNpyExt::write_npy(&owned, w)
-            .map_err(|e| std::io::Error::other(e.to_string()))
-    })
+pub fn write_atomic_unsynced(
+    path: &Path,
+    fill: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+) -> Result<(), IoError> {
+    write_atomic_with(path, false, fill)
 }
 
 /// Reads a float32 `.npy` file.

@@ -14,7 +14,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 
-use crate::cache::{ContentHash, FeatureCache, hash_bytes};
+use crate::cache::{ContentHash, FeatureCache, FeatureDir, hash_bytes};
 use aad_core::FeatureExtractor;
 
 use crate::registry::{AnyExtractor, FeatureSpec, ModelInput, ModelSpec};
@@ -374,6 +374,8 @@ pub struct Outcome {
     pub cache_hits: usize,
     /// Cache misses.
     pub cache_misses: usize,
+    /// Cache entries made from other content or for another feature (recomputed).
+    pub cache_rejected: usize,
     /// Stage wall times.
     pub timings: Vec<StageTime>,
     /// Work costs.
@@ -566,6 +568,12 @@ pub fn run(cfg: &ExperimentConfig) -> Result<Outcome, ExperimentError> {
     let mut costs = features.costs.clone();
     let trained = stage_fit_score(cfg, &groups, &features, &pool, &ui, &mut costs)?;
     stage(&mut timings, "train_score", t);
+    let cache_rejected = features.cache.rejected();
+    if cache_rejected > 0 {
+        ui.line(&format!(
+            "{cache_rejected} cache entries were made from other files or features (replaced by hand?): recomputed"
+        ));
+    }
     let mut outcome = Outcome {
         root: data.root,
         synthetic: data.synthetic,
@@ -577,6 +585,7 @@ pub fn run(cfg: &ExperimentConfig) -> Result<Outcome, ExperimentError> {
         failures: trained.failures,
         cache_hits: features.hits,
         cache_misses: features.misses,
+        cache_rejected,
         timings: Vec::new(),
         costs,
         figure_data: trained.figure_data,
@@ -758,7 +767,7 @@ pub fn plan(cfg: &ExperimentConfig) -> Result<Plan, ExperimentError> {
 /// are now in the cache.
 struct Features {
     cache: FeatureCache,
-    dirs: Vec<PathBuf>,
+    dirs: Vec<FeatureDir>,
     decode: DecodeOptions,
     /// Content hash of every readable clip.
     pub hashes: BTreeMap<PathBuf, ContentHash>,
@@ -788,7 +797,7 @@ fn stage_extract(
             .clone()
             .unwrap_or_else(|| default_cache_dir(&cfg.out)),
     );
-    let dirs: Vec<PathBuf> = cfg
+    let dirs: Vec<FeatureDir> = cfg
         .features
         .iter()
         .map(|f| cache.feature_dir(f, &decode))
@@ -796,7 +805,7 @@ fn stage_extract(
     for f in &cfg.features {
         cache.describe(f, &decode)?;
     }
-    let orphans: usize = dirs.iter().map(|d| cache.remove_orphans(d)).sum();
+    let orphans: usize = dirs.iter().map(|d| cache.remove_orphans(&d.path)).sum();
     if orphans > 0 {
         ui.line(&format!(
             "removed {orphans} temporary files an interrupted run left in the cache"
@@ -1362,7 +1371,7 @@ struct ExtractedClip {
 fn extract_clip(
     path: &Path,
     cache: &FeatureCache,
-    dirs: &[PathBuf],
+    dirs: &[FeatureDir],
     dec: &mut Decoder,
     fxs: &mut [AnyExtractor],
 ) -> Result<ExtractedClip, String> {
@@ -1375,7 +1384,7 @@ fn extract_clip(
     let mut extract_s = Vec::with_capacity(dirs.len());
     for (dir, fx) in dirs.iter().zip(fxs.iter_mut()) {
         let entry = cache.entry(dir, hash);
-        if entry.is_file() {
+        if entry.path.is_file() {
             extract_s.push(None);
             continue;
         }

@@ -441,7 +441,7 @@ pub fn write_json(path: &Path, cfg: &ExperimentConfig, o: &Outcome) -> Result<()
             "skipped_files": o.skipped_files.iter().map(|(p, w)| json!({"path": p, "reason": w})).collect::<Vec<_>>(),
             "skipped_groups": o.skipped_groups.iter().map(|(g, w)| json!({"group": g, "reason": w})).collect::<Vec<_>>(),
         },
-        "cache": { "hits": o.cache_hits, "misses": o.cache_misses },
+        "cache": { "hits": o.cache_hits, "misses": o.cache_misses, "rejected": o.cache_rejected },
         "timings_s": o.timings.iter().map(|t| (t.stage.to_string(), json!(t.seconds))).collect::<serde_json::Map<_, _>>(),
         "stage_usage": o.timings.iter().map(|t| (t.stage.to_string(), json!({
             "wall_s": t.seconds,
