@@ -91,8 +91,12 @@ fn extract_files(c: &mut Criterion) {
     let paths: Vec<_> = (0..32)
         .map(|i| {
             let p = dir.path().join(format!("{i:03}.wav"));
-            aad::audio::write_wav_i16(&p, &common::machine_like(160_000, i), 1, common::SR)
-                .unwrap();
+            aad::audio::write_wav_i16(
+                &p,
+                &common::machine_like(160_000, i),
+                aad::audio::WavFormat::mono(common::SR),
+            )
+            .unwrap();
             p
         })
         .collect();

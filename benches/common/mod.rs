@@ -51,7 +51,12 @@ pub fn wav_file(dir: &std::path::Path, channels: u16, seconds: f64) -> PathBuf {
         .flat_map(|&x| (0..channels).map(move |c| x * (1.0 - 0.05 * f32::from(c))))
         .collect();
     let path = dir.join(format!("bench_{channels}ch.wav"));
-    aad::audio::write_wav_i16(&path, &inter, channels, SR).expect("write bench wav");
+    aad::audio::write_wav_i16(
+        &path,
+        &inter,
+        aad::audio::WavFormat::mono(SR).with_channels(channels),
+    )
+    .expect("write bench wav");
     path
 }
 

@@ -20,7 +20,7 @@
 //! let path = dir.path().join("two_channels.wav");
 //! // Interleaved stereo: channel 0 is a ramp, channel 1 is silence.
 //! let frames: Vec<f32> = (0..1600).flat_map(|i| [i as f32 / 4000.0, 0.0]).collect();
-//! write_wav_i16(&path, &frames, 2, 16_000)?;
+//! write_wav_i16(&path, &frames, aad_audio::WavFormat::mono(16_000).with_channels(2))?;
 //!
 //! let ch0 = decode_file(&path, &DecodeOptions::default())?;
 //! assert_eq!((ch0.len(), ch0.sample_rate()), (1600, 16_000));
@@ -47,7 +47,7 @@ pub use aad_core::Signal;
 pub use error::AudioError;
 pub use options::{ChannelPolicy, DecodeOptions, ParseChannelError};
 pub use wav::WavStream;
-pub use write::{MAX_WRITE_CHANNELS, write_wav_f32, write_wav_i16};
+pub use write::{MAX_WRITE_CHANNELS, WavFormat, write_wav_f32, write_wav_i16};
 
 /// What a decoding path found besides the samples.
 #[derive(Debug, Clone, Copy)]
@@ -120,7 +120,7 @@ impl Decoder {
     /// ```
     /// # let dir = tempfile::tempdir()?;
     /// # let path = dir.path().join("a.wav");
-    /// aad_audio::write_wav_i16(&path, &[0.0, 0.25, -0.5, 0.125], 1, 16_000)?;
+    /// aad_audio::write_wav_i16(&path, &[0.0, 0.25, -0.5, 0.125], aad_audio::WavFormat::mono(16_000))?;
     /// let bytes = std::fs::read(&path)?;
     /// let mut dec = aad_audio::Decoder::new(aad_audio::DecodeOptions::default());
     /// let from_memory = dec.decode_bytes(&path, bytes)?;

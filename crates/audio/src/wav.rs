@@ -338,7 +338,7 @@ pub(crate) fn decode_from<R: Read + Seek>(
 /// # let dir = tempfile::tempdir()?;
 /// # let path = dir.path().join("long.wav");
 /// let x: Vec<f32> = (0..48_000).map(|i| ((i % 100) as f32 / 100.0) - 0.5).collect();
-/// aad_audio::write_wav_i16(&path, &x, 1, 16_000)?;
+/// aad_audio::write_wav_i16(&path, &x, aad_audio::WavFormat::mono(16_000))?;
 /// let mut s = aad_audio::WavStream::open(&path, aad_audio::ChannelPolicy::First)?;
 /// assert_eq!((s.sample_rate(), s.frames()), (16_000, 48_000));
 /// let mut block = Vec::new();

@@ -55,7 +55,12 @@ fn both_decode_paths_accept_and_refuse_the_same_mutated_headers() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("mutant.wav");
     let x: Vec<f32> = (0..1000).map(|i| (i as f32 / 1000.0) - 0.5).collect();
-    aad_audio::write_wav_i16(&path, &x, 2, 16_000).unwrap();
+    aad_audio::write_wav_i16(
+        &path,
+        &x,
+        aad_audio::WavFormat::mono(16_000).with_channels(2),
+    )
+    .unwrap();
     let original = std::fs::read(&path).unwrap();
     let mut state = 0x9E37_79B9_7F4A_7C15_u64;
     let mut next = move || {
@@ -110,7 +115,7 @@ fn both_decode_paths_accept_and_refuse_the_same_mutated_headers() {
 fn a_riff_length_shorter_than_the_chunks_is_refused_by_the_fast_path_too() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("riff.wav");
-    aad_audio::write_wav_i16(&path, &[0.25; 1000], 1, 16_000).unwrap();
+    aad_audio::write_wav_i16(&path, &[0.25; 1000], aad_audio::WavFormat::mono(16_000)).unwrap();
     let original = std::fs::read(&path).unwrap();
     let riff = u32::from_le_bytes(original[4..8].try_into().unwrap());
     for (len, ok) in [

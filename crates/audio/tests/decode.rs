@@ -248,7 +248,7 @@ fn every_pcm_width_and_float_round_trips_through_both_paths() {
 fn write_ok_wav(dir: &Path, name: &str, frames: usize, rate: u32) -> PathBuf {
     let path = dir.join(name);
     let x: Vec<f32> = (0..frames).map(|i| (i as f32 * 0.01).sin() * 0.5).collect();
-    aad_audio::write_wav_i16(&path, &x, 1, rate).unwrap();
+    aad_audio::write_wav_i16(&path, &x, aad_audio::WavFormat::mono(rate)).unwrap();
     path
 }
 
@@ -293,7 +293,7 @@ fn each_class_of_bad_file_gets_its_typed_error_naming_the_file() {
     let nan = d.join("nan.wav");
     let mut x = vec![0.1f32; 20_000];
     x[12_345] = f32::NAN;
-    aad_audio::write_wav_f32(&nan, &x, 1, 16_000).unwrap();
+    aad_audio::write_wav_f32(&nan, &x, aad_audio::WavFormat::mono(16_000)).unwrap();
     // A WAV with an ADPCM format tag (0x0002): a codec this build does not decode.
     let adpcm = d.join("adpcm.wav");
     let mut b = std::fs::read(write_ok_wav(d, "base.wav", 1000, 16_000)).unwrap();
@@ -434,7 +434,7 @@ fn a_float_sample_of_absurd_magnitude_is_rejected_naming_the_file_and_frame() {
         let p = dir.path().join(name);
         let mut x = vec![0.25f32; 16_000];
         x[1234] = value;
-        aad_audio::write_wav_f32(&p, &x, 1, 16_000).unwrap();
+        aad_audio::write_wav_f32(&p, &x, aad_audio::WavFormat::mono(16_000)).unwrap();
         let r = aad_audio::decode_file(&p, &DecodeOptions::default());
         let s = aad_audio::WavStream::open(&p, aad_audio::ChannelPolicy::First)
             .unwrap()
@@ -455,7 +455,9 @@ fn a_float_sample_of_absurd_magnitude_is_rejected_naming_the_file_and_frame() {
 }
 
 #[test]
-fn swapped_channels_and_rate_are_refused_and_nothing_is_written() {
+fn formats_no_recorder_makes_are_refused_and_nothing_is_written() {
+    // `WavFormat`'s named fields keep channels and rate apart; what a swap used to
+    // produce (48,000 channels at 1 Hz) is still refused at run time.
     let dir = tempfile::tempdir().unwrap();
     let x = vec![0.1f32; 48_000];
     for (channels, rate) in [
@@ -468,15 +470,23 @@ fn swapped_channels_and_rate_are_refused_and_nothing_is_written() {
         let path = dir.path().join(format!("{channels}_{rate}.wav"));
         let ch = u16::try_from(channels).unwrap_or(u16::MAX);
         for r in [
-            aad_audio::write_wav_i16(&path, &x, ch, rate),
-            aad_audio::write_wav_f32(&path, &x, ch, rate),
+            aad_audio::write_wav_i16(
+                &path,
+                &x,
+                aad_audio::WavFormat::mono(rate).with_channels(ch),
+            ),
+            aad_audio::write_wav_f32(
+                &path,
+                &x,
+                aad_audio::WavFormat::mono(rate).with_channels(ch),
+            ),
         ] {
             let e = r.unwrap_err();
             assert!(
                 matches!(e, aad_audio::AudioError::InvalidOptions { .. }),
                 "{channels} x {rate}: {e}"
             );
-            assert!(e.to_string().contains("swapped"), "{e}");
+            assert!(e.to_string().contains("channels must be 1 to 64"), "{e}");
         }
         assert_eq!(
             std::fs::read_dir(dir.path()).unwrap().count(),
@@ -487,7 +497,12 @@ fn swapped_channels_and_rate_are_refused_and_nothing_is_written() {
     // The edges of the ranges are accepted.
     for (channels, rate) in [(64u16, 1_000u32), (8, 384_000), (1, 16_000)] {
         let path = dir.path().join(format!("ok_{channels}_{rate}.wav"));
-        aad_audio::write_wav_i16(&path, &x[..64 * 10], channels, rate).unwrap();
+        aad_audio::write_wav_i16(
+            &path,
+            &x[..64 * 10],
+            aad_audio::WavFormat::mono(rate).with_channels(channels),
+        )
+        .unwrap();
         let s = aad_audio::decode_file(&path, &aad_audio::DecodeOptions::default()).unwrap();
         assert_eq!(s.sample_rate(), rate);
     }

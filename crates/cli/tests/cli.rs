@@ -360,7 +360,7 @@ fn a_recording_at_another_rate_than_the_model_is_a_clear_error() {
     let x: Vec<f32> = (0..80_000)
         .map(|i| ((i % 50) as f32 / 50.0) - 0.5)
         .collect();
-    aad_audio::write_wav_i16(&p, &x, 1, 8_000).unwrap();
+    aad_audio::write_wav_i16(&p, &x, aad_audio::WavFormat::mono(8_000)).unwrap();
     let model = d.join("fan.aadm");
     let o = aad(&[
         "score",

@@ -85,6 +85,7 @@ pub const SUPPORTED_SAMPLE_RATES: std::ops::RangeInclusive<u32> = 1_000..=384_00
 /// Why a rate is unsupported, for the extractors' configuration errors.
 pub const SAMPLE_RATE_RANGE_TEXT: &str = "must be between 1000 and 384000 Hz";
 
+pub mod atomic;
 mod error;
 mod label;
 pub mod ops;

@@ -56,11 +56,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (i, v) in silence.iter_mut().enumerate().skip(16_000) {
         *v = 0.2 * noise() + if i % 4000 < 40 { 0.6 } else { 0.0 };
     }
-    aad_audio::write_wav_i16(out.join("silence_then_noise.wav"), &silence, 1, 16_000)?;
+    aad_audio::write_wav_i16(
+        out.join("silence_then_noise.wav"),
+        &silence,
+        aad_audio::WavFormat::mono(16_000),
+    )?;
 
     // 800 samples: shorter than every FFT size used (1024, 2048).
     let short: Vec<f32> = (0..800).map(|_| 0.3 * noise()).collect();
-    aad_audio::write_wav_i16(out.join("short_800.wav"), &short, 1, 16_000)?;
+    aad_audio::write_wav_i16(
+        out.join("short_800.wav"),
+        &short,
+        aad_audio::WavFormat::mono(16_000),
+    )?;
     println!("wrote fixture clips to {}", out.display());
     Ok(())
 }

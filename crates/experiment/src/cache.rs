@@ -106,30 +106,11 @@ impl FeatureCache {
         write_text(&path, &format!("{}\n", key(feature, decode)))
     }
 
-    /// Removes temporary files a killed run left in a feature's folder: `.tmp` files
-    /// older than an hour (writing one takes milliseconds, so a younger one may belong
-    /// to a run sharing the cache right now). Returns how many were removed.
+    /// Removes temporary files a killed run left in a feature's folder (older than
+    /// [`aad_core::atomic::STALE_AFTER`]: a younger one may belong to a run sharing the
+    /// cache right now). Returns how many were removed.
     pub fn remove_orphans(&self, feature_dir: &Path) -> usize {
-        let Ok(entries) = std::fs::read_dir(feature_dir) else {
-            return 0;
-        };
-        let hour = std::time::Duration::from_secs(3600);
-        entries
-            .filter_map(Result::ok)
-            .filter(|e| {
-                let name = e.file_name();
-                let name = name.to_string_lossy();
-                name.starts_with('.') && name.ends_with(".tmp")
-            })
-            .filter(|e| {
-                e.metadata()
-                    .and_then(|m| m.modified())
-                    .ok()
-                    .and_then(|t| t.elapsed().ok())
-                    .is_some_and(|age| age > hour)
-            })
-            .filter(|e| std::fs::remove_file(e.path()).is_ok())
-            .count()
+        aad_core::atomic::remove_stale(feature_dir, None, aad_core::atomic::STALE_AFTER)
     }
 
     /// The entry of one file's content.

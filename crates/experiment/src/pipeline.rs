@@ -1604,7 +1604,8 @@ fn run_job(
     })
 }
 
-/// What a run writes into its output folder (and the cache folder of earlier versions).
+/// What a run writes into its output folder (and the cache folder of earlier versions),
+/// besides the temporaries of an interrupted write.
 const OWNED: &[&str] = &[
     "results.csv",
     "summary.md",
@@ -1638,7 +1639,8 @@ pub fn prepare_out(out: &Path, overwrite: bool) -> Result<Option<String>, Experi
     let (owned, foreign): (Vec<&String>, Vec<&String>) = entries
         .iter()
         .filter(|n| n.as_str() != ".cache")
-        .partition(|n| OWNED.contains(&n.as_str()));
+        // A killed run's temporaries (`.results.csv.<pid>.<n>.tmp`) are its outputs too.
+        .partition(|n| OWNED.contains(&n.as_str()) || aad_core::atomic::is_temporary(n));
     if !foreign.is_empty() && !overwrite {
         let mut names: Vec<&str> = foreign.iter().map(|s| s.as_str()).collect();
         names.sort_unstable();

@@ -296,9 +296,12 @@ fn outputs_of_different_runs_never_mix() {
     std::fs::create_dir_all(out.join("figures")).unwrap();
     std::fs::write(out.join("figures/stale_roc.png"), b"x").unwrap();
     std::fs::write(out.join("results.csv"), b"x").unwrap();
+    // What a run killed while writing its summary leaves behind.
+    std::fs::write(out.join(".summary.md.4242.7.tmp"), b"half").unwrap();
     let note = prepare_out(&out, false).unwrap().unwrap();
     assert!(note.contains("replacing"), "{note}");
     assert!(!out.join("figures").exists() && !out.join("results.csv").exists());
+    assert!(!out.join(".summary.md.4242.7.tmp").exists());
     std::fs::write(out.join("results.csv"), b"x").unwrap();
     std::fs::write(out.join("my_notes.txt"), b"mine").unwrap();
     let e = prepare_out(&out, false).unwrap_err().to_string();

@@ -156,20 +156,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ModelError> {
         path: path.to_path_buf(),
         source,
     };
-    let name = path
-        .file_name()
-        .ok_or_else(|| format_err(path, "not a file name"))?
-        .to_string_lossy();
-    let tmp = path.with_file_name(format!(".{name}.tmp{}", std::process::id()));
-    let r = (|| {
-        std::fs::write(&tmp, bytes)?;
-        std::fs::File::open(&tmp)?.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if r.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    if path.file_name().is_none() {
+        return Err(format_err(path, "not a file name"));
     }
-    r.map_err(io)
+    aad_core::atomic::write(path, true, |w| std::io::Write::write_all(w, bytes)).map_err(io)
 }
 
 impl AnyDetector {

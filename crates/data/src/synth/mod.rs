@@ -481,7 +481,11 @@ pub fn generate_observed(
                 let dir = root.join(&rel_dir);
                 std::fs::create_dir_all(&dir).map_err(|e| io_err(&dir, e))?;
                 let name = format!("{:08}.wav", job.index);
-                aad_audio::write_wav_i16(dir.join(&name), &samples, cfg.channels, cfg.sample_rate)?;
+                aad_audio::write_wav_i16(
+                    dir.join(&name),
+                    &samples,
+                    aad_audio::WavFormat::mono(cfg.sample_rate).with_channels(cfg.channels),
+                )?;
                 written();
                 out.push(GeneratedClip {
                     rel_path: format!("{rel_dir}/{name}"),
