@@ -25,5 +25,5 @@ pub mod report;
 
 pub use pipeline::{
     ClipExtractor, ExperimentConfig, ExperimentError, GroupInfo, GroupJob, GroupRows, Outcome,
-    Plan, ResultRow, SnrFilter, TrainTest, fit_score_group, plan, run, usable_groups,
+    Plan, ResultRow, SnrFilter, TrainTest, UsableGroups, fit_score_group, plan, run, usable_groups,
 };

@@ -563,7 +563,13 @@ pub fn run(cfg: &ExperimentConfig) -> Result<Outcome, ExperimentError> {
     let mut skipped_files = data.skipped_files;
     let features = stage_extract(cfg, &report, &pool, &ui, &mut skipped_files)?;
     stage(&mut timings, "extract", t);
-    let groups = usable_or_empty(&report, &features.hashes, &ui, &mut skipped_groups)?;
+    let groups = usable_or_empty(
+        &report,
+        &features.hashes,
+        &ui,
+        &mut skipped_files,
+        &mut skipped_groups,
+    )?;
     let t = StageStart::now();
     let mut costs = features.costs.clone();
     let trained = stage_fit_score(cfg, &groups, &features, &pool, &ui, &mut costs)?;
@@ -883,23 +889,39 @@ impl Features {
     }
 }
 
-/// The groups to evaluate once extraction has shown which files decode (`readable`):
-/// the readable clips of a split's groups are split again, so an unreadable clip never
+/// What [`usable_groups`] keeps and leaves out.
+#[derive(Debug, Clone, Default)]
+pub struct UsableGroups {
+    /// The groups to evaluate.
+    pub groups: Vec<GroupInfo>,
+    /// Groups left out, as (group, reason).
+    pub skipped: Vec<(String, String)>,
+    /// Files left out because another file holds the same audio, as (file, reason).
+    pub duplicates: Vec<(String, String)>,
+}
+
+/// The groups to evaluate once extraction has shown which files decode and what they
+/// hold (`content`: the file's content hash, `None` when it did not decode). The
+/// readable clips of a split's groups are split again, so an unreadable clip never
 /// changes who trains (with the MIMII split, a broken anomalous file would otherwise
-/// move a normal clip from training to test). Groups left without a training clip or
-/// without both classes in test are returned with the reason. The same rule for every
-/// runner.
+/// move a normal clip from training to test). The same audio reached through several
+/// files of a group counts once (the first path is kept), so it can never sit in
+/// training and in test; audio labelled both normal and anomalous there is left out
+/// altogether. Groups left
+/// without a training clip or without both classes in test are returned with the
+/// reason. The same rule for every runner.
 pub fn usable_groups(
     report: &aad_data::SplitReport,
-    readable: impl Fn(&Path) -> bool,
-) -> (Vec<GroupInfo>, Vec<(String, String)>) {
-    let clips: Vec<Clip> = report
+    content: impl Fn(&Path) -> Option<ContentHash>,
+) -> UsableGroups {
+    let mut readable: Vec<(Clip, ContentHash)> = report
         .groups
         .iter()
         .flat_map(|g| g.train.iter().chain(&g.test))
-        .filter(|c| readable(&c.path))
-        .cloned()
+        .filter_map(|c| content(&c.path).map(|h| (c.clone(), h)))
         .collect();
+    readable.sort_by(|a, b| a.0.path.cmp(&b.0.path));
+    let (clips, duplicates) = drop_duplicates(readable);
     let again = split(&clips, Protocol::Auto);
     let mut skipped: Vec<(String, String)> = report
         .groups
@@ -937,7 +959,55 @@ pub fn usable_groups(
         }
     }
     skipped.sort();
-    (groups, skipped)
+    UsableGroups {
+        groups,
+        skipped,
+        duplicates,
+    }
+}
+
+/// Keeps one clip per content hash within each group (`clips` sorted by path: the
+/// first path wins); audio found under both labels in a group is dropped in every copy.
+/// Across groups copies stay: each group is evaluated on its own, and the DCASE 2020
+/// development set, for one, reuses MIMII recordings.
+fn drop_duplicates(clips: Vec<(Clip, ContentHash)>) -> (Vec<Clip>, Vec<(String, String)>) {
+    let mut first: BTreeMap<(GroupKey, ContentHash), (PathBuf, Label)> = BTreeMap::new();
+    let mut conflicting = std::collections::BTreeSet::new();
+    for (c, h) in &clips {
+        let k = (c.group(), *h);
+        match first.get(&k) {
+            Some((_, label)) if *label != c.label => {
+                conflicting.insert(k);
+            }
+            Some(_) => {}
+            None => {
+                first.insert(k, (c.path.clone(), c.label));
+            }
+        }
+    }
+    let mut kept = Vec::with_capacity(clips.len());
+    let mut dropped = Vec::new();
+    for (c, h) in clips {
+        let k = (c.group(), h);
+        let (path, _) = &first[&k];
+        if conflicting.contains(&k) {
+            dropped.push((
+                c.path.display().to_string(),
+                format!(
+                    "the same audio as {} is labelled both normal and anomalous",
+                    path.display()
+                ),
+            ));
+        } else if *path != c.path {
+            dropped.push((
+                c.path.display().to_string(),
+                format!("the same audio as {} (counted once)", path.display()),
+            ));
+        } else {
+            kept.push(c);
+        }
+    }
+    (kept, dropped)
 }
 
 /// [`usable_groups`] with the skipped groups reported; an error when none is left.
@@ -945,9 +1015,18 @@ fn usable_or_empty(
     report: &aad_data::SplitReport,
     hashes: &BTreeMap<PathBuf, ContentHash>,
     ui: &Ui,
+    skipped_files: &mut Vec<(String, String)>,
     skipped_groups: &mut Vec<(String, String)>,
 ) -> Result<Vec<GroupInfo>, ExperimentError> {
-    let (groups, skipped) = usable_groups(report, |p| hashes.contains_key(p));
+    let UsableGroups {
+        groups,
+        skipped,
+        duplicates,
+    } = usable_groups(report, |p| hashes.get(p).copied());
+    for (f, w) in &duplicates {
+        ui.line(&format!("left out {f}: {w}"));
+    }
+    skipped_files.extend(duplicates);
     for (g, w) in skipped {
         ui.line(&format!("skipped group {g}: {w}"));
         skipped_groups.push((g, w));

@@ -347,7 +347,12 @@ fn stages_run_by_hand_give_the_same_results_csv_as_run() {
         }
     }
     assert_eq!(unreadable, 1);
-    let (groups, _skipped) = aad_experiment::usable_groups(&plan.report, |p| feats.contains_key(p));
+    let groups = aad_experiment::usable_groups(&plan.report, |p| {
+        feats
+            .contains_key(p)
+            .then(|| aad_experiment::cache::hash_bytes(&std::fs::read(p).unwrap()))
+    })
+    .groups;
     let mut rows = Vec::new();
     for g in &groups {
         let per_feature = (0..cfg.features.len())
@@ -408,4 +413,74 @@ fn unreadable_anomalous_clips_do_not_change_the_split_of_the_readable_ones() {
             "{r:?}"
         );
     }
+}
+
+#[test]
+fn the_same_audio_reached_twice_counts_once_and_conflicting_labels_are_left_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    generate(&easy_data(3), &data).unwrap();
+    let g = |rel: &str| data.join(rel);
+    // A copy in the same group, a copy in another machine's group (kept: each group is
+    // evaluated on its own), and one recording filed as normal and as anomalous.
+    let copies = [
+        (
+            "6dB/fan/id_00/normal/00000001.wav",
+            "6dB/fan/id_00/normal/00000901.wav",
+        ),
+        (
+            "6dB/fan/id_00/normal/00000002.wav",
+            "6dB/valve/id_00/normal/00000902.wav",
+        ),
+        (
+            "6dB/fan/id_02/normal/00000004.wav",
+            "6dB/fan/id_02/abnormal/00000903.wav",
+        ),
+    ];
+    for (from, to) in copies {
+        std::fs::copy(g(from), g(to)).unwrap();
+    }
+    let out = tmp.path().join("out");
+    let mut cfg = config(&data, &out, "logmel_mimii", "knn");
+    cfg.seeds = vec![1];
+    let o = run(&cfg).unwrap();
+    let reason = |f: &str| {
+        o.skipped_files
+            .iter()
+            .find(|(p, _)| p.ends_with(f))
+            .map(|(_, why)| why.clone())
+            .unwrap_or_default()
+    };
+    assert!(reason("id_00/normal/00000901.wav").contains("counted once"));
+    assert_eq!(reason("valve/id_00/normal/00000902.wav"), "");
+    for f in [
+        "fan/id_02/normal/00000004.wav",
+        "fan/id_02/abnormal/00000903.wav",
+    ] {
+        assert!(
+            reason(f).contains("both normal and anomalous"),
+            "{f}: {}",
+            reason(f)
+        );
+    }
+    for grp in &o.groups {
+        let mut seen = std::collections::BTreeSet::new();
+        for c in grp.train.iter().chain(&grp.test) {
+            let h = aad_experiment::cache::hash_bytes(&std::fs::read(&c.path).unwrap());
+            assert!(
+                seen.insert(h),
+                "{} counted twice in {}",
+                c.path.display(),
+                grp.key
+            );
+        }
+    }
+    let used: usize = o.groups.iter().map(|g| g.train.len() + g.test.len()).sum();
+    // 60 generated + 3 copies, less the same-group copy and the doubly labelled pair.
+    assert_eq!(used, 60 + 3 - 3, "every other clip is used");
+    let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(
+        summary.contains("00000901.wav"),
+        "the summary lists what was left out"
+    );
 }

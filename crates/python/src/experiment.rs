@@ -254,16 +254,29 @@ impl Plan {
 
     /// The usable groups given the clips that extracted (`readable`), as dicts (`name`,
     /// `snr`, `machine_type`, `machine_id`, `train` and `test` paths, `labels`), and the
-    /// groups left out, as (group, reason).
+    /// groups left out, as (group, reason), followed by the files left out because
+    /// another file holds the same audio, as (file, reason).
     fn groups<'py>(
         &self,
         py: Python<'py>,
         readable: Vec<String>,
     ) -> PyResult<GroupsAndSkipped<'py>> {
-        let readable: std::collections::BTreeSet<PathBuf> =
-            readable.into_iter().map(PathBuf::from).collect();
-        let (groups, skipped) =
-            aad_experiment::usable_groups(&self.plan.report, |p| readable.contains(p));
+        // Duplicates are found by content, as `run` finds them: each readable file is
+        // read once more here and hashed (XXH3, disk-bound).
+        let hashes: std::collections::BTreeMap<PathBuf, u128> = py.detach(|| {
+            use rayon::prelude::*;
+            readable
+                .into_par_iter()
+                .map(PathBuf::from)
+                .filter_map(|p| {
+                    let bytes = std::fs::read(&p).ok()?;
+                    Some((p, aad_experiment::cache::hash_bytes(&bytes)))
+                })
+                .collect()
+        });
+        let usable = aad_experiment::usable_groups(&self.plan.report, |p| hashes.get(p).copied());
+        let (groups, mut skipped) = (usable.groups, usable.skipped);
+        skipped.extend(usable.duplicates);
         let paths = |cs: &[aad_data::Clip]| -> Vec<String> {
             cs.iter().map(|c| c.path.display().to_string()).collect()
         };
