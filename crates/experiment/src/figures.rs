@@ -77,9 +77,9 @@ pub fn draw(cfg: &ExperimentConfig, o: &Outcome, bar: &ProgressBar) -> Vec<Strin
         .par_iter()
         .flat_map_iter(|t| {
             let r = match t {
-                Task::Roc(gi) => roc(&dir, &o.groups[*gi], data_of(o, *gi)),
+                Task::Roc(gi) => roc(cfg, &dir, &o.groups[*gi], data_of(o, *gi)),
                 Task::Histogram(gi, f) => histogram(cfg, &dir, &o.groups[*gi], data_of(o, *gi), f),
-                Task::Loss(gi) => loss(&dir, &o.groups[*gi], data_of(o, *gi)),
+                Task::Loss(gi) => loss(cfg, &dir, &o.groups[*gi], data_of(o, *gi)),
                 Task::Clips(gi) => clips(cfg, &dir, &o.groups[*gi]),
             };
             bar.inc(1);
@@ -96,7 +96,20 @@ fn auc(d: &FigureData) -> f64 {
     aad_metrics::roc_auc(&d.scores, &d.labels).unwrap_or(f64::NAN)
 }
 
-fn roc(dir: &Path, g: &GroupInfo, data: Vec<&FigureData>) -> Result<(), String> {
+/// ", seed N": the seed every figure's scores come from.
+fn seed_note(cfg: &ExperimentConfig) -> String {
+    cfg.seeds
+        .first()
+        .map(|s| format!(", seed {s}"))
+        .unwrap_or_default()
+}
+
+fn roc(
+    cfg: &ExperimentConfig,
+    dir: &Path,
+    g: &GroupInfo,
+    data: Vec<&FigureData>,
+) -> Result<(), String> {
     let mut ranked: Vec<(&FigureData, f64)> = data.into_iter().map(|d| (d, auc(d))).collect();
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
     let n = ranked.len();
@@ -123,7 +136,8 @@ fn roc(dir: &Path, g: &GroupInfo, data: Vec<&FigureData>) -> Result<(), String> 
         String::new()
     };
     let path = dir.join("roc").join(format!("{}.png", slug(g)));
-    aad_plot::roc_curves(&path, &plotted, &format!("ROC {}{suffix}", title(g)))
+    let seed = seed_note(cfg);
+    aad_plot::roc_curves(&path, &plotted, &format!("ROC {}{seed}{suffix}", title(g)))
         .map_err(|e| e.to_string())
 }
 
@@ -152,25 +166,46 @@ fn histogram(
     let path = dir
         .join("histograms")
         .join(format!("{}_{}_{}.png", slug(g), d.feature, d.model));
+    let threshold = best_balanced_threshold(d).map(|value| aad_plot::Threshold {
+        value,
+        label: "max TPR - FPR here (after the fact)",
+    });
     aad_plot::score_histogram(
         &path,
         &pick(Label::Normal),
         &pick(Label::Anomalous),
         &format!(
-            "{} / {}: {} (AUC {:.3})",
+            "{} / {}: {} (AUC {:.3}{})",
             d.feature,
             d.model,
             title(g),
-            auc(d)
+            auc(d),
+            seed_note(cfg)
         ),
-        None,
+        threshold,
     )
     .map_err(|e| e.to_string())
 }
 
+/// The score threshold that best separates these test scores (largest TPR - FPR): it
+/// shows how far apart the classes lie, and is chosen on the test set, so the figure
+/// says so.
+fn best_balanced_threshold(d: &FigureData) -> Option<f64> {
+    let roc = aad_metrics::roc_curve(&d.scores, &d.labels).ok()?;
+    let best = (0..roc.fpr.len())
+        .filter(|&i| roc.thresholds[i].is_finite())
+        .max_by(|&a, &b| (roc.tpr[a] - roc.fpr[a]).total_cmp(&(roc.tpr[b] - roc.fpr[b])))?;
+    Some(roc.thresholds[best])
+}
+
 /// Train and validation loss of every autoencoder of the group, one figure each (their
 /// inputs are scaled differently, so their losses do not share an axis).
-fn loss(dir: &Path, g: &GroupInfo, data: Vec<&FigureData>) -> Result<(), String> {
+fn loss(
+    cfg: &ExperimentConfig,
+    dir: &Path,
+    g: &GroupInfo,
+    data: Vec<&FigureData>,
+) -> Result<(), String> {
     for d in data.iter().filter(|d| !d.history.is_empty()) {
         let x: Vec<f64> = d.history.iter().map(|h| h.epoch as f64).collect();
         let train: Vec<f64> = d.history.iter().map(|h| h.train_loss).collect();
@@ -194,11 +229,17 @@ fn loss(dir: &Path, g: &GroupInfo, data: Vec<&FigureData>) -> Result<(), String>
         let path = dir
             .join("loss")
             .join(format!("{}_{}_{}.png", slug(g), d.feature, d.model));
-        aad_plot::line_series(
+        aad_plot::loss_curves(
             &path,
             &curves,
-            &format!("{} / {} loss: {}", d.feature, d.model, title(g)),
-            ("epoch", "MSE (model inputs)"),
+            &format!(
+                "{} / {} loss: {}{}",
+                d.feature,
+                d.model,
+                title(g),
+                seed_note(cfg)
+            ),
+            "MSE (scaled inputs)",
         )
         .map_err(|e| e.to_string())?;
     }
@@ -257,10 +298,11 @@ fn clips(cfg: &ExperimentConfig, dir: &Path, g: &GroupInfo) -> Result<(), String
                 "{} {} {what} {name}: {}",
                 g.key.machine_type, g.key.machine_id, f.name
             );
+            let spf = f.seconds_per_frame();
             let r = if f.is_chroma() {
-                aad_plot::chromagram(&path, m.view(), f.seconds_per_frame(), &t)
+                aad_plot::chromagram(&path, m.view(), spf, &t, f.value_desc())
             } else {
-                aad_plot::spectrogram(&path, m.view(), f.seconds_per_frame(), &t)
+                aad_plot::spectrogram(&path, m.view(), spf, &t, f.row_desc(), f.value_desc())
             };
             r.map_err(|e| e.to_string())?;
         }

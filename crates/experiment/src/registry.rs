@@ -875,6 +875,37 @@ impl FeatureSpec {
             FeatureKind::Cens(_) | FeatureKind::ChromaCqt(_) | FeatureKind::ChromaStft(_)
         )
     }
+
+    /// What a value of the feature is, with its unit (for figure axes and colour bars).
+    pub fn value_desc(&self) -> &'static str {
+        fn of(k: &FeatureKind) -> &'static str {
+            match k {
+                FeatureKind::LogMel(c) if c.log == mel_features::LogScale::None => "Mel energy",
+                FeatureKind::LogMel(_) => "Mel energy (dB)",
+                FeatureKind::Cens(_) => "CENS (unit l2 norm)",
+                FeatureKind::ChromaCqt(_) | FeatureKind::ChromaStft(_) => {
+                    "chroma energy (max-normalised)"
+                }
+                FeatureKind::Mfcc(_) => "cepstral coefficient",
+                FeatureKind::LogCqt(_) => "CQT magnitude (dB)",
+                FeatureKind::Concat(parts) => parts.first().map_or("value", of),
+            }
+        }
+        of(&self.kind)
+    }
+
+    /// What the rows of the feature are (for figure axes).
+    pub fn row_desc(&self) -> &'static str {
+        match self.kind {
+            FeatureKind::LogMel(_) => "Mel band",
+            FeatureKind::Mfcc(_) => "MFCC",
+            FeatureKind::LogCqt(_) => "CQT bin",
+            FeatureKind::Cens(_) | FeatureKind::ChromaCqt(_) | FeatureKind::ChromaStft(_) => {
+                "pitch class"
+            }
+            FeatureKind::Concat(_) => "feature dimension",
+        }
+    }
 }
 
 /// One of the feature extractors (each worker thread owns one of each), with one error

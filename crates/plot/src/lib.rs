@@ -5,13 +5,15 @@
 //! - [`chromagram`]: a chroma or CENS matrix as an image, pitch-class names on the axis
 //!   (like the seed project's `chroma_fan_sample.png`).
 //! - [`spectrogram`]: a log-Mel (or any `frames x bins`) matrix as an image.
-//! - [`roc_curves`], [`score_histogram`], [`line_series`]: evaluation figures.
+//! - [`roc_curves`], [`score_histogram`], [`line_series`], [`loss_curves`]: evaluation
+//!   figures.
 //!
 //! ```
 //! let dir = tempfile::tempdir()?;
 //! let chroma = ndarray::Array2::from_shape_fn((63, 12), |(t, c)| ((t + c) % 12) as f32 / 11.0);
 //! let path = dir.path().join("cens.png");
-//! aad_plot::chromagram(&path, chroma.view(), 512.0 * 5.0 / 16_000.0, "CENS (d = 5)")?;
+//! let hop_s = 512.0 * 5.0 / 16_000.0;
+//! aad_plot::chromagram(&path, chroma.view(), hop_s, "CENS (d = 5)", "CENS (unit norm)")?;
 //! assert!(std::fs::metadata(&path)?.len() > 1000);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -268,8 +270,20 @@ pub enum RowLabels<'a> {
     Names(&'a [&'a str]),
 }
 
+/// What an image's rows and colours mean, for its axis label and colour bar.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ImageAxes<'a> {
+    /// How rows are labelled.
+    pub rows: RowLabels<'a>,
+    /// The row axis' name (e.g. "Mel band", "pitch class").
+    pub row_desc: &'a str,
+    /// What a colour stands for, with its unit (e.g. "log power (dB)").
+    pub value_desc: &'a str,
+}
+
 /// Draws a `frames x bins` matrix as an image: time (seconds) across, bins upwards,
-/// values mapped from `[min, max]` of the matrix onto [`viridis`].
+/// values mapped from `[min, max]` of the matrix onto [`viridis`], with a colour bar
+/// naming the values.
 ///
 /// # Errors
 /// An empty matrix, an unsupported extension, or a drawing/writing failure.
@@ -278,7 +292,7 @@ pub fn image(
     m: ArrayView2<'_, f32>,
     seconds_per_frame: f64,
     title: &str,
-    rows: RowLabels<'_>,
+    axes: ImageAxes<'_>,
 ) -> Result<(), PlotError> {
     let (frames, bins) = m.dim();
     if frames == 0 || bins == 0 {
@@ -291,20 +305,28 @@ pub fn image(
     let (lo, hi) = finite.fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), v| {
         (a.min(v), b.max(v))
     });
-    let span = if hi > lo { f64::from(hi - lo) } else { 1.0 };
+    let (lo, hi) = if lo.is_finite() {
+        (f64::from(lo), f64::from(hi))
+    } else {
+        (0.0, 1.0)
+    };
+    let span = if hi > lo { hi - lo } else { 1.0 };
     let duration = frames as f64 * seconds_per_frame.max(f64::MIN_POSITIVE);
-    let labels: Vec<String> = match rows {
+    let labels: Vec<String> = match axes.rows {
         RowLabels::PitchClasses => PITCH_CLASSES.iter().map(|s| s.to_string()).collect(),
         RowLabels::Names(n) => n.iter().map(|s| s.to_string()).collect(),
         RowLabels::Index => (0..bins).map(|i| i.to_string()).collect(),
     };
-    render(path, (900, if bins <= 24 { 360 } else { 480 }), |root| {
+    render(path, (980, if bins <= 24 { 380 } else { 480 }), |root| {
         root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 20))
+        let root = root
+            .titled(title, ("sans-serif", 20))
+            .map_err(|e| e.to_string())?;
+        let (main, bar) = root.split_horizontally(root.dim_in_pixel().0.saturating_sub(120));
+        let mut chart = ChartBuilder::on(&main)
             .margin(10)
             .x_label_area_size(40)
-            .y_label_area_size(50)
+            .y_label_area_size(65)
             .build_cartesian_2d(0.0..duration, (0..bins as i32 - 1).into_segmented())
             .map_err(|e| e.to_string())?;
         // At most ~16 labels, evenly spaced over the rows, each at its row's centre.
@@ -313,6 +335,7 @@ pub fn image(
             .configure_mesh()
             .disable_mesh()
             .x_desc("time (s)")
+            .y_desc(axes.row_desc)
             .y_labels(bins + 1)
             .y_label_formatter(&|v| match v {
                 SegmentValue::CenterOf(i) if *i >= 0 && (*i as usize).is_multiple_of(step) => {
@@ -325,7 +348,7 @@ pub fn image(
         chart
             .draw_series(m.indexed_iter().map(|((t, b), &v)| {
                 let x0 = t as f64 * seconds_per_frame;
-                let c = viridis((f64::from(v) - f64::from(lo)) / span);
+                let c = viridis((f64::from(v) - lo) / span);
                 Rectangle::new(
                     [
                         (x0, SegmentValue::Exact(b as i32)),
@@ -335,11 +358,51 @@ pub fn image(
                 )
             }))
             .map_err(|e| e.to_string())?;
+        colour_bar(&bar, lo, lo + span, axes.value_desc)?;
         root.present().map_err(|e| e.to_string())
     })
 }
 
-/// A chroma or CENS matrix (`frames x 12`) with pitch-class names on the axis.
+/// A vertical [`viridis`] scale from `lo` to `hi`, labelled `desc`.
+fn colour_bar(
+    area: &DrawingArea<DynBackend<'_>, Shift>,
+    lo: f64,
+    hi: f64,
+    desc: &str,
+) -> Result<(), String> {
+    let mut bar = ChartBuilder::on(area)
+        .margin_top(10)
+        .margin_bottom(50)
+        .margin_right(10)
+        .y_label_area_size(80)
+        .build_cartesian_2d(0.0..1.0, lo..hi)
+        .map_err(|e| e.to_string())?;
+    bar.configure_mesh()
+        .disable_mesh()
+        .disable_x_axis()
+        .y_desc(desc)
+        .y_labels(6)
+        .y_label_formatter(&|v| compact(*v))
+        // Sizes in pixels: the defaults scale with this narrow strip and become unreadable.
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 14))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let steps = 64;
+    let h = (hi - lo) / f64::from(steps);
+    bar.draw_series((0..steps).map(|i| {
+        let y = lo + f64::from(i) * h;
+        Rectangle::new(
+            [(0.0, y), (1.0, y + h)],
+            viridis((f64::from(i) + 0.5) / f64::from(steps)).filled(),
+        )
+    }))
+    .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// A chroma or CENS matrix (`frames x 12`) with pitch-class names on the axis;
+/// `value_desc` names what a colour stands for.
 ///
 /// # Errors
 /// As [`image`].
@@ -348,16 +411,23 @@ pub fn chromagram(
     chroma: ArrayView2<'_, f32>,
     seconds_per_frame: f64,
     title: &str,
+    value_desc: &str,
 ) -> Result<(), PlotError> {
-    let rows = if chroma.ncols() == 12 {
-        RowLabels::PitchClasses
+    let (rows, row_desc) = if chroma.ncols() == 12 {
+        (RowLabels::PitchClasses, "pitch class")
     } else {
-        RowLabels::Index
+        (RowLabels::Index, "chroma bin")
     };
-    image(path, chroma, seconds_per_frame, title, rows)
+    let axes = ImageAxes {
+        rows,
+        row_desc,
+        value_desc,
+    };
+    image(path, chroma, seconds_per_frame, title, axes)
 }
 
-/// A (log-)Mel or other `frames x bins` spectrogram with bin numbers on the axis.
+/// A (log-)Mel or other `frames x bins` spectrogram with bin numbers on the axis,
+/// named `row_desc` (e.g. "Mel band"); `value_desc` names a colour's value and unit.
 ///
 /// # Errors
 /// As [`image`].
@@ -366,8 +436,15 @@ pub fn spectrogram(
     m: ArrayView2<'_, f32>,
     seconds_per_frame: f64,
     title: &str,
+    row_desc: &str,
+    value_desc: &str,
 ) -> Result<(), PlotError> {
-    image(path, m, seconds_per_frame, title, RowLabels::Index)
+    let axes = ImageAxes {
+        rows: RowLabels::Index,
+        row_desc,
+        value_desc,
+    };
+    image(path, m, seconds_per_frame, title, axes)
 }
 
 /// One ROC curve to draw.
@@ -508,7 +585,19 @@ pub fn line_series(
     )
 }
 
-/// Overlaid histograms of normal and anomalous clip scores, with an optional threshold.
+/// A decision threshold to draw, with what it is (e.g. "threshold (95th percentile of
+/// training scores)").
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Threshold<'a> {
+    /// The score.
+    pub value: f64,
+    /// Its legend entry.
+    pub label: &'a str,
+}
+
+/// Overlaid histograms of normal and anomalous clip scores: normal bars filled,
+/// anomalous bars outlined, so overlaps stay readable; counts on an integer axis; an
+/// optional threshold as a dashed line.
 ///
 /// # Errors
 /// No scores, an unsupported extension, or a drawing/writing failure.
@@ -517,12 +606,13 @@ pub fn score_histogram(
     normal: &[f64],
     anomalous: &[f64],
     title: &str,
-    threshold: Option<f64>,
+    threshold: Option<Threshold<'_>>,
 ) -> Result<(), PlotError> {
     let all: Vec<f64> = normal
         .iter()
         .chain(anomalous)
         .copied()
+        .chain(threshold.map(|t| t.value))
         .filter(|v| v.is_finite())
         .collect();
     if all.is_empty() {
@@ -537,7 +627,7 @@ pub fn score_histogram(
     let n_bins = 30usize;
     let width = (hi - lo) / n_bins as f64;
     let count = |v: &[f64]| {
-        let mut c = vec![0usize; n_bins];
+        let mut c = vec![0i64; n_bins];
         for x in v.iter().filter(|x| x.is_finite()) {
             c[(((x - lo) / width) as usize).min(n_bins - 1)] += 1;
         }
@@ -545,51 +635,162 @@ pub fn score_histogram(
     };
     let (cn, ca) = (count(normal), count(anomalous));
     let top = cn.iter().chain(&ca).copied().max().unwrap_or(1).max(1);
-    render(path, (640, 420), |root| {
+    let y_max = top + (top + 7) / 8;
+    render(path, (680, 440), |root| {
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 20))
+            .caption(title, ("sans-serif", 18))
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(45)
-            .build_cartesian_2d(lo..hi, 0.0..top as f64 * 1.1)
+            .build_cartesian_2d(lo..hi, 0i64..y_max)
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
             .x_desc("anomaly score")
             .y_desc("clips")
+            .y_labels(usize::try_from(y_max + 1).unwrap_or(10).min(10))
             .draw()
             .map_err(|e| e.to_string())?;
-        for (counts, color, label) in [(&cn, PALETTE[0], "normal"), (&ca, PALETTE[3], "anomalous")]
-        {
+        let bars = |counts: &[i64]| -> Vec<(f64, f64, i64)> {
+            counts
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| **c > 0)
+                .map(|(i, &c)| (lo + i as f64 * width, lo + (i + 1) as f64 * width, c))
+                .collect()
+        };
+        let (blue, red) = (PALETTE[0], PALETTE[3]);
+        chart
+            .draw_series(
+                bars(&cn)
+                    .into_iter()
+                    .map(|(x0, x1, c)| Rectangle::new([(x0, 0), (x1, c)], blue.mix(0.4).filled())),
+            )
+            .map_err(|e| e.to_string())?
+            .label("normal (filled)")
+            .legend(move |(x, y)| {
+                Rectangle::new([(x, y - 5), (x + 12, y + 5)], blue.mix(0.4).filled())
+            });
+        chart
+            .draw_series(
+                bars(&ca)
+                    .into_iter()
+                    .map(|(x0, x1, c)| Rectangle::new([(x0, 0), (x1, c)], red.stroke_width(2))),
+            )
+            .map_err(|e| e.to_string())?
+            .label("anomalous (outlined)")
+            .legend(move |(x, y)| {
+                Rectangle::new([(x, y - 5), (x + 12, y + 5)], red.stroke_width(2))
+            });
+        if let Some(t) = threshold.filter(|t| t.value.is_finite()) {
             chart
-                .draw_series(counts.iter().enumerate().map(|(i, &c)| {
-                    let x0 = lo + i as f64 * width;
-                    Rectangle::new(
-                        [(x0, 0.0), (x0 + width, c as f64)],
-                        color.mix(0.45).filled(),
-                    )
-                }))
-                .map_err(|e| e.to_string())?
-                .label(label)
-                .legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.mix(0.45).filled())
-                });
-        }
-        if let Some(t) = threshold.filter(|t| t.is_finite()) {
-            chart
-                .draw_series(LineSeries::new(
-                    [(t, 0.0), (t, top as f64 * 1.1)],
+                .draw_series(DashedLineSeries::new(
+                    [(t.value, 0), (t.value, y_max)],
+                    8,
+                    5,
                     BLACK.stroke_width(2),
                 ))
                 .map_err(|e| e.to_string())?
-                .label("threshold")
+                .label(t.label)
                 .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], BLACK.stroke_width(2)));
         }
         chart
             .configure_series_labels()
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.3))
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
+            .map_err(|e| e.to_string())?;
+        root.present().map_err(|e| e.to_string())
+    })
+}
+
+/// A tick label without trailing zeros: 0.05, 4, 350, 1.2e5.
+fn compact(v: f64) -> String {
+    if v != 0.0 && !(1e-3..1e5).contains(&v.abs()) {
+        return format!("{v:.1e}");
+    }
+    let s = format!("{v:.4}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// Training curves: loss per epoch on a logarithmic axis (a loss falling from 350 to 4
+/// in five epochs stays readable afterwards), whole epochs on the x axis, the legend
+/// in the upper right, where falling curves leave room.
+///
+/// # Errors
+/// No positive finite loss, an unsupported extension, or a drawing/writing failure.
+pub fn loss_curves(
+    path: &Path,
+    curves: &[Curve<'_>],
+    title: &str,
+    loss_desc: &str,
+) -> Result<(), PlotError> {
+    let points = |c: &Curve<'_>| -> Vec<(f64, f64)> {
+        c.x.iter()
+            .zip(c.y.iter())
+            .filter(|(x, y)| x.is_finite() && y.is_finite() && **y > 0.0)
+            .map(|(x, y)| (*x, *y))
+            .collect()
+    };
+    let all: Vec<(f64, f64)> = curves.iter().flat_map(points).collect();
+    if all.is_empty() {
+        return Err(PlotError::Empty {
+            path: path.to_path_buf(),
+            what: "no positive finite loss".into(),
+        });
+    }
+    let fold = |f: fn(&(f64, f64)) -> f64| {
+        all.iter()
+            .map(f)
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                (a.min(v), b.max(v))
+            })
+    };
+    let (x0, x1) = fold(|p| p.0);
+    let (y0, y1) = fold(|p| p.1);
+    let (x0, x1) = (
+        x0.floor() as i64,
+        (x1.ceil() as i64).max(x0.floor() as i64 + 1),
+    );
+    let (y0, y1) = (y0 / 1.25, y1 * 1.25);
+    render(path, (640, 460), |root| {
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(65)
+            .build_cartesian_2d(x0..x1, (y0..y1).log_scale())
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc("epoch")
+            .y_desc(format!("{loss_desc} (log scale)"))
+            .x_labels(usize::try_from(x1 - x0 + 1).unwrap_or(10).min(12))
+            .y_labels(8)
+            .y_label_formatter(&|v| compact(*v))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        for (i, c) in curves.iter().enumerate() {
+            let color = PALETTE[i % PALETTE.len()];
+            chart
+                .draw_series(LineSeries::new(
+                    points(c).into_iter().map(|(x, y)| (x.round() as i64, y)),
+                    color.stroke_width(2),
+                ))
+                .map_err(|e| e.to_string())?
+                .label(c.label.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 18, y)], color.stroke_width(2))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.3))
+            .position(SeriesLabelPosition::UpperRight)
             .draw()
             .map_err(|e| e.to_string())?;
         root.present().map_err(|e| e.to_string())
@@ -712,12 +913,21 @@ mod tests {
         let y = [0.0, 0.7, 1.0];
         for ext in ["png", "svg"] {
             let p = |n: &str| dir.path().join(format!("{n}.{ext}"));
-            spectrogram(&p("mel"), m.view(), 0.032, "log-Mel").unwrap();
+            spectrogram(
+                &p("mel"),
+                m.view(),
+                0.032,
+                "log-Mel",
+                "Mel band",
+                "log power (dB)",
+            )
+            .unwrap();
             chromagram(
                 &p("chroma"),
                 m.slice(ndarray::s![.., ..12]),
                 0.032,
                 "chroma",
+                "CENS (unit norm)",
             )
             .unwrap();
             roc_curves(
@@ -741,6 +951,17 @@ mod tests {
                 ("epoch", "MSE"),
             )
             .unwrap();
+            loss_curves(
+                &p("log_loss"),
+                &[Curve {
+                    label: "training".into(),
+                    x: &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+                    y: &[350.0, 40.0, 9.0, 4.1, 4.0, 3.9],
+                }],
+                "AE loss",
+                "MSE",
+            )
+            .unwrap();
             score_timeline(
                 &p("timeline"),
                 &[
@@ -761,10 +982,13 @@ mod tests {
             .unwrap();
             score_histogram(
                 &p("hist"),
-                &[0.1, 0.2, 0.25],
-                &[0.5, 0.7],
+                &[10.1, 10.2, 10.25, 10.22],
+                &[10.24, 13.7],
                 "scores",
-                Some(0.3),
+                Some(Threshold {
+                    value: 11.0,
+                    label: "threshold (test)",
+                }),
             )
             .unwrap();
         }
@@ -772,12 +996,42 @@ mod tests {
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
-        assert_eq!(names.len(), 12, "{names:?}");
+        assert_eq!(names.len(), 14, "{names:?}");
         assert!(names.iter().all(|n| !n.starts_with(".tmp")));
-        let svg = std::fs::read_to_string(dir.path().join("chroma.svg")).unwrap();
+        // Every text element of an SVG, trimmed.
+        let texts = |n: &str| -> Vec<String> {
+            let svg = std::fs::read_to_string(dir.path().join(n)).unwrap();
+            svg.split("<text")
+                .skip(1)
+                .filter_map(|t| {
+                    let body = &t[t.find('>')? + 1..];
+                    Some(body[..body.find("</text>")?].trim().to_string())
+                })
+                .collect()
+        };
+        let has = |t: &[String], s: &str| t.iter().any(|x| x == s);
+        let chroma = texts("chroma.svg");
+        for text in ["C#", "time (s)", "pitch class", "CENS (unit norm)"] {
+            assert!(has(&chroma, text), "{text} in the chromagram: {chroma:?}");
+        }
+        let mel = texts("mel.svg");
         assert!(
-            svg.contains("C#") && svg.contains("time (s)"),
-            "pitch-class labels in the SVG"
+            has(&mel, "Mel band") && has(&mel, "log power (dB)"),
+            "{mel:?}"
+        );
+        let loss = texts("log_loss.svg");
+        assert!(has(&loss, "MSE (log scale)") && has(&loss, "6"), "{loss:?}");
+        assert!(
+            !has(&loss, "5.5") && has(&loss, "100"),
+            "whole epochs: {loss:?}"
+        );
+        let hist = texts("hist.svg");
+        for text in ["anomalous (outlined)", "threshold (test)", "1", "3"] {
+            assert!(has(&hist, text), "{text} in the histogram: {hist:?}");
+        }
+        assert!(
+            !has(&hist, "0.5") && !has(&hist, "1.5"),
+            "whole counts: {hist:?}"
         );
     }
 
@@ -786,17 +1040,26 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let m = ndarray::Array2::<f32>::zeros((0, 12));
         assert!(matches!(
-            chromagram(&dir.path().join("a.png"), m.view(), 0.1, "x"),
+            chromagram(&dir.path().join("a.png"), m.view(), 0.1, "x", "v"),
             Err(PlotError::Empty { .. })
         ));
         let m = ndarray::Array2::<f32>::zeros((4, 12));
         assert!(matches!(
-            chromagram(&dir.path().join("a.jpg"), m.view(), 0.1, "x"),
+            chromagram(&dir.path().join("a.jpg"), m.view(), 0.1, "x", "v"),
             Err(PlotError::Format(_))
         ));
         assert!(score_histogram(&dir.path().join("h.png"), &[], &[], "x", None).is_err());
         assert!(roc_curves(&dir.path().join("r.png"), &[], "x").is_err());
         // A constant matrix still draws.
-        chromagram(&dir.path().join("c.png"), m.view(), 0.1, "flat").unwrap();
+        chromagram(&dir.path().join("c.png"), m.view(), 0.1, "flat", "v").unwrap();
+        let no_loss = Curve {
+            label: "zero".into(),
+            x: &[1.0],
+            y: &[0.0],
+        };
+        assert!(matches!(
+            loss_curves(&dir.path().join("l.png"), &[no_loss], "x", "MSE"),
+            Err(PlotError::Empty { .. })
+        ));
     }
 }
