@@ -146,6 +146,9 @@ impl Decoder {
                 reason: format!("min_duration_s must be >= 0, got {}", opts.min_duration_s),
             });
         }
+        if bytes.is_none() {
+            check_regular_file(path)?;
+        }
         let mut buf = std::mem::take(&mut self.buf);
         let fast = match (&bytes, self.fast_path) {
             (_, false) => None,
@@ -200,6 +203,27 @@ impl Decoder {
             }
         }
     }
+}
+
+/// Refuses what is not a regular file before opening it: opening a FIFO blocks until
+/// something writes to it, and a folder would reach the format probe and be reported
+/// as "no suitable format reader".
+pub(crate) fn check_regular_file(path: &Path) -> Result<(), AudioError> {
+    let meta = std::fs::metadata(path).map_err(|source| AudioError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let reason = if meta.is_dir() {
+        "a folder, not an audio file"
+    } else if !meta.is_file() {
+        "not a regular file (a FIFO, socket or device); copy it to a file first"
+    } else {
+        return Ok(());
+    };
+    Err(AudioError::Unsupported {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    })
 }
 
 /// Shared checks after decoding: rate, emptiness, length, mean, finiteness.

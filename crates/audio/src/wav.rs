@@ -369,14 +369,9 @@ impl WavStream {
     /// FLAC; decode those whole with [`crate::Decoder`]).
     pub fn open(path: impl AsRef<Path>, policy: ChannelPolicy) -> Result<WavStream, AudioError> {
         let path = path.as_ref();
+        crate::check_regular_file(path)?;
         let file = File::open(path).map_err(|e| io(path, e))?;
         let meta = file.metadata().map_err(|e| io(path, e))?;
-        if !meta.is_file() {
-            return Err(AudioError::Unsupported {
-                path: path.to_path_buf(),
-                reason: "not a regular file".into(),
-            });
-        }
         let mut file = std::io::BufReader::with_capacity(CHUNK_BYTES, file);
         let layout = parse_header(path, &mut file, meta.len(), policy)?.ok_or_else(|| {
             AudioError::Unsupported {

@@ -507,3 +507,43 @@ fn formats_no_recorder_makes_are_refused_and_nothing_is_written() {
         assert_eq!(s.sample_rate(), rate);
     }
 }
+
+/// A folder or a FIFO given as audio is refused by name before it is opened: a folder
+/// used to reach the format probe ("no suitable format reader"), and opening a FIFO
+/// blocks until something writes to it.
+#[test]
+fn folders_and_fifos_are_refused_before_they_are_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("stream.wav");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success(), "mkfifo");
+    let folder = dir.path().join("clips.wav");
+    std::fs::create_dir(&folder).unwrap();
+    for (path, want) in [(fifo, "not a regular file"), (folder, "a folder")] {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let p = path.clone();
+        std::thread::spawn(move || {
+            let d = aad_audio::decode_file(&p, &DecodeOptions::default()).map(|_| ());
+            let s = aad_audio::WavStream::open(&p, aad_audio::ChannelPolicy::First).map(|_| ());
+            let _ = tx.send((d, s));
+        });
+        // Generous: the answer takes microseconds; a blocked open never comes back.
+        let (d, s) = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .unwrap_or_else(|_| panic!("{} blocked", path.display()));
+        for e in [d.unwrap_err(), s.unwrap_err()] {
+            assert!(
+                matches!(e, aad_audio::AudioError::Unsupported { .. }),
+                "{e:?}"
+            );
+            let msg = e.to_string();
+            assert!(
+                msg.contains(want) && msg.contains(&*path.to_string_lossy()),
+                "{msg}"
+            );
+        }
+    }
+}

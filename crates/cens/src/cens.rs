@@ -10,7 +10,7 @@ use crate::CensError;
 use crate::chroma::{ChromaCqtConfig, ChromaCqtExtractor, ChromaNorm, TINY_F32, normalize_rows};
 
 /// The smoothing window of CENS.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub enum CensWindow {
     /// librosa: a symmetric Hann of `l + 2` points (zero end points, `l` non-zero taps)
     /// normalised to sum 1, centred as `scipy.ndimage.convolve` centres it.
@@ -22,7 +22,7 @@ pub enum CensWindow {
 }
 
 /// How a frame whose norm is (nearly) zero is handled.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
 pub enum SilentFrames {
     /// librosa: frames with a norm below float32 `tiny` are left as they are (zeros).
     #[default]
@@ -37,7 +37,7 @@ pub enum SilentFrames {
 
 /// CENS parameters. `Default` is librosa's `chroma_cens` (smoothing 41, no downsampling,
 /// quantisation at 0.4/0.2/0.1/0.05 with strict `>` and weights 0.25, L2 norm).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct CensConfig {
     /// The chroma front end (its own norm is ignored: CENS starts from raw chroma).

@@ -14,7 +14,7 @@ use crate::tuning::{PiptrackParams, Tuning, TuningWork, estimate_tuning_with};
 /// Per-frame normalisation, `librosa.util.normalize(S, norm, axis=-2)`: the norm is taken
 /// in float64, frames whose norm is below float32 `tiny` are left unchanged (all-zero
 /// frames stay zero), the quotient is rounded to float32.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub enum ChromaNorm {
     /// No normalisation.
     None,
@@ -108,7 +108,7 @@ pub(crate) fn fold_chroma(
 
 /// `chroma_cqt` parameters. `Default` is librosa's (the CQT default, 12 chroma,
 /// threshold 0, infinity norm).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct ChromaCqtConfig {
     /// The constant-Q transform.
@@ -256,7 +256,7 @@ impl FeatureExtractor for ChromaCqtExtractor {
 /// `chroma_stft` parameters. `Default` is librosa's (n_fft 2048, hop 512, 12 chroma,
 /// tuning estimated from the power spectrogram, Ellis filterbank with ctroct 5 and
 /// octwidth 2, infinity norm).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct ChromaStftConfig {
     /// Sample rate.

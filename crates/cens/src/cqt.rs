@@ -29,7 +29,7 @@ const HANN_BANDWIDTH: f64 = 1.500_183_105_468_75;
 
 /// Constant-Q transform parameters. `Default` is what `chroma_cqt` and `chroma_cens`
 /// use at 16 kHz: 7 octaves x 36 bins from C1, tuning estimated, hop 512.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct CqtConfig {
     /// Sample rate the transform is planned for.

@@ -26,7 +26,7 @@ use aad_dsp::{Complex, Stft, StftConfig, abs_c32, linspace};
 use ndarray::ArrayView2;
 
 /// How the tuning (deviation from A440 in fractions of a bin) is chosen.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
 pub enum Tuning {
     /// Estimated per clip with `estimate_tuning` (librosa's default, `tuning=None`).
     #[default]

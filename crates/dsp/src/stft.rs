@@ -55,7 +55,7 @@ impl StftFloat for f64 {
 }
 
 /// How `center = true` pads the signal ends by `n_fft / 2` samples.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub enum PadMode {
     /// Zeros: librosa >= 0.10 (`pad_mode="constant"`).
     #[default]
@@ -67,7 +67,7 @@ pub enum PadMode {
 
 /// STFT parameters. `Default` is librosa's (`n_fft` 2048, hop 512, periodic Hann,
 /// centred, zero padding).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StftConfig {
     /// FFT size.

@@ -1,7 +1,7 @@
 //! Analysis windows, computed in f64 as scipy computes them.
 
 /// Window shapes used by the feature crates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub enum WindowKind {
     /// Periodic Hann (`scipy.signal.get_window('hann', N, fftbins=True)`), librosa's STFT
     /// default: `0.5 - 0.5 cos(2 pi n / N)`.

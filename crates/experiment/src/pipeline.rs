@@ -496,6 +496,29 @@ impl Ui {
         }
     }
 
+    /// Prints what was left out, one line per item while a reason holds few, else one
+    /// line per reason with the count and the first item (a wrong `--channel` once made
+    /// a line per file). `verb` is e.g. "skipped", `noun` "file" or "group".
+    fn grouped(&self, verb: &str, noun: &str, items: &[(String, String)]) {
+        let mut reasons: Vec<(&str, Vec<&str>)> = Vec::new();
+        for (item, why) in items {
+            match reasons.iter_mut().find(|(w, _)| *w == why.as_str()) {
+                Some((_, v)) => v.push(item),
+                None => reasons.push((why, vec![item])),
+            }
+        }
+        for (why, its) in reasons {
+            if its.len() <= 3 {
+                for it in its {
+                    self.line(&format!("{verb} {noun} {it}: {why}"));
+                }
+            } else {
+                let n = its.len();
+                self.line(&format!("{verb} {n} {noun}s: {why} (first: {})", its[0]));
+            }
+        }
+    }
+
     fn bar(&self, len: u64, what: &str) -> ProgressBar {
         let pb = self.mp.add(ProgressBar::new(len));
         pb.set_style(
@@ -555,9 +578,7 @@ pub fn run(cfg: &ExperimentConfig) -> Result<Outcome, ExperimentError> {
         .iter()
         .map(|u| (u.key.to_string(), u.reason.clone()))
         .collect();
-    for (g, why) in &skipped_groups {
-        ui.line(&format!("skipped group {g}: {why}"));
-    }
+    ui.grouped("skipped", "group", &skipped_groups);
     stage(&mut timings, "split", t);
     let t = StageStart::now();
     let mut skipped_files = data.skipped_files;
@@ -663,9 +684,7 @@ fn stage_data(
     };
     let t = StageStart::now();
     let (clips_found, clips, skipped_files) = discover_filtered(cfg, &root)?;
-    for (p, why) in &skipped_files {
-        ui.line(&format!("skipped {p}: {why}"));
-    }
+    ui.grouped("skipped", "file", &skipped_files);
     stage(timings, "discover", t);
     Ok(DataStage {
         synthetic: tmp.is_some(),
@@ -847,15 +866,22 @@ fn stage_extract(
         hits: 0,
         misses: 0,
     };
+    let mut unreadable = Vec::new();
     for (clip, r) in unique.iter().zip(extracted) {
         match r {
             Ok(e) => out.record(clip, e, &cfg.features),
             Err(why) => {
-                ui.line(&format!("skipped {}: {why}", clip.path.display()));
-                skipped_files.push((clip.path.display().to_string(), why));
+                let file = clip.path.display().to_string();
+                // The decoder's message starts with the path; the list already says it.
+                let why = why
+                    .strip_prefix(&format!("{file}: "))
+                    .map_or(why.clone(), str::to_string);
+                unreadable.push((file, why));
             }
         }
     }
+    ui.grouped("skipped", "file", &unreadable);
+    skipped_files.extend(unreadable);
     ui.line(&format!(
         "features: {} clips x {} features, {} from the cache ({}), {} extracted",
         out.hashes.len(),
@@ -1023,14 +1049,10 @@ fn usable_or_empty(
         skipped,
         duplicates,
     } = usable_groups(report, |p| hashes.get(p).copied());
-    for (f, w) in &duplicates {
-        ui.line(&format!("left out {f}: {w}"));
-    }
+    ui.grouped("left out", "file", &duplicates);
     skipped_files.extend(duplicates);
-    for (g, w) in skipped {
-        ui.line(&format!("skipped group {g}: {w}"));
-        skipped_groups.push((g, w));
-    }
+    ui.grouped("skipped", "group", &skipped);
+    skipped_groups.extend(skipped);
     if groups.is_empty() {
         return Err(ExperimentError::Empty(
             "no machine group has readable training clips and both classes in its test set".into(),

@@ -116,7 +116,7 @@ impl AePreset {
 }
 
 /// What computes a feature.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub enum FeatureKind {
     /// (log-)Mel spectrogram (no stacking: the model stacks).
     LogMel(MelConfig),
@@ -842,9 +842,10 @@ impl FeatureSpec {
         format!("{} {:?}", self.kind.algorithm_version(), self.kind)
     }
 
-    /// The parameters alone, as in `results.json` (without the algorithm version).
-    pub fn parameters(&self) -> String {
-        format!("{:?}", self.kind)
+    /// The parameters alone, as in `results.json` (without the algorithm version): a
+    /// JSON object per extractor, e.g. `{"LogMel": {"n_mels": 64, ...}}`.
+    pub fn parameters(&self) -> serde_json::Value {
+        serde_json::to_value(&self.kind).unwrap_or(serde_json::Value::Null)
     }
 
     /// (hop, sample rate, downsampling) of the output frames.

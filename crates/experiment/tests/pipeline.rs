@@ -108,6 +108,12 @@ fn synthetic_run_writes_the_documented_outputs_and_finds_an_easy_anomaly() {
         serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
     assert_eq!(json["rows"], 48);
     assert_eq!(json["cache"]["misses"], 60 * 2);
+    assert_eq!(json["cache"]["rejected"], 0);
+    // Plain values, not Rust Debug text.
+    let mel = &json["config"]["features"][0]["parameters"]["LogMel"];
+    assert_eq!(mel["n_mels"], 64, "{mel}");
+    assert_eq!(mel["stft"]["n_fft"], 1024, "{mel}");
+    assert_eq!(json["config"]["snr"], "all", "{}", json["config"]);
     for stage in [
         "discover",
         "split",

@@ -5,7 +5,7 @@ use aad_dsp::{PadMode, StftConfig};
 use crate::{MelError, MelNorm, MelScale};
 
 /// The compression applied to mel energies.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub enum LogScale {
     /// Linear mel energies.
     None,
@@ -69,7 +69,7 @@ impl LogScale {
 
 /// A (log-)Mel spectrogram configuration. `Default` is librosa's `melspectrogram` at
 /// 16 kHz (n_fft 2048, hop 512, 128 Slaney mels, power 2, no log, no stacking).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MelConfig {
     /// Sample rate the extractor is planned for.
@@ -230,7 +230,7 @@ impl MelConfig {
 /// MFCC configuration: mel bands, their log, a DCT-II (orthonormal) and the first
 /// `n_mfcc` coefficients. `Default` is librosa's `mfcc` (20 coefficients of
 /// `power_to_db` of 128 Slaney mels, n_fft 2048, hop 512).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MfccConfig {
     /// The mel spectrogram and its log (librosa: `LogScale::POWER_TO_DB`).

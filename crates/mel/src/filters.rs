@@ -5,7 +5,7 @@ use ndarray::Array2;
 use crate::MelError;
 
 /// The mel scale.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub enum MelScale {
     /// Slaney's Auditory Toolbox scale (librosa's default, `htk=False`): linear below
     /// 1 kHz, logarithmic above.
@@ -16,7 +16,7 @@ pub enum MelScale {
 }
 
 /// Filter normalisation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub enum MelNorm {
     /// Slaney's area normalisation, `2 / (f[i+2] - f[i])` (librosa's default).
     #[default]

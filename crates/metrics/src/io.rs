@@ -47,7 +47,8 @@ pub enum ScoresCsvError {
 
 /// Reads a CSV whose header contains `label` (1 = anomaly, 0 = normal; `1.0`, `normal`,
 /// `anomaly` are accepted too) and `score` (higher = more anomalous). Other columns are
-/// ignored. Scores may be any float text, including `nan`, which the metrics then reject.
+/// ignored. Scores must be finite numbers: `nan` or `inf` is an error naming its line
+/// (the metrics would reject it anyway, without the line).
 ///
 /// # Errors
 /// [`ScoresCsvError`] naming the file and the line.
@@ -96,6 +97,9 @@ pub fn read_scores_csv(path: impl AsRef<Path>) -> Result<(Vec<f64>, Vec<Label>),
         let score = score_text
             .parse::<f64>()
             .map_err(|_| bad(format!("score is not a number: {score_text:?}")))?;
+        if !score.is_finite() {
+            return Err(bad(format!("score is not finite ({score})")));
+        }
         labels.push(label);
         scores.push(score);
     }

@@ -73,6 +73,14 @@ fn bad_files_name_the_file_and_line() {
             .to_string()
             .contains("not a number")
     );
+    for (name, text) in [("n.csv", "nan"), ("i.csv", "-inf")] {
+        let f = write(&dir, name, &format!("label,score\n0,0.5\n1,{text}\n"));
+        let e = read_scores_csv(&f).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!("{name}: line 3: score is not finite")),
+            "{e}"
+        );
+    }
     let empty = write(&dir, "d.csv", "label,score\n");
     assert!(matches!(
         read_scores_csv(&empty),
