@@ -21,7 +21,11 @@ fn sym_err(path: &Path, e: SymError) -> AudioError {
         SymError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
             AudioError::Malformed {
                 path,
-                reason: format!("unexpected end of file ({e})"),
+                // The io error's own text is "unexpected end of file" too: say it once.
+                reason: match e.to_string().as_str() {
+                    "unexpected end of file" => "unexpected end of file".to_string(),
+                    other => format!("unexpected end of file ({other})"),
+                },
             }
         }
         SymError::IoError(source) => AudioError::Io { path, source },

@@ -431,3 +431,35 @@ fn synth_writes_the_mimii_shape_at_a_fraction_and_rejects_bad_settings() {
         assert!(!e.exists());
     }
 }
+
+#[test]
+fn summary_with_decode_shows_the_split_the_experiment_evaluates() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("syn");
+    let o = aad(&["synth", "--fraction", "0.5", "--quiet", d.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let id = d.join("6dB/fan/id_00/normal");
+    std::fs::write(id.join("00000000.wav"), b"RIFF....WAVE").unwrap();
+    std::fs::copy(id.join("00000001.wav"), id.join("00000099.wav")).unwrap();
+    let plain = text(&aad(&["summary", d.to_str().unwrap()]).stdout);
+    assert!(!plain.contains("after decoding"), "decoding is asked for");
+    let o = aad(&["summary", "--decode", d.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.contains("(1 unreadable, 1 repeated)"), "{out}");
+    assert!(
+        out.contains("unreadable ") && out.contains("00000000.wav: "),
+        "{out}"
+    );
+    assert!(out.contains("00000099.wav: the same audio as"), "{out}");
+    // The group's row before and after decoding: two clips fewer in training.
+    let train_of = |section: &str| -> usize {
+        let line = section
+            .lines()
+            .find(|l| l.starts_with("6dB/fan/id_00 "))
+            .unwrap_or_else(|| panic!("no row in {section}"));
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    let (before, after) = out.split_once("after decoding").unwrap();
+    assert_eq!(train_of(before), train_of(after) + 2, "{out}");
+}

@@ -175,7 +175,7 @@ impl ExperimentConfig {
     }
 
     /// How the run decodes files: its channel policy, its sample rate required, 0.5 s at least.
-    pub(crate) fn decode_options(&self) -> DecodeOptions {
+    pub fn decode_options(&self) -> DecodeOptions {
         DecodeOptions::default()
             .channel(self.channel)
             .expected_sample_rate(Some(self.sample_rate))

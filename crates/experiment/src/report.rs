@@ -71,11 +71,23 @@ fn ordered<'a>(it: impl Iterator<Item = &'a str>) -> Vec<String> {
     out
 }
 
-/// Label cells, then (mean, sd) per column (`None`: no result).
-type TableRow = (Vec<String>, Vec<Option<(f64, f64)>>);
+/// Mean, sd and the number of results averaged.
+type Cell = (f64, f64, usize);
+
+/// Label cells, then one [`Cell`] per column (`None`: no result).
+type TableRow = (Vec<String>, Vec<Option<Cell>>);
+
+fn cell(v: &[f64]) -> Option<Cell> {
+    (!v.is_empty()).then(|| {
+        let (m, sd) = mean_sd(v);
+        (m, sd, v.len())
+    })
+}
 
 /// A Markdown table whose rows are `(label cells, values per column)`; the best mean of
-/// each row is bold.
+/// each row is bold. A cell that averages fewer results than the fullest cell of its row
+/// (a fit failed, or a feature could not be computed for a group) says so, `(k of n)`,
+/// and a note under the table explains it: such means are not comparable.
 fn table(head: &[&str], columns: &[String], rows: &[TableRow], with_sd: bool) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "| {} | {} |", head.join(" | "), columns.join(" | "));
@@ -85,27 +97,44 @@ fn table(head: &[&str], columns: &[String], rows: &[TableRow], with_sd: bool) ->
         "---|".repeat(head.len()),
         "---:|".repeat(columns.len())
     );
+    let mut partial = false;
     for (labels, values) in rows {
         let best = values
             .iter()
             .flatten()
             .map(|v| v.0)
             .fold(f64::NEG_INFINITY, f64::max);
+        let full = values.iter().flatten().map(|v| v.2).max().unwrap_or(0);
         let cells: Vec<String> = values
             .iter()
             .map(|v| match v {
                 None => "–".to_string(),
-                Some((m, sd)) => {
-                    let t = if with_sd {
+                Some((m, sd, n)) => {
+                    let mut t = if with_sd {
                         format!("{m:.3} ± {sd:.3}")
                     } else {
                         format!("{m:.3}")
                     };
-                    if *m == best { format!("**{t}**") } else { t }
+                    if *m == best {
+                        t = format!("**{t}**");
+                    }
+                    if *n < full {
+                        partial = true;
+                        t = format!("{t} ({n} of {full})");
+                    }
+                    t
                 }
             })
             .collect();
         let _ = writeln!(s, "| {} | {} |", labels.join(" | "), cells.join(" | "));
+    }
+    if partial {
+        let _ = writeln!(
+            s,
+            "\n(k of n): this cell averages k results where its row's fullest cell averages \
+             n (fits failed or groups were left out for it; see below): its mean covers other \
+             machines or seeds and is not directly comparable."
+        );
     }
     s
 }
@@ -154,12 +183,13 @@ impl<'a> Columns<'a> {
         }
     }
 
-    /// Mean ± sd of `metric` per column over the rows `pred` keeps (`None`: no row).
+    /// Mean ± sd (and count) of `metric` per column over the rows `pred` keeps (`None`:
+    /// no row).
     fn collect(
         &self,
         pred: &dyn Fn(&ResultRow) -> bool,
         metric: fn(&ResultRow) -> f64,
-    ) -> Vec<Option<(f64, f64)>> {
+    ) -> Vec<Option<Cell>> {
         self.combos
             .iter()
             .map(|(f, m)| {
@@ -169,7 +199,7 @@ impl<'a> Columns<'a> {
                     .filter(|r| &r.feature == f && &r.model == m && pred(r))
                     .map(metric)
                     .collect();
-                (!v.is_empty()).then(|| mean_sd(&v))
+                cell(&v)
             })
             .collect()
     }
@@ -258,7 +288,7 @@ fn features_compared(cols: &Columns<'_>) -> String {
                     .filter(|r| &r.feature == f && &r.model == m)
                     .map(|r| r.auc)
                     .collect();
-                (!v.is_empty()).then(|| mean_sd(&v))
+                cell(&v)
             })
             .collect();
         trows.push((vec![m.clone()], vals));
@@ -460,4 +490,28 @@ pub fn write_json(path: &Path, cfg: &ExperimentConfig, o: &Outcome) -> Result<()
     });
     let text = serde_json::to_string_pretty(&v).unwrap_or_default();
     write_text(path, &(text + "\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cell_averaging_fewer_results_than_its_row_says_so() {
+        let cols = ["knn".to_string(), "ae".to_string()];
+        let full = cell(&[0.8, 0.6, 0.7, 0.9]);
+        let rows = vec![(vec!["fan".to_string()], vec![full, cell(&[0.9, 0.95])])];
+        let t = table(&["machine"], &cols, &rows, true);
+        assert!(
+            t.contains("| 0.750 ± 0.129 | **0.925 ± 0.035** (2 of 4) |"),
+            "{t}"
+        );
+        assert!(t.contains("not directly comparable"), "{t}");
+        let even = vec![(
+            vec!["fan".to_string()],
+            vec![full, cell(&[0.1, 0.2, 0.3, 0.4])],
+        )];
+        let t = table(&["machine"], &cols, &even, true);
+        assert!(!t.contains(" of ") && !t.contains("comparable"), "{t}");
+    }
 }
