@@ -275,13 +275,13 @@ fn corrupt_and_mismatched_model_files_are_typed_errors() {
     let j = p.join("model.json");
     let text = std::fs::read_to_string(&j)
         .unwrap()
-        .replace("\"version\": 1", "\"version\": 7");
+        .replace("\"version\": 2", "\"version\": 7");
     std::fs::write(&j, text).unwrap();
     assert!(matches!(
         Autoencoder::load(&p),
         Err(ModelError::Version {
             ref found,
-            supported: 1,
+            supported: 2,
             ..
         }) if found == "7"
     ));
@@ -290,11 +290,28 @@ fn corrupt_and_mismatched_model_files_are_typed_errors() {
         &j,
         std::fs::read_to_string(&j)
             .unwrap()
-            .replace("\"version\": 7", "\"version\": \"1\""),
+            .replace("\"version\": 7", "\"version\": \"2\""),
     )
     .unwrap();
     let e = Autoencoder::load(&p).unwrap_err().to_string();
-    assert!(e.contains("version \"1\""), "{e}");
+    assert!(e.contains("version \"2\""), "{e}");
+    // Any edit of model.json, not only of the weights, breaks the content hash.
+    let p = fresh("edited");
+    let j = p.join("model.json");
+    let mut meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&j).unwrap()).unwrap();
+    meta["seed"] = serde_json::json!(meta["seed"].as_u64().unwrap() + 1);
+    std::fs::write(&j, serde_json::to_string_pretty(&meta).unwrap()).unwrap();
+    let e = Autoencoder::load(&p).unwrap_err();
+    assert!(matches!(e, ModelError::Format { .. }), "{e}");
+    assert!(e.to_string().contains("content hash"), "{e}");
+    // An untouched copy, read and rewritten through serde_json, still loads.
+    let p = fresh("rewritten");
+    let j = p.join("model.json");
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&j).unwrap()).unwrap();
+    std::fs::write(&j, serde_json::to_string(&meta).unwrap()).unwrap();
+    Autoencoder::load(&p).unwrap();
     // Garbage JSON, a missing file, a non-model JSON.
     let p = fresh("garbage");
     std::fs::write(p.join("model.json"), "{not json").unwrap();

@@ -4,8 +4,8 @@
 //! `safetensors.torch.load_file` reads them: `layers.{i}.weight` `[out, in]`,
 //! `layers.{i}.bias`, `layers.{i}.bn.{weight,bias,running_mean,running_var}`, and
 //! `mahalanobis.{mean,precision}`) and `model.json` (format name and version, the
-//! configuration, layer shapes, the input scaler, the training history, and a hash of
-//! the weights file). Each file is written to a temporary sibling and renamed, the JSON
+//! configuration, layer shapes, the input scaler, the training history, a hash of the
+//! weights file, and a content hash over the JSON and the weights together). Each file is written to a temporary sibling and renamed, the JSON
 //! last: a crash leaves either the previous model or a weights file whose hash does not
 //! match, which loading reports.
 
@@ -22,10 +22,11 @@ use crate::persist::write_atomic;
 use crate::scaler::Scaler;
 
 const FORMAT: &str = "aad-models/autoencoder";
-/// Version of the on-disk format this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version of the on-disk format this build writes and reads (2: `model.json` itself is
+/// covered by the content hash, not only the weights).
+pub const FORMAT_VERSION: u32 = 2;
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct LayerMeta {
     n_in: usize,
     n_out: usize,
@@ -33,7 +34,7 @@ struct LayerMeta {
     batch_norm: bool,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Meta {
     format: String,
     version: u32,
@@ -44,6 +45,24 @@ struct Meta {
     history: Vec<EpochReport>,
     seed: u64,
     weights_fnv1a64: String,
+    /// XXH3-128 of this JSON (written with this field absent) followed by the weights
+    /// file: an edit to the configuration, the scaler or the layers is caught, not only
+    /// one to the weights.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    content_xxh3: Option<String>,
+}
+
+/// The content hash of a model: its metadata (without the hash) and its weights.
+fn content_hash(meta: &Meta, weights: &[u8], at: &Path) -> Result<String, ModelError> {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    let json = serde_json::to_vec_pretty(&Meta {
+        content_xxh3: None,
+        ..meta.clone()
+    })
+    .map_err(|e| format_err(at, e.to_string()))?;
+    h.update(&json);
+    h.update(weights);
+    Ok(format!("{:032x}", h.digest128()))
 }
 
 fn fnv1a64(bytes: &[u8]) -> String {
@@ -114,7 +133,7 @@ impl Autoencoder {
         let bytes = safetensors::serialize(views, None::<HashMap<String, String>>)
             .map_err(|e| format_err(&weights, e.to_string()))?;
         write_atomic(&weights, &bytes)?;
-        let meta = Meta {
+        let mut meta = Meta {
             format: FORMAT.into(),
             version: FORMAT_VERSION,
             config: self.config.clone(),
@@ -134,7 +153,9 @@ impl Autoencoder {
             history: self.history.clone(),
             seed: self.seed,
             weights_fnv1a64: fnv1a64(&bytes),
+            content_xxh3: None,
         };
+        meta.content_xxh3 = Some(content_hash(&meta, &bytes, dir)?);
         let json = serde_json::to_vec_pretty(&meta).map_err(|e| format_err(dir, e.to_string()))?;
         write_atomic(&dir.join("model.json"), &json)
     }
@@ -154,6 +175,12 @@ impl Autoencoder {
             return Err(format_err(
                 &weights,
                 "weights do not match model.json (hash differs: partial write or another model's file)",
+            ));
+        }
+        if meta.content_xxh3.as_deref() != Some(content_hash(&meta, &bytes, &json_path)?.as_str()) {
+            return Err(format_err(
+                &json_path,
+                "content hash differs: model.json was edited after saving",
             ));
         }
         let t =
