@@ -182,12 +182,13 @@ pub fn check_clip(index: usize, c: &ArrayView2<'_, f32>, dims: usize) -> Result<
     Ok(())
 }
 
-/// Stacks the clips' vectors under `rep` into one matrix (clip order kept), keeping at
-/// most `max_vectors` rows chosen uniformly at random with `seed` (order preserved).
+/// Concatenates the clips' vectors under `rep` into one matrix (clip order kept),
+/// keeping at most `max_vectors` rows chosen uniformly at random with `seed` (order
+/// preserved). Not context stacking: that is `aad_core::ops::stack_frames`.
 ///
 /// # Errors
 /// As [`check_clips`].
-pub fn stack(
+pub fn concat_vectors(
     clips: &[ArrayView2<'_, f32>],
     rep: Representation,
     max_vectors: Option<usize>,
@@ -257,4 +258,21 @@ fn gather_frames(
         }
     }
     out
+}
+
+/// The former name of [`concat_vectors`].
+///
+/// # Errors
+/// As [`concat_vectors`].
+#[deprecated(
+    since = "0.1.0",
+    note = "renamed concat_vectors: it concatenates, it does not stack context"
+)]
+pub fn stack(
+    clips: &[ArrayView2<'_, f32>],
+    rep: Representation,
+    max_vectors: Option<usize>,
+    seed: u64,
+) -> Result<Array2<f32>, ModelError> {
+    concat_vectors(clips, rep, max_vectors, seed)
 }

@@ -50,7 +50,9 @@ pub use autoencoder::{
     Activation, Adam, AeScoring, Autoencoder, AutoencoderConfig, Backend, EarlyStopping,
     EpochReport, TrainObserver,
 };
-pub use data::{Pooling, Representation, check_clips, stack};
+#[allow(deprecated)]
+pub use data::stack;
+pub use data::{Pooling, Representation, check_clips, concat_vectors};
 pub use error::ModelError;
 pub use fusion::{Combine, Fusion, FusionConfig};
 pub use persist::{DETECTOR_FORMAT_VERSION, write_atomic};

@@ -798,13 +798,13 @@ fn a_fusion_standardises_each_member_on_held_out_training_scores() {
 fn stacking_frames_keeps_clip_order_and_a_cap_keeps_a_seeded_ordered_subset() {
     let data = clips(7, 0.0, 3);
     let v = views(&data);
-    let all = aad_models::stack(&v, Representation::Frames, None, 1).unwrap();
+    let all = aad_models::concat_vectors(&v, Representation::Frames, None, 1).unwrap();
     let parts: Vec<_> = v.to_vec();
     assert_eq!(all, ndarray::concatenate(ndarray::Axis(0), &parts).unwrap());
     let n = all.nrows();
-    let a = aad_models::stack(&v, Representation::Frames, Some(n / 3), 9).unwrap();
-    let b = aad_models::stack(&v, Representation::Frames, Some(n / 3), 9).unwrap();
-    let c = aad_models::stack(&v, Representation::Frames, Some(n / 3), 10).unwrap();
+    let a = aad_models::concat_vectors(&v, Representation::Frames, Some(n / 3), 9).unwrap();
+    let b = aad_models::concat_vectors(&v, Representation::Frames, Some(n / 3), 9).unwrap();
+    let c = aad_models::concat_vectors(&v, Representation::Frames, Some(n / 3), 10).unwrap();
     assert_eq!(a.nrows(), n / 3);
     assert_eq!(a, b, "same seed, same rows");
     assert_ne!(a, c, "another seed, other rows");
@@ -820,9 +820,10 @@ fn stacking_frames_keeps_clip_order_and_a_cap_keeps_a_seeded_ordered_subset() {
     let one_row: Vec<Array2<f32>> = (0..n)
         .map(|i| all.slice(ndarray::s![i..i + 1, ..]).to_owned())
         .collect();
-    let d = aad_models::stack(&views(&one_row), Representation::ClipMean, Some(n / 3), 9).unwrap();
+    let d = aad_models::concat_vectors(&views(&one_row), Representation::ClipMean, Some(n / 3), 9)
+        .unwrap();
     assert_eq!(a, d);
     // A cap at or above the size keeps everything.
-    let e = aad_models::stack(&v, Representation::Frames, Some(n), 9).unwrap();
+    let e = aad_models::concat_vectors(&v, Representation::Frames, Some(n), 9).unwrap();
     assert_eq!(e, all);
 }

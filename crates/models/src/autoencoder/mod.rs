@@ -21,7 +21,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::ModelError;
-use crate::data::{Representation, check_clip, stack};
+use crate::data::{Representation, check_clip, concat_vectors};
 use crate::linalg::{Mat, gemm};
 use crate::scaler::{Scaler, Scaling};
 pub use native::{Activation, Adam};
@@ -388,7 +388,7 @@ impl AutoencoderConfig {
         observer: &mut dyn TrainObserver,
     ) -> Result<Autoencoder, ModelError> {
         self.validate()?;
-        let mut x = stack(normal, Representation::Frames, self.max_train_vectors, seed)?;
+        let mut x = concat_vectors(normal, Representation::Frames, self.max_train_vectors, seed)?;
         if let Some(want) = self.input_dims
             && want != x.ncols()
         {

@@ -30,7 +30,7 @@ use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use crate::ModelError;
-use crate::data::{Pooling, Representation, check_clip, stack};
+use crate::data::{Pooling, Representation, check_clip, concat_vectors};
 use crate::scaler::{Scaler, Scaling};
 
 pub use gmm::{CovarianceType, Gmm, GmmConfig};
@@ -109,7 +109,7 @@ impl Prepared {
         }
         inputs.pooling.validate()?;
         let clip_dims = crate::data::check_clips(clips, None)?;
-        let mut x = stack(clips, inputs.representation, inputs.max_train_vectors, seed)?;
+        let mut x = concat_vectors(clips, inputs.representation, inputs.max_train_vectors, seed)?;
         let scaler = Scaler::fit(inputs.scaling, &x);
         scaler.transform(x.view_mut());
         Ok((
