@@ -12,7 +12,8 @@ use rayon::prelude::*;
 
 use aad_core::FeatureExtractor;
 
-use crate::pipeline::{ExperimentConfig, FigureData, GroupInfo, Outcome};
+use crate::config::ExperimentConfig;
+use crate::outcome::{FigureData, GroupInfo, Outcome};
 use crate::registry::FeatureSpec;
 
 /// ROC curves drawn per figure at most (the best by AUC).

@@ -8,20 +8,25 @@
 //! - [`batch`]: decoding and feature extraction over many files on a thread pool.
 //! - [`registry`]: every named feature and detector (the tables `aad list` prints).
 //! - [`cache`]: the on-disk feature cache (file content × feature configuration).
-//! - [`pipeline`]: the MIMII / DCASE experiment ([`pipeline::run`]).
+//! - [`pipeline`]: the MIMII / DCASE experiment ([`pipeline::run`]), stage by stage.
+//! - [`config`] and [`outcome`]: what a run is asked to do and what it produced (plain
+//!   data, read by the reports and figures without depending on the pipeline).
 //! - [`report`] and [`figures`]: `results.csv`, `summary.md`, `results.json`, `figures/`.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod batch;
 pub mod cache;
+pub mod config;
 pub mod figures;
 pub mod io;
 pub mod model;
+pub mod outcome;
 pub mod pipeline;
 pub mod reference;
 pub mod registry;
 pub mod report;
+mod ui;
 
 pub use pipeline::{
     ClipExtractor, ExperimentConfig, ExperimentError, GroupInfo, GroupJob, GroupRows, Outcome,

@@ -6,8 +6,9 @@ use std::path::Path;
 
 use serde_json::json;
 
+use crate::config::ExperimentConfig;
 use crate::io::{IoError, write_text};
-use crate::pipeline::{ExperimentConfig, Outcome, ResultRow, format_duration};
+use crate::outcome::{Outcome, ResultRow, format_duration};
 
 /// The header of `results.csv` (a fixed interface).
 pub const CSV_HEADER: &str =

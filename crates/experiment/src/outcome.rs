@@ -1,0 +1,190 @@
+//! What a run produced: result rows, the groups evaluated, what was left out, stage
+//! times and costs ([`Outcome`]). Plain data, read by the reports and the figures.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use aad_core::Label;
+use aad_data::{Clip, GroupKey, Protocol};
+use aad_models::EpochReport;
+
+/// One line of `results.csv`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResultRow {
+    /// `-6dB`, `0dB`, `6dB`, or `na` for data without SNR.
+    pub snr: String,
+    /// Machine type.
+    pub machine_type: String,
+    /// Machine id (`id_00`) or DCASE 2021+ section (`section_00`).
+    pub machine_id: String,
+    /// Feature name.
+    pub feature: String,
+    /// Model name.
+    pub model: String,
+    /// Seed.
+    pub seed: u64,
+    /// Training clips.
+    pub n_train: usize,
+    /// Normal test clips.
+    pub n_test_normal: usize,
+    /// Anomalous test clips.
+    pub n_test_abnormal: usize,
+    /// ROC AUC (as scikit-learn).
+    pub auc: f64,
+    /// McClish-standardised partial AUC at FPR 0.1 (as scikit-learn's `max_fpr=0.1`).
+    pub pauc: f64,
+}
+
+/// A group's train/test clips after dropping unreadable files.
+#[derive(Debug, Clone)]
+pub struct GroupInfo {
+    /// The machine.
+    pub key: GroupKey,
+    /// The protocol applied.
+    pub protocol: Protocol,
+    /// Training clips.
+    pub train: Vec<Clip>,
+    /// Test clips.
+    pub test: Vec<Clip>,
+}
+
+/// Scores and training curves kept for the figures (first seed only).
+#[derive(Debug, Clone)]
+pub struct FigureData {
+    /// Group index in [`Outcome::groups`].
+    pub group: usize,
+    /// Feature name.
+    pub feature: String,
+    /// Model name.
+    pub model: String,
+    /// Test scores.
+    pub scores: Vec<f64>,
+    /// Test labels.
+    pub labels: Vec<Label>,
+    /// Autoencoder losses per epoch.
+    pub history: Vec<EpochReport>,
+}
+
+/// Wall time, CPU time and memory of one stage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageTime {
+    /// Stage name.
+    pub stage: &'static str,
+    /// Wall seconds.
+    pub seconds: f64,
+    /// CPU seconds of the whole process (user + system, all threads) during the stage;
+    /// `None` where the platform does not say (non-Unix).
+    pub cpu_seconds: Option<f64>,
+    /// The process's peak resident memory in bytes when the stage ended (a running
+    /// maximum since the process started); `None` where the platform does not say.
+    pub peak_rss_bytes: Option<u64>,
+}
+
+/// The process's CPU seconds so far and its peak resident memory in bytes.
+#[cfg(unix)]
+pub(crate) fn process_usage() -> Option<(f64, u64)> {
+    use nix::sys::resource::{UsageWho, getrusage};
+    let u = getrusage(UsageWho::RUSAGE_SELF).ok()?;
+    let secs = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 * 1e-6;
+    let rss = u64::try_from(u.max_rss()).ok()?;
+    // Linux reports kilobytes, macOS bytes.
+    let rss = if cfg!(target_os = "macos") {
+        rss
+    } else {
+        rss * 1024
+    };
+    Some((secs(u.user_time()) + secs(u.system_time()), rss))
+}
+
+#[cfg(not(unix))]
+pub(crate) fn process_usage() -> Option<(f64, u64)> {
+    None
+}
+
+/// When a stage started: wall clock and process CPU time.
+#[derive(Clone, Copy)]
+pub(crate) struct StageStart {
+    pub(crate) wall: Instant,
+    pub(crate) cpu: Option<f64>,
+}
+
+impl StageStart {
+    pub(crate) fn now() -> StageStart {
+        StageStart {
+            wall: Instant::now(),
+            cpu: process_usage().map(|u| u.0),
+        }
+    }
+}
+
+/// Summed thread time of the work inside the stages, for cost estimates.
+#[derive(Debug, Clone, Default)]
+pub struct Costs {
+    /// Decoding: total seconds and files decoded.
+    pub decode: (f64, usize),
+    /// Per feature: total extraction seconds and clips extracted (cache misses).
+    pub extract: BTreeMap<String, (f64, usize)>,
+    /// Per model: total fit seconds and fits.
+    pub fit: BTreeMap<String, (f64, usize)>,
+    /// Per model: total scoring seconds and clips scored.
+    pub score: BTreeMap<String, (f64, usize)>,
+    /// Per (feature, model) autoencoder: epoch seconds, epochs and training vectors per epoch summed.
+    pub ae_epochs: BTreeMap<(String, String), AeCost>,
+}
+
+/// Autoencoder training cost.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AeCost {
+    /// Seconds in epochs.
+    pub seconds: f64,
+    /// Epochs run.
+    pub epochs: usize,
+    /// Training vectors × epochs.
+    pub vector_epochs: f64,
+}
+
+/// What a run produced.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Dataset root (a temporary folder, now deleted, for synthetic data).
+    pub root: PathBuf,
+    /// Whether the data was generated.
+    pub synthetic: bool,
+    /// Clips found by discovery before filtering.
+    pub clips_found: usize,
+    /// Evaluated groups.
+    pub groups: Vec<GroupInfo>,
+    /// One row per group × feature × model × seed that ran.
+    pub rows: Vec<ResultRow>,
+    /// Files skipped, with the reason.
+    pub skipped_files: Vec<(String, String)>,
+    /// Groups skipped, with the reason.
+    pub skipped_groups: Vec<(String, String)>,
+    /// Fits or scorings that failed (the rest of the grid went on).
+    pub failures: Vec<String>,
+    /// Cache hits and misses (clip × feature).
+    pub cache_hits: usize,
+    /// Cache misses.
+    pub cache_misses: usize,
+    /// Cache entries made from other content or for another feature (recomputed).
+    pub cache_rejected: usize,
+    /// Stage wall times.
+    pub timings: Vec<StageTime>,
+    /// Work costs.
+    pub costs: Costs,
+    /// Scores kept for figures.
+    pub figure_data: Vec<FigureData>,
+    /// Worker threads used.
+    pub threads: usize,
+}
+
+/// Formats seconds for the timing table.
+pub fn format_duration(s: f64) -> String {
+    let d = Duration::from_secs_f64(s.max(0.0));
+    if s < 60.0 {
+        format!("{s:.1} s")
+    } else {
+        format!("{}m{:02}s", d.as_secs() / 60, d.as_secs() % 60)
+    }
+}
