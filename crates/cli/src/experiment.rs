@@ -142,8 +142,10 @@ fn parse_args(a: Args) -> Result<ExperimentConfig, String> {
 /// # Errors
 /// A bad setting (exit 2); a run that cannot complete (exit 1).
 pub fn run(a: Args) -> Result<u8, CliError> {
+    let quiet = a.quiet;
     let cfg = parse(a)?;
-    let o = aad_experiment::run(&cfg).map_err(CliError::failed)?;
+    let ui = crate::progress::experiment_progress(crate::progress::Mode::detect(quiet));
+    let o = aad_experiment::run_with(&cfg, &*ui).map_err(CliError::failed)?;
     println!("{}", report::summary(&cfg, &o));
     println!(
         "wrote {}/{{results.csv,summary.md,results.json{}}}",

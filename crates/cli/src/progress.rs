@@ -107,3 +107,79 @@ impl Progress {
         }
     }
 }
+
+/// The experiment's progress as terminal bars (one per running stage) with messages
+/// printed above them.
+pub struct Bars {
+    mp: indicatif::MultiProgress,
+}
+
+impl Bars {
+    /// Bars drawn on stderr.
+    pub fn new() -> Bars {
+        Bars {
+            mp: indicatif::MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::stderr()),
+        }
+    }
+}
+
+impl Default for Bars {
+    fn default() -> Self {
+        Bars::new()
+    }
+}
+
+/// One stage's bar.
+struct Bar(indicatif::ProgressBar);
+
+impl aad_experiment::progress::StageProgress for Bar {
+    fn advance(&self, n: u64) {
+        self.0.inc(n);
+    }
+
+    fn set_total(&self, total: u64) {
+        self.0.set_length(total);
+    }
+
+    fn set_detail(&self, detail: &str) {
+        self.0.set_message(detail.to_string());
+    }
+
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+impl aad_experiment::progress::Progress for Bars {
+    fn message(&self, line: &str) {
+        if self.mp.println(line).is_err() {
+            eprintln!("{line}");
+        }
+    }
+
+    fn stage(
+        &self,
+        name: &str,
+        total: u64,
+    ) -> std::sync::Arc<dyn aad_experiment::progress::StageProgress> {
+        let pb = self.mp.add(indicatif::ProgressBar::new(total));
+        pb.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{prefix:>10} [{bar:32}] {pos}/{len} {msg} ({elapsed}, eta {eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        pb.set_prefix(name.to_string());
+        std::sync::Arc::new(Bar(pb))
+    }
+}
+
+/// The experiment's progress for `mode`: bars, timed lines, or messages only.
+pub fn experiment_progress(mode: Mode) -> Box<dyn aad_experiment::progress::Progress> {
+    match mode {
+        Mode::Bar => Box::new(Bars::new()),
+        Mode::Lines => Box::new(aad_experiment::progress::LogProgress::start()),
+        Mode::Quiet => Box::new(aad_experiment::progress::MessagesOnly),
+    }
+}

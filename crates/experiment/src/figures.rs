@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 
 use aad_core::Label;
 use aad_plot::Curve;
-use indicatif::ProgressBar;
 use rayon::prelude::*;
 
 use aad_core::FeatureExtractor;
 
 use crate::config::ExperimentConfig;
 use crate::outcome::{FigureData, GroupInfo, Outcome};
+use crate::progress::StageProgress;
 use crate::registry::FeatureSpec;
 
 /// ROC curves drawn per figure at most (the best by AUC).
@@ -49,7 +49,7 @@ fn title(g: &GroupInfo) -> String {
 }
 
 /// Draws every figure on the current rayon pool; returns what could not be drawn.
-pub fn draw(cfg: &ExperimentConfig, o: &Outcome, bar: &ProgressBar) -> Vec<String> {
+pub fn draw(cfg: &ExperimentConfig, o: &Outcome, bar: &dyn StageProgress) -> Vec<String> {
     let dir = cfg.out.join("figures");
     let mut tasks = Vec::new();
     let mut seen_machines: Vec<(Option<aad_data::Snr>, String)> = Vec::new();
@@ -73,7 +73,7 @@ pub fn draw(cfg: &ExperimentConfig, o: &Outcome, bar: &ProgressBar) -> Vec<Strin
             tasks.push(Task::Clips(gi));
         }
     }
-    bar.set_length(tasks.len() as u64);
+    bar.set_total(tasks.len() as u64);
     tasks
         .par_iter()
         .flat_map_iter(|t| {
@@ -83,7 +83,7 @@ pub fn draw(cfg: &ExperimentConfig, o: &Outcome, bar: &ProgressBar) -> Vec<Strin
                 Task::Loss(gi) => loss(cfg, &dir, &o.groups[*gi], data_of(o, *gi)),
                 Task::Clips(gi) => clips(cfg, &dir, &o.groups[*gi]),
             };
-            bar.inc(1);
+            bar.advance(1);
             r.err()
         })
         .collect()

@@ -23,12 +23,13 @@ pub mod io;
 pub mod model;
 pub mod outcome;
 pub mod pipeline;
+pub mod progress;
 pub mod reference;
 pub mod registry;
 pub mod report;
-mod ui;
 
 pub use pipeline::{
     ClipExtractor, ExperimentConfig, ExperimentError, GroupInfo, GroupJob, GroupRows, Outcome,
-    Plan, ResultRow, SnrFilter, TrainTest, UsableGroups, fit_score_group, plan, run, usable_groups,
+    Plan, ResultRow, SnrFilter, TrainTest, UsableGroups, fit_score_group, plan, run, run_with,
+    usable_groups,
 };

@@ -10,15 +10,14 @@ use aad_audio::{DecodeOptions, Decoder};
 use aad_core::{Detector, Label};
 use aad_data::{Clip, GroupKey, Protocol, discover, generate, split};
 use aad_models::{EpochReport, TrainObserver};
-use indicatif::ProgressBar;
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 
 use crate::cache::{ContentHash, FeatureCache, FeatureDir, hash_bytes};
 use aad_core::FeatureExtractor;
 
+use crate::progress::{EpochCounter, LogProgress, MessagesOnly, Progress, StageProgress, grouped};
 use crate::registry::{AnyExtractor, FeatureSpec, ModelInput, ModelSpec};
-use crate::ui::{BarObserver, Ui};
 
 // The types a run takes and gives live in their own modules (the reports and figures
 // read them without depending on this one); re-exported here under their old paths.
@@ -37,11 +36,24 @@ use crate::outcome::{StageStart, process_usage};
 /// that cannot be written. Bad files, too-small groups and failed fits are reported in
 /// the outcome and the run goes on.
 pub fn run(cfg: &ExperimentConfig) -> Result<Outcome, ExperimentError> {
+    if cfg.progress {
+        run_with(cfg, &LogProgress::start())
+    } else {
+        run_with(cfg, &MessagesOnly)
+    }
+}
+
+/// [`run`], reporting messages and stage progress to `ui` (the `aad` command passes
+/// terminal bars; [`run`] plain timed lines, or messages only without
+/// [`ExperimentConfig::progress`]).
+///
+/// # Errors
+/// As [`run`].
+pub fn run_with(cfg: &ExperimentConfig, ui: &dyn Progress) -> Result<Outcome, ExperimentError> {
     cfg.validate()?;
     let t_total = StageStart::now();
-    let ui = Ui::new(cfg.progress);
     if let Some(note) = prepare_out(&cfg.out, cfg.overwrite)? {
-        ui.line(&note);
+        ui.message(&note);
     }
     let threads = if cfg.jobs == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -51,16 +63,16 @@ pub fn run(cfg: &ExperimentConfig) -> Result<Outcome, ExperimentError> {
     let pool = crate::batch::pool(threads)?;
     if cfg.models.iter().any(ModelSpec::is_autoencoder) {
         let device = cfg.backend.device();
-        ui.line(&format!(
+        ui.message(&format!(
             "autoencoders train on the {} backend ({device})",
             cfg.backend.name()
         ));
         if cfg.backend == aad_models::Backend::Candle && device != "cuda:0" {
-            ui.line("warning: --backend candle found no GPU in this build or machine: training on the CPU");
+            ui.message("warning: --backend candle found no GPU in this build or machine: training on the CPU");
         }
     }
     let mut timings = Vec::new();
-    let data = stage_data(cfg, &ui, &mut timings)?;
+    let data = stage_data(cfg, ui, &mut timings)?;
     let t = StageStart::now();
     let report = split(&data.clips, Protocol::Auto);
     let mut skipped_groups: Vec<(String, String)> = report
@@ -68,26 +80,26 @@ pub fn run(cfg: &ExperimentConfig) -> Result<Outcome, ExperimentError> {
         .iter()
         .map(|u| (u.key.to_string(), u.reason.clone()))
         .collect();
-    ui.grouped("skipped", "group", &skipped_groups);
+    grouped(ui, "skipped", "group", &skipped_groups);
     stage(&mut timings, "split", t);
     let t = StageStart::now();
     let mut skipped_files = data.skipped_files;
-    let features = stage_extract(cfg, &report, &pool, &ui, &mut skipped_files)?;
+    let features = stage_extract(cfg, &report, &pool, ui, &mut skipped_files)?;
     stage(&mut timings, "extract", t);
     let groups = usable_or_empty(
         &report,
         &features.hashes,
-        &ui,
+        ui,
         &mut skipped_files,
         &mut skipped_groups,
     )?;
     let t = StageStart::now();
     let mut costs = features.costs.clone();
-    let trained = stage_fit_score(cfg, &groups, &features, &pool, &ui, &mut costs)?;
+    let trained = stage_fit_score(cfg, &groups, &features, &pool, ui, &mut costs)?;
     stage(&mut timings, "train_score", t);
     let cache_rejected = features.cache.rejected();
     if cache_rejected > 0 {
-        ui.line(&format!(
+        ui.message(&format!(
             "{cache_rejected} cache entries were made from other files or features (replaced by hand?): recomputed"
         ));
     }
@@ -110,11 +122,11 @@ pub fn run(cfg: &ExperimentConfig) -> Result<Outcome, ExperimentError> {
     };
     if cfg.figures {
         let t = StageStart::now();
-        let bar = ui.bar(0, "figures");
-        let warnings = pool.install(|| crate::figures::draw(cfg, &outcome, &bar));
-        bar.finish_and_clear();
+        let bar = ui.stage("figures", 0);
+        let warnings = pool.install(|| crate::figures::draw(cfg, &outcome, &*bar));
+        bar.finish();
         for w in warnings {
-            ui.line(&format!("figure not drawn: {w}"));
+            ui.message(&format!("figure not drawn: {w}"));
         }
         stage(&mut timings, "figures", t);
     }
@@ -151,7 +163,7 @@ struct DataStage {
 /// An unreadable root, a generation failure, or no clip left after the filters.
 fn stage_data(
     cfg: &ExperimentConfig,
-    ui: &Ui,
+    ui: &dyn Progress,
     timings: &mut Vec<StageTime>,
 ) -> Result<DataStage, ExperimentError> {
     let t = StageStart::now();
@@ -162,7 +174,7 @@ fn stage_data(
                 path: std::env::temp_dir(),
                 source,
             })?;
-            ui.line(&format!(
+            ui.message(&format!(
                 "no --data: generating the synthetic dataset (seed {}) in {}",
                 cfg.synthetic.seed,
                 tmp.path().display()
@@ -174,7 +186,7 @@ fn stage_data(
     };
     let t = StageStart::now();
     let (clips_found, clips, skipped_files) = discover_filtered(cfg, &root)?;
-    ui.grouped("skipped", "file", &skipped_files);
+    grouped(ui, "skipped", "file", &skipped_files);
     stage(timings, "discover", t);
     Ok(DataStage {
         synthetic: tmp.is_some(),
@@ -303,7 +315,7 @@ fn stage_extract(
     cfg: &ExperimentConfig,
     report: &aad_data::SplitReport,
     pool: &rayon::ThreadPool,
-    ui: &Ui,
+    ui: &dyn Progress,
     skipped_files: &mut Vec<(String, String)>,
 ) -> Result<Features, ExperimentError> {
     let decode = cfg.decode_options();
@@ -322,7 +334,7 @@ fn stage_extract(
     }
     let orphans: usize = dirs.iter().map(|d| cache.remove_orphans(&d.path)).sum();
     if orphans > 0 {
-        ui.line(&format!(
+        ui.message(&format!(
             "removed {orphans} temporary files an interrupted run left in the cache"
         ));
     }
@@ -332,7 +344,7 @@ fn stage_extract(
         .map(FeatureSpec::extractor)
         .collect::<Result<_, _>>()?;
     let unique = unique_clips(report);
-    let bar = ui.bar(unique.len() as u64, "extract");
+    let bar = ui.stage("extract", unique.len() as u64);
     let extracted: Vec<Result<ExtractedClip, String>> = pool.install(|| {
         unique
             .par_iter()
@@ -340,13 +352,13 @@ fn stage_extract(
                 || (Decoder::new(decode.clone()), extractors.clone()),
                 |(dec, fxs), clip| {
                     let r = extract_clip(&clip.path, &cache, &dirs, dec, fxs);
-                    bar.inc(1);
+                    bar.advance(1);
                     r
                 },
             )
             .collect()
     });
-    bar.finish_and_clear();
+    bar.finish();
     let mut out = Features {
         cache,
         dirs,
@@ -370,9 +382,9 @@ fn stage_extract(
             }
         }
     }
-    ui.grouped("skipped", "file", &unreadable);
+    grouped(ui, "skipped", "file", &unreadable);
     skipped_files.extend(unreadable);
-    ui.line(&format!(
+    ui.message(&format!(
         "features: {} clips x {} features, {} from the cache ({}), {} extracted",
         out.hashes.len(),
         cfg.features.len(),
@@ -530,7 +542,7 @@ fn drop_duplicates(clips: Vec<(Clip, ContentHash)>) -> (Vec<Clip>, Vec<(String, 
 fn usable_or_empty(
     report: &aad_data::SplitReport,
     hashes: &BTreeMap<PathBuf, ContentHash>,
-    ui: &Ui,
+    ui: &dyn Progress,
     skipped_files: &mut Vec<(String, String)>,
     skipped_groups: &mut Vec<(String, String)>,
 ) -> Result<Vec<GroupInfo>, ExperimentError> {
@@ -539,9 +551,9 @@ fn usable_or_empty(
         skipped,
         duplicates,
     } = usable_groups(report, |p| hashes.get(p).copied());
-    ui.grouped("left out", "file", &duplicates);
+    grouped(ui, "left out", "file", &duplicates);
     skipped_files.extend(duplicates);
-    ui.grouped("skipped", "group", &skipped);
+    grouped(ui, "skipped", "group", &skipped);
     skipped_groups.extend(skipped);
     if groups.is_empty() {
         return Err(ExperimentError::Empty(
@@ -578,7 +590,7 @@ fn stage_fit_score(
     groups: &[GroupInfo],
     features: &Features,
     pool: &rayon::ThreadPool,
-    ui: &Ui,
+    ui: &dyn Progress,
     costs: &mut Costs,
 ) -> Result<Trained, ExperimentError> {
     let units_per_group: u64 = cfg
@@ -587,14 +599,14 @@ fn stage_fit_score(
         .flat_map(|f| cfg.models.iter().map(move |m| (f, m)))
         .map(|(f, m)| epochs_of(cfg, m, f) * cfg.seeds.len() as u64)
         .sum();
-    let bar = ui.bar(units_per_group * groups.len() as u64, "train");
+    let bar = ui.stage("train", units_per_group * groups.len() as u64);
     // Groups run in parallel as well as the jobs inside them: a group alone may hold
     // fewer jobs than threads (3 seeds of one autoencoder), and rayon's work stealing
     // keeps about one group per thread in memory.
     let runs: Vec<GroupRun> = pool.install(|| {
         groups
             .par_iter()
-            .map(|g| run_group(cfg, g, features, ui, &bar))
+            .map(|g| run_group(cfg, g, features, ui, &*bar))
             .collect()
     });
     let mut out = Trained {
@@ -615,7 +627,7 @@ fn stage_fit_score(
             }
         }
     }
-    bar.finish_and_clear();
+    bar.finish();
     if out.rows.is_empty() {
         return Err(ExperimentError::Empty(format!(
             "every fit failed; first failure: {}",
@@ -631,10 +643,10 @@ fn run_group(
     cfg: &ExperimentConfig,
     g: &GroupInfo,
     features: &Features,
-    ui: &Ui,
-    bar: &ProgressBar,
+    ui: &dyn Progress,
+    bar: &dyn StageProgress,
 ) -> GroupRun {
-    bar.set_message(g.key.to_string());
+    bar.set_detail(&g.key.to_string());
     let labels: Vec<Label> = g.test.iter().map(|c| c.label).collect();
     let mut load_failures = Vec::new();
     let mut jobs = Vec::new();
@@ -645,9 +657,9 @@ fn run_group(
             Ok(x) => x,
             Err(why) => {
                 let msg = format!("{} / {}: {why}", g.key, f.name);
-                ui.line(&format!("failed {msg}"));
+                ui.message(&format!("failed {msg}"));
                 load_failures.push(msg);
-                bar.inc(
+                bar.advance(
                     cfg.models.iter().map(|m| epochs_of(cfg, m, f)).sum::<u64>()
                         * cfg.seeds.len() as u64,
                 );
@@ -656,11 +668,14 @@ fn run_group(
         };
         jobs.extend(feature_jobs(cfg, fi, |mi, seed| {
             let m = &cfg.models[mi];
-            let mut obs = BarObserver { bar, done: 0 };
+            let mut obs = EpochCounter {
+                stage: bar,
+                done: 0,
+            };
             let r = run_job(f, m, seed, cfg, &x, &labels, &mut obs);
-            bar.inc(epochs_of(cfg, m, f).saturating_sub(obs.done));
+            bar.advance(epochs_of(cfg, m, f).saturating_sub(obs.done));
             if let Err(why) = &r {
-                ui.line(&format!(
+                ui.message(&format!(
                     "failed {} / {} / {} / seed {seed}: {why}",
                     g.key, f.name, m.name
                 ));

@@ -490,3 +490,58 @@ fn the_same_audio_reached_twice_counts_once_and_conflicting_labels_are_left_out(
         "the summary lists what was left out"
     );
 }
+
+#[test]
+fn a_caller_observes_the_run_through_its_own_progress() {
+    use aad_experiment::progress::{Progress, StageProgress};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::{Arc, Mutex};
+    struct Stage(Arc<(String, AtomicU64, AtomicU64)>);
+    impl StageProgress for Stage {
+        fn advance(&self, n: u64) {
+            self.0.2.fetch_add(n, Ordering::Relaxed);
+        }
+        fn set_total(&self, total: u64) {
+            self.0.1.store(total, Ordering::Relaxed);
+        }
+    }
+    #[derive(Default)]
+    struct Recorder {
+        messages: Mutex<Vec<String>>,
+        stages: Mutex<Vec<Arc<(String, AtomicU64, AtomicU64)>>>,
+    }
+    impl Progress for Recorder {
+        fn message(&self, line: &str) {
+            self.messages.lock().unwrap().push(line.to_string());
+        }
+        fn stage(&self, name: &str, total: u64) -> Arc<dyn StageProgress> {
+            let s = Arc::new((name.to_string(), AtomicU64::new(total), AtomicU64::new(0)));
+            self.stages.lock().unwrap().push(s.clone());
+            Arc::new(Stage(s))
+        }
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    generate(&easy_data(4), &data).unwrap();
+    let out = tmp.path().join("out");
+    let mut cfg = config(&data, &out, "logmel_mimii", "knn");
+    cfg.seeds = vec![1];
+    let r = Recorder::default();
+    aad_experiment::run_with(&cfg, &r).unwrap();
+    let messages = r.messages.lock().unwrap();
+    assert!(
+        messages.iter().any(|m| m.starts_with("features: 60 clips")),
+        "{messages:?}"
+    );
+    let stages = r.stages.lock().unwrap();
+    let names: Vec<&str> = stages.iter().map(|s| s.0.as_str()).collect();
+    assert_eq!(
+        names,
+        ["extract", "train"],
+        "figures are off in this config"
+    );
+    for s in stages.iter() {
+        let (total, done) = (s.1.load(Ordering::Relaxed), s.2.load(Ordering::Relaxed));
+        assert!(total > 0 && done == total, "{}: {done}/{total}", s.0);
+    }
+}
