@@ -158,11 +158,11 @@ pub struct Outcome {
     /// One row per group × feature × model × seed that ran.
     pub rows: Vec<ResultRow>,
     /// Files skipped, with the reason.
-    pub skipped_files: Vec<(String, String)>,
+    pub skipped_files: Vec<(String, SkipReason)>,
     /// Groups skipped, with the reason.
-    pub skipped_groups: Vec<(String, String)>,
+    pub skipped_groups: Vec<(String, GroupSkipReason)>,
     /// Fits or scorings that failed (the rest of the grid went on).
-    pub failures: Vec<String>,
+    pub failures: Vec<JobError>,
     /// Cache hits and misses (clip × feature).
     pub cache_hits: usize,
     /// Cache misses.
@@ -187,4 +187,107 @@ pub fn format_duration(s: f64) -> String {
     } else {
         format!("{}m{:02}s", d.as_secs() / 60, d.as_secs() % 60)
     }
+}
+
+/// Why a file was left out of a run. The text (`Display`) is what the reports print.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SkipReason {
+    /// Discovery could not place it (no layout fits its path, or a manifest row does
+    /// not parse).
+    #[error("{0}")]
+    NotAClip(String),
+    /// It could not be read or decoded, or a feature of it failed or was not finite.
+    #[error("{0}")]
+    Unreadable(String),
+    /// Another file of its group holds the same audio and is kept.
+    #[error("the same audio as {} (counted once)", .kept.display())]
+    Duplicate {
+        /// The copy kept.
+        kept: PathBuf,
+    },
+    /// The same audio is filed as normal and as anomalous in its group: every copy is
+    /// left out.
+    #[error("the same audio as {} is labelled both normal and anomalous", .first.display())]
+    ConflictingLabels {
+        /// The first copy (by path).
+        first: PathBuf,
+    },
+}
+
+impl SkipReason {
+    /// A stable one-word name of the reason (`results.json`'s `kind`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SkipReason::NotAClip(_) => "not_a_clip",
+            SkipReason::Unreadable(_) => "unreadable",
+            SkipReason::Duplicate { .. } => "duplicate",
+            SkipReason::ConflictingLabels { .. } => "conflicting_labels",
+        }
+    }
+}
+
+/// Why a machine group was left out of a run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GroupSkipReason {
+    /// Too few clips to split (the split's own words).
+    #[error("{0}")]
+    TooSmall(String),
+    /// None of its clips decoded.
+    #[error("no readable clip")]
+    NoReadableClip,
+    /// Its readable clips alone are too few to split.
+    #[error("with its readable clips: {0}")]
+    TooSmallWhenReadable(String),
+    /// No training clip decoded.
+    #[error("no readable training clip")]
+    NoReadableTrainingClip,
+    /// The readable test clips hold one class only, so no AUC.
+    #[error("the readable test clips are all of one class")]
+    OneClassTest,
+}
+
+impl GroupSkipReason {
+    /// A stable one-word name of the reason (`results.json`'s `kind`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            GroupSkipReason::TooSmall(_) => "too_small",
+            GroupSkipReason::NoReadableClip => "no_readable_clip",
+            GroupSkipReason::TooSmallWhenReadable(_) => "too_small_when_readable",
+            GroupSkipReason::NoReadableTrainingClip => "no_readable_training_clip",
+            GroupSkipReason::OneClassTest => "one_class_test",
+        }
+    }
+}
+
+/// A fit or scoring that failed; the rest of the grid went on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum JobError {
+    /// A feature's matrices of a group could not be prepared (e.g. a clip too short to
+    /// stack): every model of that feature skipped the group.
+    #[error("{group} / {feature}: {reason}")]
+    Features {
+        /// The group (`6dB/fan/id_00`).
+        group: String,
+        /// The feature.
+        feature: String,
+        /// Why.
+        reason: String,
+    },
+    /// One (model, seed) failed to fit or score.
+    #[error("{group} / {feature} / {model} / seed {seed}: {reason}")]
+    Job {
+        /// The group.
+        group: String,
+        /// The feature.
+        feature: String,
+        /// The detector.
+        model: String,
+        /// The seed.
+        seed: u64,
+        /// Why.
+        reason: String,
+    },
 }

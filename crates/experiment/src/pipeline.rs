@@ -23,7 +23,8 @@ use crate::registry::{AnyExtractor, FeatureSpec, ModelInput, ModelSpec};
 // read them without depending on this one); re-exported here under their old paths.
 pub use crate::config::{ExperimentConfig, ExperimentError, SnrFilter, default_cache_dir};
 pub use crate::outcome::{
-    AeCost, Costs, FigureData, GroupInfo, Outcome, ResultRow, StageTime, format_duration,
+    AeCost, Costs, FigureData, GroupInfo, GroupSkipReason, JobError, Outcome, ResultRow,
+    SkipReason, StageTime, format_duration,
 };
 use crate::outcome::{StageStart, process_usage};
 
@@ -75,10 +76,15 @@ pub fn run_with(cfg: &ExperimentConfig, ui: &dyn Progress) -> Result<Outcome, Ex
     let data = stage_data(cfg, ui, &mut timings)?;
     let t = StageStart::now();
     let report = split(&data.clips, Protocol::Auto);
-    let mut skipped_groups: Vec<(String, String)> = report
+    let mut skipped_groups: Vec<(String, GroupSkipReason)> = report
         .unsplittable
         .iter()
-        .map(|u| (u.key.to_string(), u.reason.clone()))
+        .map(|u| {
+            (
+                u.key.to_string(),
+                GroupSkipReason::TooSmall(u.reason.clone()),
+            )
+        })
         .collect();
     grouped(ui, "skipped", "group", &skipped_groups);
     stage(&mut timings, "split", t);
@@ -151,7 +157,7 @@ struct DataStage {
     /// Clips kept.
     pub clips: Vec<Clip>,
     /// Files that are not clips: (path, reason).
-    pub skipped_files: Vec<(String, String)>,
+    pub skipped_files: Vec<(String, SkipReason)>,
     /// The generated dataset's folder, removed when dropped.
     tmp: Option<tempfile::TempDir>,
 }
@@ -199,16 +205,19 @@ fn stage_data(
 }
 
 /// (clips found before filtering, clips kept, files that are not clips: (path, reason)).
-type Discovered = (usize, Vec<Clip>, Vec<(String, String)>);
+type Discovered = (usize, Vec<Clip>, Vec<(String, SkipReason)>);
 
 /// Discovers the clips under `root` and keeps those of the configured machine types and
 /// SNRs: (clips found before filtering, clips kept, files that are not clips).
 fn discover_filtered(cfg: &ExperimentConfig, root: &Path) -> Result<Discovered, ExperimentError> {
     let found = discover(root)?;
-    let skipped_files: Vec<(String, String)> = found
+    let skipped_files: Vec<(String, SkipReason)> = found
         .skipped
         .iter()
-        .map(|s| (s.path.display().to_string(), s.reason.clone()))
+        .map(|s| {
+            let why = SkipReason::NotAClip(s.reason.clone());
+            (s.path.display().to_string(), why)
+        })
         .collect();
     let clips: Vec<Clip> = found
         .clips
@@ -258,7 +267,7 @@ pub struct Plan {
     /// The groups' train/test splits, and the groups that cannot be split.
     pub report: aad_data::SplitReport,
     /// Files under the root that are not clips: (path, reason).
-    pub skipped_files: Vec<(String, String)>,
+    pub skipped_files: Vec<(String, SkipReason)>,
 }
 
 impl Plan {
@@ -316,7 +325,7 @@ fn stage_extract(
     report: &aad_data::SplitReport,
     pool: &rayon::ThreadPool,
     ui: &dyn Progress,
-    skipped_files: &mut Vec<(String, String)>,
+    skipped_files: &mut Vec<(String, SkipReason)>,
 ) -> Result<Features, ExperimentError> {
     let decode = cfg.decode_options();
     let cache = FeatureCache::new(
@@ -378,7 +387,7 @@ fn stage_extract(
                 let why = why
                     .strip_prefix(&format!("{file}: "))
                     .map_or(why.clone(), str::to_string);
-                unreadable.push((file, why));
+                unreadable.push((file, SkipReason::Unreadable(why)));
             }
         }
     }
@@ -423,9 +432,9 @@ pub struct UsableGroups {
     /// The groups to evaluate.
     pub groups: Vec<GroupInfo>,
     /// Groups left out, as (group, reason).
-    pub skipped: Vec<(String, String)>,
+    pub skipped: Vec<(String, GroupSkipReason)>,
     /// Files left out because another file holds the same audio, as (file, reason).
-    pub duplicates: Vec<(String, String)>,
+    pub duplicates: Vec<(String, SkipReason)>,
 }
 
 /// The groups to evaluate once extraction has shown which files decode and what they
@@ -451,33 +460,33 @@ pub fn usable_groups(
     readable.sort_by(|a, b| a.0.path.cmp(&b.0.path));
     let (clips, duplicates) = drop_duplicates(readable);
     let again = split(&clips, Protocol::Auto);
-    let mut skipped: Vec<(String, String)> = report
+    let mut skipped: Vec<(String, GroupSkipReason)> = report
         .groups
         .iter()
         .filter(|g| {
             !again.groups.iter().any(|h| h.key == g.key)
                 && !again.unsplittable.iter().any(|u| u.key == g.key)
         })
-        .map(|g| (g.key.to_string(), "no readable clip".to_string()))
+        .map(|g| (g.key.to_string(), GroupSkipReason::NoReadableClip))
         .collect();
     skipped.extend(again.unsplittable.iter().map(|u| {
         (
             u.key.to_string(),
-            format!("with its readable clips: {}", u.reason),
+            GroupSkipReason::TooSmallWhenReadable(u.reason.clone()),
         )
     }));
     let mut groups = Vec::new();
     for g in again.groups {
         let n_abn = g.n_test_abnormal();
         let why = if g.train.is_empty() {
-            Some("no readable training clip")
+            Some(GroupSkipReason::NoReadableTrainingClip)
         } else if n_abn == 0 || n_abn == g.test.len() {
-            Some("the readable test clips are all of one class")
+            Some(GroupSkipReason::OneClassTest)
         } else {
             None
         };
         match why {
-            Some(w) => skipped.push((g.key.to_string(), w.to_string())),
+            Some(w) => skipped.push((g.key.to_string(), w)),
             None => groups.push(GroupInfo {
                 key: g.key,
                 protocol: g.protocol,
@@ -486,7 +495,8 @@ pub fn usable_groups(
             }),
         }
     }
-    skipped.sort();
+    // The order of the former (group, reason text) pairs.
+    skipped.sort_by_cached_key(|(g, w)| (g.clone(), w.to_string()));
     UsableGroups {
         groups,
         skipped,
@@ -498,7 +508,7 @@ pub fn usable_groups(
 /// first path wins); audio found under both labels in a group is dropped in every copy.
 /// Across groups copies stay: each group is evaluated on its own, and the DCASE 2020
 /// development set, for one, reuses MIMII recordings.
-fn drop_duplicates(clips: Vec<(Clip, ContentHash)>) -> (Vec<Clip>, Vec<(String, String)>) {
+fn drop_duplicates(clips: Vec<(Clip, ContentHash)>) -> (Vec<Clip>, Vec<(String, SkipReason)>) {
     let mut first: BTreeMap<(GroupKey, ContentHash), (PathBuf, Label)> = BTreeMap::new();
     let mut conflicting = std::collections::BTreeSet::new();
     for (c, h) in &clips {
@@ -519,18 +529,14 @@ fn drop_duplicates(clips: Vec<(Clip, ContentHash)>) -> (Vec<Clip>, Vec<(String, 
         let k = (c.group(), h);
         let (path, _) = &first[&k];
         if conflicting.contains(&k) {
+            let first = path.clone();
             dropped.push((
                 c.path.display().to_string(),
-                format!(
-                    "the same audio as {} is labelled both normal and anomalous",
-                    path.display()
-                ),
+                SkipReason::ConflictingLabels { first },
             ));
         } else if *path != c.path {
-            dropped.push((
-                c.path.display().to_string(),
-                format!("the same audio as {} (counted once)", path.display()),
-            ));
+            let kept = path.clone();
+            dropped.push((c.path.display().to_string(), SkipReason::Duplicate { kept }));
         } else {
             kept.push(c);
         }
@@ -543,8 +549,8 @@ fn usable_or_empty(
     report: &aad_data::SplitReport,
     hashes: &BTreeMap<PathBuf, ContentHash>,
     ui: &dyn Progress,
-    skipped_files: &mut Vec<(String, String)>,
-    skipped_groups: &mut Vec<(String, String)>,
+    skipped_files: &mut Vec<(String, SkipReason)>,
+    skipped_groups: &mut Vec<(String, GroupSkipReason)>,
 ) -> Result<Vec<GroupInfo>, ExperimentError> {
     let UsableGroups {
         groups,
@@ -567,8 +573,8 @@ fn usable_or_empty(
 struct Trained {
     /// One row per fit.
     pub rows: Vec<ResultRow>,
-    /// Jobs that failed, in words.
-    pub failures: Vec<String>,
+    /// Jobs that failed.
+    pub failures: Vec<JobError>,
     /// Scores and curves of the first seed.
     pub figure_data: Vec<FigureData>,
 }
@@ -620,10 +626,13 @@ fn stage_fit_score(
             let (f, m) = (&cfg.features[fi], &cfg.models[mi]);
             match r {
                 Ok(j) => out.add(cfg, gi, g, f, m, seed, j, &run.labels, costs),
-                Err(why) => out.failures.push(format!(
-                    "{} / {} / {} / seed {seed}: {why}",
-                    g.key, f.name, m.name
-                )),
+                Err(reason) => out.failures.push(JobError::Job {
+                    group: g.key.to_string(),
+                    feature: f.name.clone(),
+                    model: m.name.clone(),
+                    seed,
+                    reason,
+                }),
             }
         }
     }
@@ -631,7 +640,9 @@ fn stage_fit_score(
     if out.rows.is_empty() {
         return Err(ExperimentError::Empty(format!(
             "every fit failed; first failure: {}",
-            out.failures.first().map_or("none", String::as_str)
+            out.failures
+                .first()
+                .map_or_else(|| "none".to_string(), ToString::to_string)
         )));
     }
     Ok(out)
@@ -655,10 +666,14 @@ fn run_group(
     for (fi, f) in cfg.features.iter().enumerate() {
         let x = match load_group_features(g, f, fi, features, &cfg.models) {
             Ok(x) => x,
-            Err(why) => {
-                let msg = format!("{} / {}: {why}", g.key, f.name);
-                ui.message(&format!("failed {msg}"));
-                load_failures.push(msg);
+            Err(reason) => {
+                let e = JobError::Features {
+                    group: g.key.to_string(),
+                    feature: f.name.clone(),
+                    reason,
+                };
+                ui.message(&format!("failed {e}"));
+                load_failures.push(e);
                 bar.advance(
                     cfg.models.iter().map(|m| epochs_of(cfg, m, f)).sum::<u64>()
                         * cfg.seeds.len() as u64,
@@ -808,8 +823,8 @@ pub type TrainTest = (Vec<Array2<f32>>, Vec<Array2<f32>>);
 pub struct GroupRows {
     /// One row per job that ran.
     pub rows: Vec<ResultRow>,
-    /// `group / feature / model / seed N: why` for each job that failed.
-    pub failures: Vec<String>,
+    /// The jobs that failed (`group / feature / model / seed N: why` as text).
+    pub failures: Vec<JobError>,
 }
 
 /// Fits and scores every feature × model × seed of one group from features in memory:
@@ -853,7 +868,11 @@ pub fn fit_score_group(
         let x = match GroupFeatures::new(train, test, f, &cfg.models) {
             Ok(x) => x,
             Err(why) => {
-                out.failures.push(format!("{} / {}: {why}", g.key, f.name));
+                out.failures.push(JobError::Features {
+                    group: g.key.to_string(),
+                    feature: f.name.clone(),
+                    reason: why,
+                });
                 continue;
             }
         };
@@ -866,10 +885,13 @@ pub fn fit_score_group(
                 Ok(j) => out
                     .rows
                     .push(result_row(&g.key, g.n_train, f, m, seed, &j, labels)),
-                Err(why) => out.failures.push(format!(
-                    "{} / {} / {} / seed {seed}: {why}",
-                    g.key, f.name, m.name
-                )),
+                Err(reason) => out.failures.push(JobError::Job {
+                    group: g.key.to_string(),
+                    feature: f.name.clone(),
+                    model: m.name.clone(),
+                    seed,
+                    reason,
+                }),
             }
         }
     }
@@ -1109,7 +1131,7 @@ type JobKey = (usize, usize, u64);
 /// A group's job outcomes, in job order.
 struct GroupRun {
     labels: Vec<Label>,
-    load_failures: Vec<String>,
+    load_failures: Vec<JobError>,
     /// (feature index, model index, seed) and what the job gave.
     jobs: Vec<(JobKey, Result<JobResult, String>)>,
 }

@@ -221,10 +221,16 @@ impl Drop for LogProgress {
 /// Prints what was left out, one message per item while a reason holds few, else one
 /// per reason with the count and the first item (a wrong `--channel` once made a line
 /// per file). `verb` is e.g. "skipped", `noun` "file" or "group".
-pub(crate) fn grouped(p: &dyn Progress, verb: &str, noun: &str, items: &[(String, String)]) {
-    let mut reasons: Vec<(&str, Vec<&str>)> = Vec::new();
+pub(crate) fn grouped<R: std::fmt::Display>(
+    p: &dyn Progress,
+    verb: &str,
+    noun: &str,
+    items: &[(String, R)],
+) {
+    let mut reasons: Vec<(String, Vec<&str>)> = Vec::new();
     for (item, why) in items {
-        match reasons.iter_mut().find(|(w, _)| *w == why.as_str()) {
+        let why = why.to_string();
+        match reasons.iter_mut().find(|(w, _)| *w == why) {
             Some((_, v)) => v.push(item),
             None => reasons.push((why, vec![item])),
         }

@@ -469,8 +469,8 @@ pub fn write_json(path: &Path, cfg: &ExperimentConfig, o: &Outcome) -> Result<()
                 "n_train": g.train.len(),
                 "n_test": g.test.len(),
             })).collect::<Vec<_>>(),
-            "skipped_files": o.skipped_files.iter().map(|(p, w)| json!({"path": p, "reason": w})).collect::<Vec<_>>(),
-            "skipped_groups": o.skipped_groups.iter().map(|(g, w)| json!({"group": g, "reason": w})).collect::<Vec<_>>(),
+            "skipped_files": o.skipped_files.iter().map(|(p, w)| json!({"path": p, "kind": w.kind(), "reason": w.to_string()})).collect::<Vec<_>>(),
+            "skipped_groups": o.skipped_groups.iter().map(|(g, w)| json!({"group": g, "kind": w.kind(), "reason": w.to_string()})).collect::<Vec<_>>(),
         },
         "cache": { "hits": o.cache_hits, "misses": o.cache_misses, "rejected": o.cache_rejected },
         "timings_s": o.timings.iter().map(|t| (t.stage.to_string(), json!(t.seconds))).collect::<serde_json::Map<_, _>>(),
@@ -486,7 +486,7 @@ pub fn write_json(path: &Path, cfg: &ExperimentConfig, o: &Outcome) -> Result<()
             "score_ms_per_clip": per(&o.costs.score, 1e3),
             "autoencoder_training": ae,
         },
-        "failures": o.failures,
+        "failures": o.failures.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "rows": o.rows.len(),
     });
     let text = serde_json::to_string_pretty(&v).unwrap_or_default();

@@ -450,24 +450,31 @@ fn the_same_audio_reached_twice_counts_once_and_conflicting_labels_are_left_out(
     let mut cfg = config(&data, &out, "logmel_mimii", "knn");
     cfg.seeds = vec![1];
     let o = run(&cfg).unwrap();
+    use aad_experiment::SkipReason;
     let reason = |f: &str| {
         o.skipped_files
             .iter()
             .find(|(p, _)| p.ends_with(f))
             .map(|(_, why)| why.clone())
-            .unwrap_or_default()
     };
-    assert!(reason("id_00/normal/00000901.wav").contains("counted once"));
-    assert_eq!(reason("valve/id_00/normal/00000902.wav"), "");
+    // Typed, so a caller can match on them; the text is what the reports print.
+    let dup = reason("id_00/normal/00000901.wav").unwrap();
+    assert!(
+        matches!(&dup, SkipReason::Duplicate { kept } if kept.ends_with("id_00/normal/00000001.wav")),
+        "{dup:?}"
+    );
+    assert!(dup.to_string().contains("counted once"), "{dup}");
+    assert_eq!(reason("valve/id_00/normal/00000902.wav"), None);
     for f in [
         "fan/id_02/normal/00000004.wav",
         "fan/id_02/abnormal/00000903.wav",
     ] {
+        let r = reason(f).unwrap();
         assert!(
-            reason(f).contains("both normal and anomalous"),
-            "{f}: {}",
-            reason(f)
+            matches!(r, SkipReason::ConflictingLabels { .. }),
+            "{f}: {r:?}"
         );
+        assert!(r.to_string().contains("both normal and anomalous"), "{r}");
     }
     for grp in &o.groups {
         let mut seen = std::collections::BTreeSet::new();
@@ -484,6 +491,23 @@ fn the_same_audio_reached_twice_counts_once_and_conflicting_labels_are_left_out(
     let used: usize = o.groups.iter().map(|g| g.train.len() + g.test.len()).sum();
     // 60 generated + 3 copies, less the same-group copy and the doubly labelled pair.
     assert_eq!(used, 60 + 3 - 3, "every other clip is used");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    let kinds: Vec<&str> = json["dataset"]["skipped_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "duplicate").count(),
+        1,
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "conflicting_labels").count(),
+        2
+    );
     let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
     assert!(
         summary.contains("00000901.wav"),

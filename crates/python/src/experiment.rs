@@ -143,7 +143,7 @@ impl Experiment {
             .iter()
             .map(|r| row_dict(py, r))
             .collect::<PyResult<_>>()?;
-        Ok((rows, out.failures))
+        Ok((rows, out.failures.iter().map(ToString::to_string).collect()))
     }
 
     /// Runs the whole experiment in this process (as `aad experiment`), writing
@@ -239,7 +239,7 @@ impl Plan {
 
     /// Files that are not clips, as (path, reason).
     fn skipped_files(&self) -> Vec<(String, String)> {
-        self.plan.skipped_files.clone()
+        texts(&self.plan.skipped_files)
     }
 
     /// Groups that cannot be split, as (group, reason).
@@ -275,8 +275,9 @@ impl Plan {
                 .collect()
         });
         let usable = aad_experiment::usable_groups(&self.plan.report, |p| hashes.get(p).copied());
-        let (groups, mut skipped) = (usable.groups, usable.skipped);
-        skipped.extend(usable.duplicates);
+        let groups = usable.groups;
+        let mut skipped = texts(&usable.skipped);
+        skipped.extend(texts(&usable.duplicates));
         let paths = |cs: &[aad_data::Clip]| -> Vec<String> {
             cs.iter().map(|c| c.path.display().to_string()).collect()
         };
@@ -353,4 +354,12 @@ fn generate_synthetic(
     py.detach(|| aad_data::generate(&c, &out))
         .map(|_| ())
         .map_err(param)
+}
+
+/// (item, reason) pairs with the reason as its text, for Python.
+fn texts<R: std::fmt::Display>(items: &[(String, R)]) -> Vec<(String, String)> {
+    items
+        .iter()
+        .map(|(i, r)| (i.clone(), r.to_string()))
+        .collect()
 }
