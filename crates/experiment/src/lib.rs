@@ -29,7 +29,7 @@ pub mod registry;
 pub mod report;
 
 pub use pipeline::{
-    ClipExtractor, ExperimentConfig, ExperimentError, GroupInfo, GroupJob, GroupRows,
+    ClipError, ClipExtractor, ExperimentConfig, ExperimentError, GroupInfo, GroupJob, GroupRows,
     GroupSkipReason, JobError, Outcome, Plan, ResultRow, SkipReason, SnrFilter, TrainTest,
     UsableGroups, fit_score_group, plan, run, run_with, usable_groups,
 };

@@ -927,10 +927,10 @@ impl ClipExtractor {
     /// The clip's features, one matrix (frames × dims) per configured feature.
     ///
     /// # Errors
-    /// The file cannot be read or decoded, or a feature fails or is not finite; the
-    /// message names the file (the clip is skipped, as [`run`] skips it).
-    pub fn extract(&mut self, path: &Path) -> Result<Vec<Array2<f32>>, String> {
-        let signal = self.decoder.decode(path).map_err(|e| e.to_string())?;
+    /// [`ClipError`]: the file cannot be read or decoded, or a feature fails or is not
+    /// finite; it names the file (the clip is skipped, as [`run`] skips it).
+    pub fn extract(&mut self, path: &Path) -> Result<Vec<Array2<f32>>, ClipError> {
+        let signal = self.decoder.decode(path)?;
         let out = self
             .extractors
             .iter_mut()
@@ -946,21 +946,46 @@ impl ClipExtractor {
     }
 }
 
+/// Why a clip gave no features.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClipError {
+    /// It could not be read or decoded.
+    #[error(transparent)]
+    Audio(#[from] aad_audio::AudioError),
+    /// A feature extractor refused it.
+    #[error("{}: {reason}", .path.display())]
+    Feature {
+        /// The file.
+        path: PathBuf,
+        /// The extractor's words.
+        reason: String,
+    },
+    /// A feature value came out NaN or infinite.
+    #[error("{}: feature value not finite at frame {frame}", .path.display())]
+    NotFinite {
+        /// The file.
+        path: PathBuf,
+        /// The first frame holding one.
+        frame: usize,
+    },
+}
+
 /// One feature of a decoded clip, refused when a value is not finite.
 fn checked_extract(
     fx: &mut AnyExtractor,
     signal: &aad_core::Signal,
     path: &Path,
-) -> Result<Array2<f32>, String> {
-    let m = fx
-        .extract(signal)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+) -> Result<Array2<f32>, ClipError> {
+    let m = fx.extract(signal).map_err(|e| ClipError::Feature {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
     if let Some(i) = m.iter().position(|v| !v.is_finite()) {
-        return Err(format!(
-            "{}: feature value not finite at frame {}",
-            path.display(),
-            i / m.ncols().max(1)
-        ));
+        return Err(ClipError::NotFinite {
+            path: path.to_path_buf(),
+            frame: i / m.ncols().max(1),
+        });
     }
     Ok(m)
 }
@@ -1014,7 +1039,7 @@ fn extract_clip(
             }
         };
         let t = Instant::now();
-        let m = checked_extract(fx, s, path)?;
+        let m = checked_extract(fx, s, path).map_err(|e| e.to_string())?;
         extract_s.push(Some(t.elapsed().as_secs_f64()));
         cache.store(&entry, m.view()).map_err(|e| e.to_string())?;
     }

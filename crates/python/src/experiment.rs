@@ -324,7 +324,7 @@ impl ClipExtractor {
                     .fx
                     .lock()
                     .map_err(|_| "extractor poisoned".to_string())?;
-                fx.extract(&path)
+                fx.extract(&path).map_err(|e| e.to_string())
             })
             .map_err(file)?;
         Ok(out.into_iter().map(|m| m.into_pyarray(py)).collect())
