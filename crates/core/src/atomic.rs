@@ -18,9 +18,31 @@ pub const STALE_AFTER: Duration = Duration::from_secs(3600);
 /// once (two files with identical content share a cache entry).
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// Whether a file name is one of this module's temporaries.
+/// Whether a file name is one of this module's temporaries (`.<name>.<pid>.<n>.tmp`, or
+/// with the target's extension after `.tmp` from [`temporary_sibling`]).
 pub fn is_temporary(name: &str) -> bool {
-    name.starts_with('.') && name.ends_with(".tmp")
+    name.starts_with('.')
+        && (name.ends_with(".tmp")
+            || name
+                .rsplit_once('.')
+                .is_some_and(|(stem, _)| stem.ends_with(".tmp")))
+}
+
+/// A fresh temporary name beside `path` in this module's scheme, ending with the
+/// target's extension (`.<name>.<pid>.<n>.tmp.<ext>`), for writers that must hand a path
+/// to a library that picks the format from it (an image encoder): write there, then
+/// rename over `path`. [`remove_stale`] cleans such files up like any other.
+pub fn temporary_sibling(path: &Path) -> PathBuf {
+    let tmp = temporary_for(path).1;
+    match path.extension() {
+        Some(ext) => {
+            let mut name = tmp.file_name().unwrap_or_default().to_os_string();
+            name.push(".");
+            name.push(ext);
+            tmp.with_file_name(name)
+        }
+        None => tmp,
+    }
 }
 
 fn temporary_for(path: &Path) -> (PathBuf, PathBuf) {

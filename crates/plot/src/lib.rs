@@ -98,7 +98,9 @@ fn render(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".tmp{}-{name}", std::process::id()));
+    // The shared temporary scheme, so a killed run's leftovers are removed next time.
+    aad_core::atomic::remove_stale(dir, Some(&name), aad_core::atomic::STALE_AFTER);
+    let tmp = aad_core::atomic::temporary_sibling(path);
     let result = match ext.as_deref() {
         Some("png") => {
             let backend = BitMapBackend::new(&tmp, size);
@@ -997,7 +999,7 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         assert_eq!(names.len(), 14, "{names:?}");
-        assert!(names.iter().all(|n| !n.starts_with(".tmp")));
+        assert!(names.iter().all(|n| !aad_core::atomic::is_temporary(n)));
         // Every text element of an SVG, trimmed.
         let texts = |n: &str| -> Vec<String> {
             let svg = std::fs::read_to_string(dir.path().join(n)).unwrap();
