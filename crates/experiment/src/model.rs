@@ -41,18 +41,16 @@
 
 use std::path::{Path, PathBuf};
 
-use aad_audio::{AudioError, ChannelPolicy, DecodeOptions, Decoder};
+use aad_audio::{AudioError, ChannelPolicy, DecodeOptions};
 use aad_core::{Detector, FeatureExtractor, Fit, Signal};
 use aad_models::{AnyDetector, ModelError};
 use ndarray::{Array2, ArrayView2};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
-use rayon::prelude::*;
 use serde_json::{Value, json};
 use thiserror::Error;
 
-use crate::cache::hash_bytes;
 use crate::registry::{AnyExtractor, FeatureSpec, ModelInput, ModelSpec, RegistryError};
 
 /// Version of the model-file fields this build writes and reads (the container's own
@@ -316,19 +314,16 @@ impl Model {
             .channel(opts.channel)
             .expected_sample_rate(Some(first_rate));
         let fx = feature.extractor()?;
-        let results: Vec<Result<(Array2<f32>, TrainingFile), ModelFileError>> = paths
-            .par_iter()
-            .map_init(
-                || (Decoder::new(decode.clone()), fx.clone()),
-                |(dec, fx), p| {
-                    let path = p.as_ref();
+        let results: Vec<Result<(Array2<f32>, TrainingFile), ModelFileError>> =
+            crate::batch::for_each_file(
+                paths,
+                &decode,
+                || fx.clone(),
+                |fx, file| {
                     let _done = Done(on_file);
-                    let bytes = std::fs::read(path).map_err(|source| AudioError::Io {
-                        path: path.to_path_buf(),
-                        source,
-                    })?;
-                    let hash = format!("{:032x}", hash_bytes(&bytes));
-                    let signal = dec.decode_bytes(path, bytes).map_err(|e| match e {
+                    let hash = format!("{:032x}", file.hash()?);
+                    let path = file.path().to_path_buf();
+                    let signal = file.signal().map_err(|e| match e {
                         AudioError::SampleRateMismatch {
                             path,
                             expected,
@@ -340,9 +335,8 @@ impl Model {
                         },
                         other => other.into(),
                     })?;
-                    let m = extract(fx, &signal, path)?;
+                    let m = extract(fx, signal, &path)?;
                     let seconds = signal.len() as f64 / f64::from(signal.sample_rate());
-                    dec.recycle(signal);
                     Ok((
                         m,
                         TrainingFile {
@@ -352,8 +346,7 @@ impl Model {
                         },
                     ))
                 },
-            )
-            .collect();
+            );
         let mut training = Training {
             features: Vec::new(),
             files: Vec::new(),
@@ -618,19 +611,17 @@ impl Model {
     ) -> Result<Vec<Result<f64, ModelFileError>>, ModelFileError> {
         let fx = self.extractor()?;
         let decode = self.decode_options();
-        Ok(paths
-            .par_iter()
-            .map_init(
-                || (Decoder::new(decode.clone()), fx.clone()),
-                |(dec, fx), p| {
-                    let _done = Done(on_file);
-                    let s = dec.decode(p)?;
-                    let r = self.score_signal_with(fx, &s, p.as_ref());
-                    dec.recycle(s);
-                    r
-                },
-            )
-            .collect())
+        Ok(crate::batch::for_each_file(
+            paths,
+            &decode,
+            || fx.clone(),
+            |fx, file| {
+                let _done = Done(on_file);
+                let path = file.path().to_path_buf();
+                let s = file.signal()?;
+                self.score_signal_with(fx, s, &path)
+            },
+        ))
     }
 
     fn extra(&self) -> Value {

@@ -13,7 +13,7 @@ use aad_models::{EpochReport, TrainObserver};
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 
-use crate::cache::{ContentHash, FeatureCache, FeatureDir, hash_bytes};
+use crate::cache::{ContentHash, FeatureCache, FeatureDir};
 use aad_core::FeatureExtractor;
 
 use crate::progress::{EpochCounter, LogProgress, MessagesOnly, Progress, StageProgress, grouped};
@@ -354,18 +354,18 @@ fn stage_extract(
         .collect::<Result<_, _>>()?;
     let unique = unique_clips(report);
     let bar = ui.stage("extract", unique.len() as u64);
+    let paths: Vec<&Path> = unique.iter().map(|c| c.path.as_path()).collect();
     let extracted: Vec<Result<ExtractedClip, String>> = pool.install(|| {
-        unique
-            .par_iter()
-            .map_init(
-                || (Decoder::new(decode.clone()), extractors.clone()),
-                |(dec, fxs), clip| {
-                    let r = extract_clip(&clip.path, &cache, &dirs, dec, fxs);
-                    bar.advance(1);
-                    r
-                },
-            )
-            .collect()
+        crate::batch::for_each_file(
+            &paths,
+            &decode,
+            || extractors.clone(),
+            |fxs, file| {
+                let r = extract_clip(file, &cache, &dirs, fxs);
+                bar.advance(1);
+                r
+            },
+        )
     });
     bar.finish();
     let mut out = Features {
@@ -1008,18 +1008,13 @@ struct ExtractedClip {
 }
 
 fn extract_clip(
-    path: &Path,
+    file: &mut crate::batch::FileInput<'_>,
     cache: &FeatureCache,
     dirs: &[FeatureDir],
-    dec: &mut Decoder,
     fxs: &mut [AnyExtractor],
 ) -> Result<ExtractedClip, String> {
-    // One read: the bytes are hashed, then decoded from memory on a cache miss.
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let hash = hash_bytes(&bytes);
-    let mut bytes = Some(bytes);
-    let mut signal = None;
-    let mut decode_s = None;
+    // One read: the bytes are hashed, then decoded from memory on a cache miss, once.
+    let hash = file.hash().map_err(|e| e.to_string())?;
     let mut extract_s = Vec::with_capacity(dirs.len());
     for (dir, fx) in dirs.iter().zip(fxs.iter_mut()) {
         let entry = cache.entry(dir, hash);
@@ -1027,28 +1022,16 @@ fn extract_clip(
             extract_s.push(None);
             continue;
         }
-        // Decoded once, at the first feature the cache lacks.
-        let s = match signal {
-            Some(ref s) => s,
-            None => {
-                let t = Instant::now();
-                let b = bytes.take().unwrap_or_default();
-                let decoded = dec.decode_bytes(path, b).map_err(|e| e.to_string())?;
-                decode_s = Some(t.elapsed().as_secs_f64());
-                signal.insert(decoded)
-            }
-        };
+        let path = file.path().to_path_buf();
+        let s = file.signal().map_err(|e| e.to_string())?;
         let t = Instant::now();
-        let m = checked_extract(fx, s, path).map_err(|e| e.to_string())?;
+        let m = checked_extract(fx, s, &path).map_err(|e| e.to_string())?;
         extract_s.push(Some(t.elapsed().as_secs_f64()));
         cache.store(&entry, m.view()).map_err(|e| e.to_string())?;
     }
-    if let Some(s) = signal {
-        dec.recycle(s);
-    }
     Ok(ExtractedClip {
         hash,
-        decode_s,
+        decode_s: file.decode_seconds(),
         extract_s,
     })
 }
