@@ -5,7 +5,8 @@ engine schedule the work (``python/examples/ray_mimii.py`` runs them on Ray):
 
 1. :meth:`Experiment.plan` (driver): discover and split the dataset;
 2. :meth:`Experiment.extractor` ``.extract(path)`` (any worker): a clip's features;
-3. ``plan.groups(readable)`` (driver): the groups still usable;
+3. ``plan.groups(readable)`` (driver): the groups still usable (the same audio twice in
+   a group counts once: the driver hashes the readable files);
 4. :meth:`Experiment.fit_score_group` (any worker): a group's result rows;
 5. :func:`write_results_csv` (driver): ``results.csv``, byte-identical to ``run``'s.
 
