@@ -300,6 +300,96 @@ fn twos(mut x: usize) -> u32 {
     n
 }
 
+/// The bins' centre frequencies (librosa's `cqt_frequencies` at the tuned `fmin`, in
+/// the order of its multirate filter bank).
+fn center_frequencies(cfg: &CqtConfig, tuning: f64) -> Vec<f64> {
+    let bpo = cfg.bins_per_octave;
+    let fmin = cfg.fmin * 2f64.powf(tuning / bpo as f64);
+    let ratios: Vec<f64> = (0..bpo).map(|j| 2f64.powf(j as f64 / bpo as f64)).collect();
+    let mut freqs: Vec<f64> = (0..cfg.n_octaves())
+        .flat_map(|o| ratios.iter().map(move |r| 2f64.powi(o as i32) * r))
+        .take(cfg.n_bins)
+        .collect();
+    freqs.sort_by(f64::total_cmp);
+    freqs.iter().map(|r| r * fmin).collect()
+}
+
+/// One bin's filter in the frequency domain, as librosa builds it: a Hann-windowed
+/// complex exponential of `len` taps at `freq`, l1-normalised, centred in `n_fft`,
+/// stored in complex64 and scaled by `len / n_fft`, transformed, sparsified, and scaled
+/// by `scale` (the octave's resampling gain).
+fn filter(
+    freq: f64,
+    len: f64,
+    sr: f64,
+    n_fft: usize,
+    fft: &dyn rustfft::Fft<f64>,
+    scale: f64,
+    sparsity: f64,
+) -> Filter {
+    let a = (-len / 2.0).floor() as i64;
+    let b = (len / 2.0).floor() as i64;
+    let taps = (b - a) as usize;
+    let w = window(WindowKind::Hann, taps);
+    let mut sig: Vec<Complex<f64>> = (0..taps)
+        .map(|j| {
+            let n = (a + j as i64) as f64;
+            let x = n * 2.0 * std::f64::consts::PI * freq / sr;
+            Complex::new(x.cos() * w[j], x.sin() * w[j])
+        })
+        .collect();
+    let l1: f64 = sig.iter().map(|c| c.re.hypot(c.im)).sum();
+    sig.iter_mut().for_each(|c| *c /= l1);
+    // pad_center, complex64 storage, then scaled by length / n_fft.
+    let lpad = (n_fft - taps) / 2;
+    let mut buf = vec![Complex::new(0.0f64, 0.0); n_fft];
+    let s = len / n_fft as f64;
+    for (j, c) in sig.iter().enumerate() {
+        let c32 = Complex::new(c.re as f32, c.im as f32);
+        buf[lpad + j] = Complex::new(
+            f64::from((f64::from(c32.re) * s) as f32),
+            f64::from((f64::from(c32.im) * s) as f32),
+        );
+    }
+    fft.process(&mut buf);
+    let row: Vec<Complex<f32>> = buf[..n_fft / 2 + 1]
+        .iter()
+        .map(|c| Complex::new(c.re as f32, c.im as f32))
+        .collect();
+    let mut filt = sparsify(&row, sparsity);
+    filt.coefs.iter_mut().for_each(|c| {
+        *c = Complex::new(
+            (f64::from(c.re) * scale) as f32,
+            (f64::from(c.im) * scale) as f32,
+        )
+    });
+    filt
+}
+
+/// How many times librosa halves the signal before the first octave: as often as the
+/// highest filter's cutoff and the hop's factors of two allow.
+///
+/// # Errors
+/// A filter reaches above Nyquist.
+fn early_downsampling(cfg: &CqtConfig, freqs: &[f64], q: &[f64]) -> Result<u32, CensError> {
+    let cutoff = freqs
+        .iter()
+        .zip(q)
+        .map(|(f, q)| f * (1.0 + 0.5 * HANN_BANDWIDTH / q))
+        .fold(f64::NEG_INFINITY, f64::max);
+    let nyquist = f64::from(cfg.sample_rate) / 2.0;
+    if cutoff > nyquist {
+        return Err(CensError::AboveNyquist {
+            cutoff_hz: cutoff,
+            nyquist_hz: nyquist,
+            sample_rate: cfg.sample_rate,
+        });
+    }
+    let count1 = (((nyquist / cutoff).log2().ceil() as i64) - 1 - 1).max(0);
+    let count2 = (i64::from(twos(cfg.hop_length)) - cfg.n_octaves() as i64 + 1).max(0);
+    Ok(count1.min(count2) as u32)
+}
+
 impl Plan {
     fn build(cfg: &CqtConfig, tuning: f64) -> Result<Plan, CensError> {
         let bpo = cfg.bins_per_octave;
@@ -307,32 +397,10 @@ impl Plan {
         let n_octaves = cfg.n_octaves();
         let n_filters = bpo.min(n_bins);
         let sr = f64::from(cfg.sample_rate);
-        let fmin = cfg.fmin * 2f64.powf(tuning / bpo as f64);
-        let ratios: Vec<f64> = (0..bpo).map(|j| 2f64.powf(j as f64 / bpo as f64)).collect();
-        let mut freqs: Vec<f64> = (0..n_octaves)
-            .flat_map(|o| ratios.iter().map(move |r| 2f64.powi(o as i32) * r))
-            .take(n_bins)
-            .collect();
-        freqs.sort_by(f64::total_cmp);
-        let freqs: Vec<f64> = freqs.iter().map(|r| r * fmin).collect();
+        let freqs = center_frequencies(cfg, tuning);
         let alpha = relative_bandwidth(&freqs);
         let q: Vec<f64> = alpha.iter().map(|a| cfg.filter_scale / a).collect();
-        let cutoff = freqs
-            .iter()
-            .zip(&q)
-            .map(|(f, q)| f * (1.0 + 0.5 * HANN_BANDWIDTH / q))
-            .fold(f64::NEG_INFINITY, f64::max);
-        let nyquist = sr / 2.0;
-        if cutoff > nyquist {
-            return Err(CensError::AboveNyquist {
-                cutoff_hz: cutoff,
-                nyquist_hz: nyquist,
-                sample_rate: cfg.sample_rate,
-            });
-        }
-        let count1 = (((nyquist / cutoff).log2().ceil() as i64) - 1 - 1).max(0);
-        let count2 = (i64::from(twos(cfg.hop_length)) - n_octaves as i64 + 1).max(0);
-        let early_count = count1.min(count2) as u32;
+        let early_count = early_downsampling(cfg, &freqs, &q)?;
         let sr_eff = sr / f64::from(1u32 << early_count);
         let hop_eff = cfg.hop_length >> early_count;
         let inv_sqrt_len = freqs
@@ -362,44 +430,8 @@ impl Plan {
             let fft = planner.plan_fft_forward(n_fft);
             let mut filters = Vec::with_capacity(hi - lo);
             for (k, &len) in (lo..hi).zip(&lengths) {
-                let a = (-len / 2.0).floor() as i64;
-                let b = (len / 2.0).floor() as i64;
-                let taps = (b - a) as usize;
-                let w = window(WindowKind::Hann, taps);
-                let f = freqs[k];
-                let mut sig: Vec<Complex<f64>> = (0..taps)
-                    .map(|j| {
-                        let n = (a + j as i64) as f64;
-                        let x = n * 2.0 * std::f64::consts::PI * f / my_sr;
-                        Complex::new(x.cos() * w[j], x.sin() * w[j])
-                    })
-                    .collect();
-                let l1: f64 = sig.iter().map(|c| c.re.hypot(c.im)).sum();
-                sig.iter_mut().for_each(|c| *c /= l1);
-                // pad_center, complex64 storage, then scaled by length / n_fft.
-                let lpad = (n_fft - taps) / 2;
-                let mut buf = vec![Complex::new(0.0f64, 0.0); n_fft];
-                let s = len / n_fft as f64;
-                for (j, c) in sig.iter().enumerate() {
-                    let c32 = Complex::new(c.re as f32, c.im as f32);
-                    buf[lpad + j] = Complex::new(
-                        f64::from((f64::from(c32.re) * s) as f32),
-                        f64::from((f64::from(c32.im) * s) as f32),
-                    );
-                }
-                fft.process(&mut buf);
                 let scale = (sr_eff / my_sr).sqrt();
-                let row: Vec<Complex<f32>> = buf[..n_fft / 2 + 1]
-                    .iter()
-                    .map(|c| Complex::new(c.re as f32, c.im as f32))
-                    .collect();
-                let mut filt = sparsify(&row, cfg.sparsity);
-                filt.coefs.iter_mut().for_each(|c| {
-                    *c = Complex::new(
-                        (f64::from(c.re) * scale) as f32,
-                        (f64::from(c.im) * scale) as f32,
-                    )
-                });
+                let filt = filter(freqs[k], len, my_sr, n_fft, &*fft, scale, cfg.sparsity);
                 filters.push(filt);
             }
             // Nothing reads the signal after the last octave.

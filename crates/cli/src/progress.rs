@@ -2,12 +2,6 @@
 //! `--quiet`.
 
 use std::io::IsTerminal;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
-
-/// Seconds between plain progress lines when stderr is not a terminal.
-const LOG_EVERY: Duration = Duration::from_secs(10);
 
 /// How progress is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,78 +27,33 @@ impl Mode {
     }
 }
 
-/// One stage's progress; `tick` from any thread.
+/// One stage's progress; `tick` from any thread. The same observers as the
+/// experiment's: [`Bars`] on a terminal, `LogProgress`'s timed lines in a log, nothing
+/// with `--quiet`.
 pub struct Progress {
-    stage: String,
-    total: u64,
-    done: AtomicU64,
-    started: Instant,
-    last_line: Mutex<Instant>,
-    bar: Option<indicatif::ProgressBar>,
-    mode: Mode,
+    // Dropped before `ui`, whose printer thread it reports to.
+    stage: std::sync::Arc<dyn aad_experiment::progress::StageProgress>,
+    _ui: Box<dyn aad_experiment::progress::Progress>,
 }
 
 impl Progress {
     /// A stage of `total` units.
     pub fn new(mode: Mode, stage: &str, total: u64) -> Progress {
-        let bar = (mode == Mode::Bar).then(|| {
-            let b = indicatif::ProgressBar::new(total);
-            b.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{prefix:>8} [{bar:30}] {pos}/{len} {per_sec} eta {eta}",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-                .progress_chars("=> "),
-            );
-            b.set_prefix(stage.to_string());
-            b
-        });
+        let ui = experiment_progress(mode);
         Progress {
-            stage: stage.to_string(),
-            total,
-            done: AtomicU64::new(0),
-            started: Instant::now(),
-            last_line: Mutex::new(Instant::now()),
-            bar,
-            mode,
+            stage: ui.stage(stage, total),
+            _ui: ui,
         }
     }
 
     /// One more unit done.
     pub fn tick(&self) {
-        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
-        if let Some(b) = &self.bar {
-            b.inc(1);
-        } else if self.mode == Mode::Lines
-            && let Ok(mut last) = self.last_line.lock()
-            && last.elapsed() >= LOG_EVERY
-        {
-            *last = Instant::now();
-            eprintln!("{}", self.line(done));
-        }
-    }
-
-    fn line(&self, done: u64) -> String {
-        let s = self.started.elapsed().as_secs_f64();
-        let rate = done as f64 / s.max(1e-9);
-        let eta = if done > 0 && self.total > done {
-            format!(", eta {:.0} s", (self.total - done) as f64 / rate)
-        } else {
-            String::new()
-        };
-        format!(
-            "{}: {done}/{} ({rate:.1}/s, {s:.1} s{eta})",
-            self.stage, self.total
-        )
+        self.stage.advance(1);
     }
 
     /// Ends the stage (a last line in a log).
     pub fn finish(&self) {
-        if let Some(b) = &self.bar {
-            b.finish_and_clear();
-        } else if self.mode == Mode::Lines {
-            eprintln!("{}", self.line(self.done.load(Ordering::Relaxed)));
-        }
+        self.stage.finish();
     }
 }
 

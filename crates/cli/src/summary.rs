@@ -124,32 +124,29 @@ fn print_splits<'a>(
 /// Decodes every clip of the split (in parallel) and prints the groups the experiment
 /// would evaluate, with what it would leave out.
 fn decoded_splits(report: &aad_data::SplitReport) {
-    use rayon::prelude::*;
     let opts = aad_experiment::ExperimentConfig::new(".").decode_options();
-    let clips: Vec<&aad_data::Clip> = report
+    let paths: Vec<&std::path::Path> = report
         .groups
         .iter()
         .flat_map(|g| g.train.iter().chain(&g.test))
+        .map(|c| c.path.as_path())
         .collect();
-    let decoded: Vec<(PathBuf, Result<u128, String>)> = clips
-        .par_iter()
-        .map_init(
-            || aad_audio::Decoder::new(opts.clone()),
-            |dec, c| {
-                let r = std::fs::read(&c.path)
-                    .map_err(|e| crate::files::plain_io(&e))
-                    .and_then(|bytes| {
-                        let h = aad_experiment::cache::hash_bytes(&bytes);
-                        dec.decode_bytes(&c.path, bytes).map(|_| h).map_err(|e| {
-                            // The decoder names the file; the line already does.
-                            let msg = e.to_string();
-                            let own = format!("{}: ", c.path.display());
-                            msg.strip_prefix(&own).map_or(msg.clone(), str::to_string)
-                        })
-                    });
-                (c.path.clone(), r)
-            },
-        )
+    let results = aad_experiment::batch::for_each_file(
+        &paths,
+        &opts,
+        || (),
+        |(), file| {
+            let hash = file.hash()?;
+            file.signal().map(|_| hash)
+        },
+    );
+    let decoded: Vec<(PathBuf, Result<u128, String>)> = paths
+        .iter()
+        .zip(results)
+        .map(|(p, r)| {
+            let r = r.map_err(|e| aad_experiment::batch::reason(p, &e));
+            (p.to_path_buf(), r)
+        })
         .collect();
     let hashes: std::collections::BTreeMap<&PathBuf, u128> = decoded
         .iter()

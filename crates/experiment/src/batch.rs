@@ -26,6 +26,14 @@ pub enum FileError<F: std::error::Error + 'static> {
     },
 }
 
+/// An error's text without the leading `"<path>: "` it names its file with, for lists
+/// that already say which file each line is about.
+pub fn reason(path: &Path, e: &impl std::fmt::Display) -> String {
+    let msg = e.to_string();
+    let own = format!("{}: ", path.display());
+    msg.strip_prefix(&own).map_or(msg.clone(), str::to_string)
+}
+
 /// A thread pool with exactly `threads` workers (0 = one per core).
 ///
 /// # Errors

@@ -291,3 +291,16 @@ pub enum JobError {
         reason: String,
     },
 }
+
+impl JobError {
+    /// One (model, seed) of `group` × `feature` failed.
+    pub fn job(group: &GroupKey, feature: &str, model: &str, seed: u64, reason: String) -> Self {
+        JobError::Job {
+            group: group.to_string(),
+            feature: feature.to_string(),
+            model: model.to_string(),
+            seed,
+            reason,
+        }
+    }
+}

@@ -382,11 +382,8 @@ fn stage_extract(
         match r {
             Ok(e) => out.record(clip, e, &cfg.features),
             Err(why) => {
+                let why = crate::batch::reason(&clip.path, &why);
                 let file = clip.path.display().to_string();
-                // The decoder's message starts with the path; the list already says it.
-                let why = why
-                    .strip_prefix(&format!("{file}: "))
-                    .map_or(why.clone(), str::to_string);
                 unreadable.push((file, SkipReason::Unreadable(why)));
             }
         }
@@ -626,13 +623,9 @@ fn stage_fit_score(
             let (f, m) = (&cfg.features[fi], &cfg.models[mi]);
             match r {
                 Ok(j) => out.add(cfg, gi, g, f, m, seed, j, &run.labels, costs),
-                Err(reason) => out.failures.push(JobError::Job {
-                    group: g.key.to_string(),
-                    feature: f.name.clone(),
-                    model: m.name.clone(),
-                    seed,
-                    reason,
-                }),
+                Err(reason) => out
+                    .failures
+                    .push(JobError::job(&g.key, &f.name, &m.name, seed, reason)),
             }
         }
     }
@@ -885,13 +878,9 @@ pub fn fit_score_group(
                 Ok(j) => out
                     .rows
                     .push(result_row(&g.key, g.n_train, f, m, seed, &j, labels)),
-                Err(reason) => out.failures.push(JobError::Job {
-                    group: g.key.to_string(),
-                    feature: f.name.clone(),
-                    model: m.name.clone(),
-                    seed,
-                    reason,
-                }),
+                Err(reason) => out
+                    .failures
+                    .push(JobError::job(&g.key, &f.name, &m.name, seed, reason)),
             }
         }
     }

@@ -449,6 +449,39 @@ pub fn spectrogram(
     image(path, m, seconds_per_frame, title, axes)
 }
 
+/// The legend box every figure uses, at `position`.
+fn legend<'a, X: Ranged, Y: Ranged>(
+    chart: &mut ChartContext<'a, DynBackend<'a>, Cartesian2d<X, Y>>,
+    position: SeriesLabelPosition,
+) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .position(position)
+        .draw()
+        .map_err(|e| e.to_string())
+}
+
+/// A dashed black decision threshold from `ends[0]` to `ends[1]`, in the legend as
+/// `label`.
+fn threshold_line<'a, X: Ranged, Y: Ranged>(
+    chart: &mut ChartContext<'a, DynBackend<'a>, Cartesian2d<X, Y>>,
+    ends: [(X::ValueType, Y::ValueType); 2],
+    label: &str,
+) -> Result<(), String>
+where
+    X::ValueType: Clone + 'static,
+    Y::ValueType: Clone + 'static,
+{
+    chart
+        .draw_series(DashedLineSeries::new(ends, 8, 5, BLACK.stroke_width(2)))
+        .map_err(|e| e.to_string())?
+        .label(label)
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], BLACK.stroke_width(2)));
+    Ok(())
+}
+
 /// One ROC curve to draw.
 #[derive(Debug, Clone)]
 pub struct Curve<'a> {
@@ -519,13 +552,7 @@ fn lines(
                     PathElement::new([(x, y), (x + 18, y)], color.stroke_width(2))
                 });
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .position(SeriesLabelPosition::LowerRight)
-            .draw()
-            .map_err(|e| e.to_string())?;
+        legend(&mut chart, SeriesLabelPosition::LowerRight)?;
         root.present().map_err(|e| e.to_string())
     })
 }
@@ -686,24 +713,9 @@ pub fn score_histogram(
                 Rectangle::new([(x, y - 5), (x + 12, y + 5)], red.stroke_width(2))
             });
         if let Some(t) = threshold.filter(|t| t.value.is_finite()) {
-            chart
-                .draw_series(DashedLineSeries::new(
-                    [(t.value, 0), (t.value, y_max)],
-                    8,
-                    5,
-                    BLACK.stroke_width(2),
-                ))
-                .map_err(|e| e.to_string())?
-                .label(t.label)
-                .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], BLACK.stroke_width(2)));
+            threshold_line(&mut chart, [(t.value, 0), (t.value, y_max)], t.label)?;
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(|e| e.to_string())?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         root.present().map_err(|e| e.to_string())
     })
 }
@@ -788,13 +800,7 @@ pub fn loss_curves(
                     PathElement::new([(x, y), (x + 18, y)], color.stroke_width(2))
                 });
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(|e| e.to_string())?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         root.present().map_err(|e| e.to_string())
     })
 }
@@ -881,24 +887,9 @@ pub fn score_timeline(
             .label("score")
             .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], PALETTE[0].stroke_width(2)));
         if threshold.is_finite() {
-            chart
-                .draw_series(DashedLineSeries::new(
-                    [(x0, threshold), (x1, threshold)],
-                    8,
-                    5,
-                    BLACK.stroke_width(2),
-                ))
-                .map_err(|e| e.to_string())?
-                .label("threshold")
-                .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], BLACK.stroke_width(2)));
+            threshold_line(&mut chart, [(x0, threshold), (x1, threshold)], "threshold")?;
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .position(SeriesLabelPosition::UpperLeft)
-            .draw()
-            .map_err(|e| e.to_string())?;
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         root.present().map_err(|e| e.to_string())
     })
 }
