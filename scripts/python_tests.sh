@@ -6,11 +6,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 py="${PYTHON:-python3}"
-venv="${AAD_PY_VENV:-$(mktemp -d)/venv}"
+if [ -n "${AAD_PY_VENV:-}" ]; then
+    venv="$AAD_PY_VENV"
+else
+    # A throw-away venv is about 1 GB (Ray, numba, scipy): remove it however the script ends.
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+    venv="$tmp/venv"
+fi
 [ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
-"$venv/bin/python" -m pip install --disable-pip-version-check -q -r crates/python/requirements-test.txt
+"$venv/bin/python" -m pip install --disable-pip-version-check --no-cache-dir -q -r crates/python/requirements-test.txt
 PATH="$venv/bin:$PATH" MATURIN_PEP517_ARGS="--profile ${AAD_PY_PROFILE:-dev}" \
-    "$venv/bin/python" -m pip install --disable-pip-version-check -q --no-build-isolation ./crates/python
+    "$venv/bin/python" -m pip install --disable-pip-version-check --no-cache-dir -q --no-build-isolation ./crates/python
 cd crates/python
 RAY_DISABLE_USAGE_STATS=1 "$venv/bin/python" -m pytest -q -W ignore::DeprecationWarning tests "$@"
 # The docstrings' examples, from the installed package.

@@ -15,12 +15,19 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// Demo data and a model fitted on it, shared by the tests of one process.
-fn fixture() -> &'static (tempfile::TempDir, PathBuf) {
-    static F: std::sync::OnceLock<(tempfile::TempDir, PathBuf)> = std::sync::OnceLock::new();
+/// Demo data and a model fitted on it, shared by the tests of one process: `(scratch, demo)`.
+///
+/// It lives in Cargo's per-target scratch folder, rebuilt by each run, because a static
+/// `TempDir` is never dropped and would leave a copy in the system's temporary folder per run.
+fn fixture() -> &'static (PathBuf, PathBuf) {
+    static F: std::sync::OnceLock<(PathBuf, PathBuf)> = std::sync::OnceLock::new();
     F.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let d = dir.path().join("demo");
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-fixture");
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
+        std::fs::create_dir_all(&dir).unwrap();
+        let d = dir.join("demo");
         let o = aad(&["demo", d.to_str().unwrap()]);
         assert!(o.status.success(), "{}", text(&o.stderr));
         let model = d.join("fan.aadm");
@@ -104,10 +111,10 @@ fn fit_score_and_eval_separate_the_synthetic_anomalies() {
 #[test]
 fn unreadable_files_are_reported_and_the_others_still_scored() {
     let (t, d) = fixture();
-    let bad = t.path().join("broken.wav");
+    let bad = t.join("broken.wav");
     std::fs::write(&bad, b"RIFF....WAVEfmt not really").unwrap();
-    let missing = t.path().join("nope.wav");
-    let csv = t.path().join("out.csv");
+    let missing = t.join("nope.wav");
+    let csv = t.join("out.csv");
     let o = aad(&[
         "score",
         d.join("fan.aadm").to_str().unwrap(),
@@ -159,7 +166,7 @@ fn a_damaged_model_file_is_a_named_error_with_exit_2() {
         }),
     ];
     for (name, bytes) in cases {
-        let p = t.path().join(format!("{name}.aadm"));
+        let p = t.join(format!("{name}.aadm"));
         std::fs::write(&p, &bytes).unwrap();
         let o = aad(&["score", p.to_str().unwrap(), clip.to_str().unwrap()]);
         assert_eq!(o.status.code(), Some(2), "{name}: {}", text(&o.stderr));
@@ -224,7 +231,7 @@ fn monitor_windows_score_as_the_same_stretches_cut_into_files() {
     // Window k equals the file holding the same samples, bit for bit.
     let mut paths = Vec::new();
     for k in [0usize, 8, 14] {
-        let p = t.path().join(format!("win{k}.wav"));
+        let p = t.join(format!("win{k}.wav"));
         cut(&long, k * 120_000, k * 120_000 + 160_000, &p);
         paths.push((k, p));
     }
@@ -291,7 +298,7 @@ fn list_prints_every_registered_feature_and_detector() {
 #[test]
 fn bad_options_are_usage_errors() {
     let (t, d) = fixture();
-    let out = t.path().join("x.aadm");
+    let out = t.join("x.aadm");
     for args in [
         vec![
             "fit",
@@ -329,7 +336,7 @@ fn bad_options_are_usage_errors() {
 #[test]
 fn a_quantile_threshold_flags_about_that_share_of_training_scores() {
     let (t, d) = fixture();
-    let out = t.path().join("q.aadm");
+    let out = t.join("q.aadm");
     let o = aad(&[
         "fit",
         "--normal",
@@ -356,7 +363,7 @@ fn a_quantile_threshold_flags_about_that_share_of_training_scores() {
 #[test]
 fn a_recording_at_another_rate_than_the_model_is_a_clear_error() {
     let (t, d) = fixture();
-    let p = t.path().join("at_8k.wav");
+    let p = t.join("at_8k.wav");
     let x: Vec<f32> = (0..80_000)
         .map(|i| ((i % 50) as f32 / 50.0) - 0.5)
         .collect();
