@@ -28,7 +28,7 @@ use aad_models::classical::{
     GmmConfig, Inputs, IsolationForestConfig, KnnConfig, LofConfig, MahalanobisConfig, PcaConfig,
 };
 use aad_models::{
-    AeScoring, AutoencoderConfig, DetectorConfig, FusionConfig, Pooling, Representation,
+    AeScoring, AeTarget, AutoencoderConfig, DetectorConfig, FusionConfig, Pooling, Representation,
 };
 use cens_features::{
     CensConfig, CensExtractor, ChromaCqtConfig, ChromaCqtExtractor, ChromaStftConfig,
@@ -384,6 +384,8 @@ enum ModelKind {
         preset: Option<AePreset>,
         mahalanobis: bool,
     },
+    /// The interpolation network over the feature's stacked frames.
+    Idnn,
     Knn,
     Lof,
     IForest,
@@ -427,6 +429,22 @@ const fn ae(
             preset,
             mahalanobis,
         },
+    }
+}
+
+const fn idnn(
+    name: &'static str,
+    description: &'static str,
+    pooling: Pooling,
+    in_all: bool,
+) -> DetectorEntry {
+    DetectorEntry {
+        name,
+        description,
+        needs: Needs::StackedFrames,
+        in_all,
+        pooling,
+        kind: ModelKind::Idnn,
     }
 }
 
@@ -511,6 +529,18 @@ pub const DETECTORS: &[DetectorEntry] = &[
         "the small CENS autoencoder (60 inputs)",
         Some(AePreset::Cens),
         false,
+        false,
+    ),
+    idnn(
+        "idnn",
+        "interpolation network (IDNN): predicts each centre frame from the 4 around it",
+        Pooling::Mean,
+        true,
+    ),
+    idnn(
+        "idnn_p90",
+        "the interpolation network, clip score = 90th percentile of its frame errors",
+        Pooling::Percentile { p: 90.0 },
         false,
     ),
     classical(
@@ -1148,7 +1178,7 @@ impl ModelSpec {
 
     /// Whether it is an autoencoder.
     pub fn is_autoencoder(&self) -> bool {
-        matches!(self.kind, ModelKind::Ae { .. })
+        matches!(self.kind, ModelKind::Ae { .. } | ModelKind::Idnn)
     }
 
     /// What it sees of a clip.
@@ -1195,6 +1225,18 @@ impl ModelSpec {
                 }
                 if mahalanobis {
                     c = c.scoring(AeScoring::Mahalanobis { ridge: 1e-3 });
+                }
+                DetectorConfig::Autoencoder(c.pooling(self.pooling))
+            }
+            ModelKind::Idnn => {
+                let mut c = AutoencoderConfig::idnn()
+                    .input_dims(Some(feature.dims() * feature.ae_context))
+                    .target(AeTarget::Interpolate {
+                        frames: feature.ae_context,
+                    })
+                    .pooling(self.pooling);
+                if let Some(e) = epochs {
+                    c = c.epochs(e);
                 }
                 DetectorConfig::Autoencoder(c)
             }

@@ -47,7 +47,7 @@ mod scaler;
 pub use aad_core::{Detector, Fit};
 pub use any::{AnyDetector, DetectorConfig};
 pub use autoencoder::{
-    Activation, Adam, AeScoring, Autoencoder, AutoencoderConfig, Backend, EarlyStopping,
+    Activation, Adam, AeScoring, AeTarget, Autoencoder, AutoencoderConfig, Backend, EarlyStopping,
     EpochReport, TrainObserver,
 };
 #[allow(deprecated)]

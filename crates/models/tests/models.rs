@@ -509,26 +509,39 @@ fn the_candle_backend_trains_the_same_model_as_the_native_engine() {
             .batch_size(64),
         AutoencoderConfig::seed().input_dims(None).epochs(3),
     ] {
-        let native = cfg.clone().fit(&views(&train), 5).unwrap();
-        let candle = cfg
-            .clone()
-            .backend(Backend::Candle)
-            .fit(&views(&train), 5)
-            .unwrap();
-        for (a, b) in native.history().iter().zip(candle.history()) {
-            assert!(
-                (a.train_loss - b.train_loss).abs() < 1e-3 * a.train_loss,
-                "{a:?} vs {b:?}"
-            );
-        }
-        for (a, b) in native
-            .score_batch(&views(&probe))
-            .unwrap()
-            .iter()
-            .zip(candle.score_batch(&views(&probe)).unwrap())
-        {
-            assert!((a - b).abs() < 1e-2 * a.abs(), "{a} vs {b}");
-        }
+        candle_matches_native(cfg, &train, &probe);
+    }
+    // The interpolation network, on stacks of 5 frames.
+    let train = smooth_clips(20, 0, 16);
+    let probe = smooth_clips(4, 2, 17);
+    let idnn = AutoencoderConfig::idnn()
+        .input_dims(Some(20))
+        .epochs(3)
+        .batch_size(64);
+    candle_matches_native(idnn, &train, &probe);
+}
+
+#[cfg(feature = "candle")]
+fn candle_matches_native(cfg: AutoencoderConfig, train: &[Array2<f32>], probe: &[Array2<f32>]) {
+    let native = cfg.clone().fit(&views(train), 5).unwrap();
+    let candle = cfg
+        .clone()
+        .backend(Backend::Candle)
+        .fit(&views(train), 5)
+        .unwrap();
+    for (a, b) in native.history().iter().zip(candle.history()) {
+        assert!(
+            (a.train_loss - b.train_loss).abs() < 1e-3 * a.train_loss,
+            "{cfg:?}: {a:?} vs {b:?}"
+        );
+    }
+    for (a, b) in native
+        .score_batch(&views(probe))
+        .unwrap()
+        .iter()
+        .zip(candle.score_batch(&views(probe)).unwrap())
+    {
+        assert!((a - b).abs() < 1e-2 * a.abs(), "{cfg:?}: {a} vs {b}");
     }
 }
 
@@ -826,4 +839,79 @@ fn stacking_frames_keeps_clip_order_and_a_cap_keeps_a_seeded_ordered_subset() {
     // A cap at or above the size keeps everything.
     let e = aad_models::concat_vectors(&v, Representation::Frames, Some(n), 9).unwrap();
     assert_eq!(e, all);
+}
+
+/// Clips whose 4 bands follow slow sinusoids (normal), with `clicks` one-frame spikes in
+/// random bands (anomalous), as 5-frame stacks (20 values per vector).
+fn smooth_clips(n: usize, clicks: usize, seed: u64) -> Vec<Array2<f32>> {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let g = Normal::new(0.0f32, 0.05).unwrap();
+    (0..n)
+        .map(|_| {
+            let phase: f32 = g.sample(&mut rng) * 20.0;
+            let mut m = Array2::from_shape_fn((64, 4), |(t, j)| {
+                (0.2 * t as f32 + phase + j as f32).sin() + g.sample(&mut rng)
+            });
+            for k in 0..clicks {
+                m[[(7 + 13 * k) % 60 + 2, k % 4]] += 1.5;
+            }
+            aad_core::ops::stack_frames(m.view(), 5).unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn the_interpolation_network_predicts_the_centre_frame_and_hears_one_frame_clicks() {
+    let train = smooth_clips(40, 0, 21);
+    let normal = smooth_clips(15, 0, 22);
+    let clicked = smooth_clips(15, 3, 23);
+    let cfg = AutoencoderConfig::idnn()
+        .input_dims(Some(20))
+        .target(AeTarget::Interpolate { frames: 5 })
+        .epochs(40)
+        .batch_size(64);
+    assert_eq!(cfg.layer_dims(20), [16, 64, 32, 16, 32, 64, 4]);
+    let idnn = cfg.fit(&views(&train), 4).unwrap();
+    assert_eq!(idnn.input_dims(), 20);
+    let a = auc(&idnn, &normal, &clicked);
+    let p90 = cfg
+        .clone()
+        .pooling(Pooling::Percentile { p: 90.0 })
+        .fit(&views(&train), 4)
+        .unwrap();
+    let a90 = auc(&p90, &normal, &clicked);
+    let mahalanobis = cfg
+        .clone()
+        .scoring(AeScoring::Mahalanobis { ridge: 1e-3 })
+        .fit(&views(&train), 4)
+        .unwrap();
+    let am = auc(&mahalanobis, &normal, &clicked);
+    eprintln!("IDNN AUC on one-frame clicks: mean {a:.3}, p90 {a90:.3}, Mahalanobis {am:.3}");
+    assert!(a > 0.9 && a90 > 0.9 && am > 0.9, "{a} {a90} {am}");
+    // Per-vector scores are the squared error of the 4 centre values only.
+    assert_eq!(idnn.vector_scores(normal[0].view()).unwrap().len(), 60);
+    // A width that is not 5 frames, or an even context, is a typed error.
+    let five = AutoencoderConfig::idnn().input_dims(None).epochs(1);
+    let wide = [Array2::<f32>::zeros((600, 21))];
+    assert!(matches!(
+        five.fit(&views(&wide), 1),
+        Err(ModelError::InvalidConfig { .. })
+    ));
+    let even = five.target(AeTarget::Interpolate { frames: 4 });
+    assert!(matches!(
+        even.fit(&views(&train), 1),
+        Err(ModelError::InvalidConfig { .. })
+    ));
+    // Saved and loaded, with its pooling, it scores the same.
+    let dir = tempfile::tempdir().unwrap();
+    for (i, det) in [&idnn, &p90, &mahalanobis].into_iter().enumerate() {
+        let path = dir.path().join(format!("idnn{i}"));
+        det.save(&path).unwrap();
+        let back = Autoencoder::load(&path).unwrap();
+        assert_eq!(&back, det);
+        assert_eq!(
+            back.score_batch(&views(&clicked)).unwrap(),
+            det.score_batch(&views(&clicked)).unwrap()
+        );
+    }
 }

@@ -10,6 +10,7 @@
 mod candle_train;
 pub(crate) mod native;
 mod persist;
+mod target;
 
 use std::time::Instant;
 
@@ -21,11 +22,13 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::ModelError;
-use crate::data::{Representation, check_clip, concat_vectors};
+use crate::data::{Pooling, Representation, check_clip, concat_vectors};
 use crate::linalg::{Mat, gemm};
 use crate::scaler::{Scaler, Scaling};
 pub use native::{Activation, Adam};
 use native::{Eval, Net, Trainer};
+pub use target::AeTarget;
+use target::Pairs;
 
 /// Stop when the monitored loss (validation, else training) has not improved by
 /// `min_delta` for `patience` epochs.
@@ -138,6 +141,12 @@ pub struct AutoencoderConfig {
     /// preset given unstacked 12-bin frames once trained a 12-input net.
     #[serde(default)]
     pub input_dims: Option<usize>,
+    /// What the network predicts: its input, or the centre frame (IDNN).
+    #[serde(default)]
+    pub target: AeTarget,
+    /// How a clip's vector scores become its score.
+    #[serde(default)]
+    pub pooling: Pooling,
 }
 
 fn one() -> usize {
@@ -172,6 +181,8 @@ impl AutoencoderConfig {
             max_train_vectors: None,
             backend: Backend::Native,
             threads: 1,
+            target: AeTarget::Reconstruct,
+            pooling: Pooling::Mean,
         }
     }
 
@@ -214,6 +225,41 @@ impl AutoencoderConfig {
             input_dims: Some(60),
             ..Self::dcase2020()
         }
+    }
+
+    /// The interpolation network (IDNN, Suefusa et al., ICASSP 2020) for 5 stacked log-Mel
+    /// frames of 64 bands: the 4 outer frames (256 values) → 64 → 32 → 16 → 32 → 64 → the
+    /// centre frame (64), ReLU, raw log-Mel, Adam 1e-3, 50 epochs, batch 512; score = mean
+    /// squared error of the predicted centre frames.
+    ///
+    /// ```
+    /// use aad_models::{AeTarget, AutoencoderConfig};
+    /// let c = AutoencoderConfig::idnn();
+    /// assert_eq!(c.target, AeTarget::Interpolate { frames: 5 });
+    /// assert_eq!(c.layer_dims(320), [256, 64, 32, 16, 32, 64, 64]);
+    /// ```
+    pub fn idnn() -> Self {
+        AutoencoderConfig {
+            hidden: vec![64, 32],
+            bottleneck: 16,
+            batch_norm: false,
+            epochs: 50,
+            input_dims: Some(320),
+            target: AeTarget::Interpolate { frames: 5 },
+            ..Self::dcase2020()
+        }
+    }
+
+    /// Sets what the network predicts.
+    pub fn target(mut self, target: AeTarget) -> Self {
+        self.target = target;
+        self
+    }
+
+    /// Sets how a clip's vector scores are pooled.
+    pub fn pooling(mut self, pooling: Pooling) -> Self {
+        self.pooling = pooling;
+        self
     }
 
     /// Sets the number of epochs.
@@ -270,13 +316,15 @@ impl AutoencoderConfig {
         self
     }
 
-    /// Layer widths from input to output.
+    /// Layer widths from input to output for vectors `input` wide (an interpolation
+    /// network sees all frames but the centre one and outputs one frame).
     pub fn layer_dims(&self, input: usize) -> Vec<usize> {
-        let mut d = vec![input];
+        let (n_in, n_out) = self.target.io_widths(input);
+        let mut d = vec![n_in];
         d.extend(&self.hidden);
         d.push(self.bottleneck);
         d.extend(self.hidden.iter().rev());
-        d.push(input);
+        d.push(n_out);
         d
     }
 
@@ -322,7 +370,8 @@ impl AutoencoderConfig {
         if self.max_train_vectors == Some(0) {
             return Err(ModelError::config("max_train_vectors", 0, "must be >= 1"));
         }
-        Ok(())
+        self.pooling.validate()?;
+        self.target.validate(self.input_dims)
     }
 }
 
@@ -402,6 +451,7 @@ impl AutoencoderConfig {
                 ),
             ));
         }
+        self.target.validate(Some(x.ncols()))?;
         let scaler = Scaler::fit(self.scaling, &x);
         scaler.transform(x.view_mut());
         let n = x.nrows();
@@ -416,6 +466,7 @@ impl AutoencoderConfig {
         }
         let dims = self.layer_dims(x.ncols());
         let (train, val) = split_rows(x, split_at);
+        let (train, val) = (self.target.split(train), val.map(|v| self.target.split(v)));
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let net = Net::new(&dims, self.activation, self.batch_norm, &mut rng);
         let (net, history) = match self.backend {
@@ -542,20 +593,22 @@ impl EpochLog {
 fn train_native(
     cfg: &AutoencoderConfig,
     mut net: Net,
-    train: &Array2<f32>,
-    val: Option<&Array2<f32>>,
+    train: &Pairs,
+    val: Option<&Pairs>,
     rng: &mut ChaCha8Rng,
     observer: &mut dyn TrainObserver,
 ) -> Result<(Net, Vec<EpochReport>), ModelError> {
-    let (n, d) = train.dim();
-    let data = train
-        .as_slice()
-        .ok_or_else(|| ModelError::Numerical("training matrix not contiguous".into()))?;
+    let not_contiguous = || ModelError::Numerical("training matrix not contiguous".into());
+    let (n, d) = train.x.dim();
+    let data = train.x.as_slice().ok_or_else(not_contiguous)?;
+    let target = train.target();
+    let (targets, e) = (target.as_slice().ok_or_else(not_contiguous)?, target.ncols());
     let batches = n.div_ceil(cfg.batch_size);
     observer.on_start(cfg.epochs, batches);
     crate::linalg::set_threads(cfg.threads);
     let mut trainer = Trainer::new(&net, cfg.adam);
     let mut batch = vec![0.0f32; cfg.batch_size * d];
+    let mut batch_target = vec![0.0f32; cfg.batch_size * e];
     let mut log = EpochLog::new(cfg);
     let mut best = None;
     let mut eval = Eval::default();
@@ -567,7 +620,17 @@ fn train_native(
             for (dst, &i) in batch.chunks_exact_mut(d).zip(chunk) {
                 dst.copy_from_slice(&data[i * d..(i + 1) * d]);
             }
-            let loss = trainer.step(&mut net, &batch[..chunk.len() * d], chunk.len());
+            let rows = chunk.len();
+            let loss = if train.y.is_some() {
+                for (dst, &i) in batch_target.chunks_exact_mut(e).zip(chunk) {
+                    dst.copy_from_slice(&targets[i * e..(i + 1) * e]);
+                }
+                let (x, y) = (&batch[..rows * d], &batch_target[..rows * e]);
+                trainer.step(&mut net, x, y, rows)
+            } else {
+                let x = &batch[..rows * d];
+                trainer.step(&mut net, x, x, rows)
+            };
             sum += loss * chunk.len() as f64;
             observer.on_batch(epoch, b + 1);
         }
@@ -585,27 +648,36 @@ fn train_native(
     Ok((best.unwrap_or(net), log.into_history()))
 }
 
-/// Mean squared reconstruction error over all values of `x`, in chunks.
-fn mse(net: &Net, x: &Array2<f32>, eval: &mut Eval) -> f64 {
-    let d = x.ncols();
+/// Mean squared error over all target values of `p`, in chunks.
+fn mse(net: &Net, p: &Pairs, eval: &mut Eval) -> f64 {
     let mut sum = 0.0f64;
-    for chunk in x.axis_chunks_iter(ndarray::Axis(0), 4096) {
-        let rows = chunk.nrows();
+    for_each_error(net, p, eval, |e| {
+        sum += e.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>();
+    });
+    sum / (p.rows() * p.target().ncols()).max(1) as f64
+}
+
+/// Calls `f` with the errors `target - output` of chunks of up to 4,096 vectors
+/// (row-major, one row per vector).
+fn for_each_error(net: &Net, p: &Pairs, eval: &mut Eval, mut f: impl FnMut(&[f32])) {
+    let mut errors = Vec::new();
+    let target = p.target();
+    for (chunk, t) in p
+        .x
+        .axis_chunks_iter(ndarray::Axis(0), 4096)
+        .zip(target.axis_chunks_iter(ndarray::Axis(0), 4096))
+    {
         let input = chunk.as_standard_layout();
-        let flat = input.as_slice().unwrap_or_default();
-        let out = net.forward_eval(flat, rows, eval);
-        sum += out
-            .iter()
-            .zip(flat)
-            .map(|(o, t)| f64::from(o - t).powi(2))
-            .sum::<f64>();
+        let out = net.forward_eval(input.as_slice().unwrap_or_default(), chunk.nrows(), eval);
+        errors.clear();
+        errors.extend(out.iter().zip(t.iter()).map(|(o, t)| t - o));
+        f(&errors);
     }
-    sum / (x.nrows() * d).max(1) as f64
 }
 
 /// Mean and regularised precision of the training reconstruction errors.
-fn error_gaussian(net: &Net, x: &Array2<f32>, ridge: f64) -> Result<ErrorGaussian, ModelError> {
-    let (n, d) = x.dim();
+fn error_gaussian(net: &Net, p: &Pairs, ridge: f64) -> Result<ErrorGaussian, ModelError> {
+    let (n, d) = (p.rows(), p.target().ncols());
     if n < 2 {
         return Err(ModelError::TooFewVectors {
             what: "a Mahalanobis error model".into(),
@@ -616,14 +688,9 @@ fn error_gaussian(net: &Net, x: &Array2<f32>, ridge: f64) -> Result<ErrorGaussia
     let mut eval = Eval::default();
     let mut mean = vec![0.0f64; d];
     let mut errors = Vec::with_capacity(n * d);
-    for chunk in x.axis_chunks_iter(ndarray::Axis(0), 4096) {
-        let input = chunk.as_standard_layout();
-        let flat = input.as_slice().unwrap_or_default();
-        let out = net.forward_eval(flat, chunk.nrows(), &mut eval);
-        for (o, t) in out.iter().zip(flat) {
-            errors.push(f64::from(t - o));
-        }
-    }
+    for_each_error(net, p, &mut eval, |e| {
+        errors.extend(e.iter().map(|&v| f64::from(v)));
+    });
     for row in errors.chunks_exact(d) {
         mean.iter_mut().zip(row).for_each(|(m, e)| *m += e);
     }
@@ -670,13 +737,18 @@ impl Autoencoder {
     /// # Errors
     /// A wrong width, an empty clip or non-finite features.
     pub fn vector_scores(&self, clip: ArrayView2<'_, f32>) -> Result<Vec<f64>, ModelError> {
-        let d = self.net.n_in();
-        check_clip(0, &clip, d)?;
+        check_clip(0, &clip, self.vector_width())?;
         let mut x = clip.as_standard_layout().into_owned();
         self.scaler.transform(x.view_mut());
-        let flat = x.as_slice().unwrap_or_default();
+        let p = self.config.target.split(x);
+        let target = p.target();
+        let (flat, d) = (target.as_slice().unwrap_or_default(), target.ncols());
         let mut eval = Eval::default();
-        let out = self.net.forward_eval(flat, x.nrows(), &mut eval);
+        let out = self.net.forward_eval(
+            p.x.as_slice().unwrap_or_default(),
+            p.rows(),
+            &mut eval,
+        );
         let Some(g) = &self.gaussian else {
             return Ok(out
                 .chunks_exact(d)
@@ -697,7 +769,7 @@ impl Autoencoder {
             .zip(flat.chunks_exact(d))
             .flat_map(|(o, t)| o.iter().zip(t).zip(&g.mean).map(|((o, t), m)| t - o - m))
             .collect();
-        let rows = x.nrows();
+        let rows = p.rows();
         let mut ep = vec![0.0f32; rows * d];
         gemm(
             &mut ep,
@@ -719,13 +791,23 @@ impl Autoencoder {
 }
 
 impl Autoencoder {
+    /// The width of the stacked vectors it scores.
+    fn vector_width(&self) -> usize {
+        self.config.target.vector_width(self.net.n_in())
+    }
+
     /// Checks a loaded model's shapes.
     pub(crate) fn check(&self) -> Result<(), String> {
         let l = &self.net.layers;
+        self.config
+            .target
+            .validate(None)
+            .map_err(|e| e.to_string())?;
+        self.config.pooling.validate().map_err(|e| e.to_string())?;
         if l.is_empty()
             || l.windows(2).any(|w| w[0].n_out != w[1].n_in)
-            || l[0].n_in != l[l.len() - 1].n_out
             || l.iter().any(|x| x.n_in == 0 || x.n_out == 0)
+            || self.config.target.io_widths(self.vector_width()) != (l[0].n_in, l[l.len() - 1].n_out)
         {
             return Err("inconsistent layer shapes".into());
         }
@@ -742,12 +824,12 @@ impl Autoencoder {
                 return Err(format!("layer {i} BatchNorm does not match its shape"));
             }
         }
-        let d = l[0].n_in;
-        self.scaler.check(d)?;
+        self.scaler.check(self.vector_width())?;
+        let d = l[l.len() - 1].n_out;
         if let Some(g) = &self.gaussian
             && (g.mean.len() != d || g.precision.len() != d * d)
         {
-            return Err("Mahalanobis statistics do not match the input width".into());
+            return Err("Mahalanobis statistics do not match the output width".into());
         }
         Ok(())
     }
@@ -757,12 +839,12 @@ impl Detector for Autoencoder {
     type Error = ModelError;
 
     fn input_dims(&self) -> usize {
-        self.net.n_in()
+        self.vector_width()
     }
 
     fn score(&self, clip: ArrayView2<'_, f32>) -> Result<f64, ModelError> {
         let v = self.vector_scores(clip)?;
-        Ok(v.iter().sum::<f64>() / v.len() as f64)
+        Ok(self.config.pooling.pool(&v))
     }
 }
 

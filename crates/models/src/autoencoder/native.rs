@@ -260,6 +260,8 @@ pub(crate) struct Trainer {
     grad_prev: Vec<f32>,
     step: i32,
     adam: Adam,
+    /// The output layer's width.
+    out_width: usize,
 }
 
 impl Trainer {
@@ -295,15 +297,24 @@ impl Trainer {
             grad_prev: Vec::new(),
             step: 0,
             adam,
+            out_width: net.layers.last().map_or(0, |l| l.n_out),
         }
     }
 
-    /// One Adam step on the batch `x` (`rows x n_in`, target = input). Returns the batch
-    /// MSE (mean over all values).
-    pub(crate) fn step(&mut self, net: &mut Net, x: &[f32], rows: usize) -> f64 {
-        let n_layers = net.layers.len();
-        // Forward.
-        for l in 0..n_layers {
+    /// One Adam step on the batch `x` (`rows x n_in`) towards `target` (`rows x n_out`:
+    /// `x` itself for an autoencoder, the centre frame for an interpolation network).
+    /// Returns the batch MSE (mean over all target values).
+    pub(crate) fn step(&mut self, net: &mut Net, x: &[f32], target: &[f32], rows: usize) -> f64 {
+        self.forward(net, x, rows);
+        let sse = self.loss_gradient(target);
+        self.backward(net, x, rows);
+        self.adam_update(net);
+        sse / target.len().max(1) as f64
+    }
+
+    /// Training-mode forward pass: each layer's output lands in its state's `act`.
+    fn forward(&mut self, net: &mut Net, x: &[f32], rows: usize) {
+        for l in 0..net.layers.len() {
             let (before, rest) = self.states.split_at_mut(l);
             let st = &mut rest[0];
             let layer = &mut net.layers[l];
@@ -329,17 +340,25 @@ impl Trainer {
             }
             layer.act.apply(&mut st.act);
         }
-        // Loss and its gradient.
-        let d = net.n_in();
-        let out = &self.states[n_layers - 1].act;
-        let scale = 2.0 / (rows * d) as f32;
-        self.grad.resize(rows * d, 0.0);
+    }
+
+    /// The MSE's gradient with respect to the output into `grad`; returns the summed
+    /// squared error.
+    fn loss_gradient(&mut self, target: &[f32]) -> f64 {
+        let Some(last) = self.states.last() else {
+            return 0.0;
+        };
+        let out = &last.act;
+        debug_assert_eq!(target.len(), out.len(), "target and output shapes differ");
+        let d = self.out_width;
+        let scale = 2.0 / target.len().max(1) as f32;
+        self.grad.resize(out.len(), 0.0);
         let mut sse = 0.0f64;
         for ((gr, orow), trow) in self
             .grad
             .chunks_exact_mut(d)
             .zip(out.chunks_exact(d))
-            .zip(x.chunks_exact(d))
+            .zip(target.chunks_exact(d))
         {
             // Per-row sums in f32 (8 lanes), accumulated over rows in f64.
             let mut acc = [0.0f32; 8];
@@ -350,8 +369,13 @@ impl Trainer {
             }
             sse += acc.iter().map(|&v| f64::from(v)).sum::<f64>();
         }
-        // Backward.
-        for l in (0..n_layers).rev() {
+        sse
+    }
+
+    /// Backpropagates `grad` (the output's gradient) into every layer's parameter
+    /// gradients.
+    fn backward(&mut self, net: &Net, x: &[f32], rows: usize) {
+        for l in (0..net.layers.len()).rev() {
             let (before, rest) = self.states.split_at_mut(l);
             let st = &mut rest[0];
             let layer = &net.layers[l];
@@ -393,7 +417,10 @@ impl Trainer {
                 std::mem::swap(&mut self.grad, &mut self.grad_prev);
             }
         }
-        // Adam.
+    }
+
+    /// Keras' Adam step on every parameter from the gradients `backward` left.
+    fn adam_update(&mut self, net: &mut Net) {
         self.step += 1;
         let a = self.adam;
         let lr_t = (a.lr * (1.0 - a.beta2.powi(self.step)).sqrt() / (1.0 - a.beta1.powi(self.step)))
@@ -412,7 +439,6 @@ impl Trainer {
                 adam.apply(&mut bn.beta, &st.gbeta, &mut st.mbeta, &mut st.vbeta);
             }
         }
-        sse / (rows * d) as f64
     }
 }
 
@@ -502,7 +528,7 @@ mod tests {
     }
 
     /// Loss of the network in training mode (batch statistics), without updating it.
-    fn loss(net: &Net, x: &[f32], rows: usize) -> f64 {
+    fn loss(net: &Net, x: &[f32], target: &[f32], rows: usize) -> f64 {
         let mut n = net.clone();
         let mut t = Trainer::new(
             &n,
@@ -511,12 +537,29 @@ mod tests {
                 ..Adam::default()
             },
         );
-        t.step(&mut n, x, rows)
+        t.step(&mut n, x, target, rows)
     }
 
     #[test]
     fn gradients_match_finite_differences() {
         let (net, x, rows) = toy();
+        check_gradients(&net, &x, &x, rows);
+    }
+
+    #[test]
+    fn gradients_match_finite_differences_towards_a_narrower_target() {
+        // An interpolation network's shape: 6 inputs, 2 outputs, a target of its own.
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let net = Net::new(&[6, 4, 3, 2], Activation::Tanh, true, &mut rng);
+        let rows = 5;
+        let x: Vec<f32> = (0..rows * 6)
+            .map(|i| ((i * 29 % 13) as f32 / 13.0) - 0.5)
+            .collect();
+        let target: Vec<f32> = (0..rows * 2).map(|i| (i as f32 * 0.7).sin()).collect();
+        check_gradients(&net, &x, &target, rows);
+    }
+
+    fn check_gradients(net: &Net, x: &[f32], target: &[f32], rows: usize) {
         let mut n = net.clone();
         let mut t = Trainer::new(
             &n,
@@ -525,14 +568,16 @@ mod tests {
                 ..Adam::default()
             },
         );
-        t.step(&mut n, &x, rows);
+        t.step(&mut n, x, target, rows);
         let h = 1e-3f32;
-        for (l, idx) in [(0usize, 3usize), (1, 5), (3, 7)] {
+        let last = net.layers.len() - 1;
+        for (l, idx) in [(0usize, 3usize), (1, 5), (last, 5)] {
             let mut plus = net.clone();
             plus.layers[l].w[idx] += h;
             let mut minus = net.clone();
             minus.layers[l].w[idx] -= h;
-            let numeric = (loss(&plus, &x, rows) - loss(&minus, &x, rows)) / (2.0 * f64::from(h));
+            let numeric = (loss(&plus, x, target, rows) - loss(&minus, x, target, rows))
+                / (2.0 * f64::from(h));
             let analytic = f64::from(t.states[l].gw[idx]);
             assert!(
                 (numeric - analytic).abs() < 2e-3 * numeric.abs().max(1e-2),
@@ -544,7 +589,8 @@ mod tests {
         plus.layers[1].bn.as_mut().unwrap().gamma[1] += h;
         let mut minus = net.clone();
         minus.layers[1].bn.as_mut().unwrap().gamma[1] -= h;
-        let numeric = (loss(&plus, &x, rows) - loss(&minus, &x, rows)) / (2.0 * f64::from(h));
+        let numeric =
+            (loss(&plus, x, target, rows) - loss(&minus, x, target, rows)) / (2.0 * f64::from(h));
         assert!(
             (numeric - f64::from(t.states[1].ggamma[1])).abs() < 2e-3 * numeric.abs().max(1e-2)
         );
@@ -560,10 +606,10 @@ mod tests {
                 ..Adam::default()
             },
         );
-        let first = t.step(&mut net, &x, rows);
+        let first = t.step(&mut net, &x, &x, rows);
         let mut last = first;
         for _ in 0..300 {
-            last = t.step(&mut net, &x, rows);
+            last = t.step(&mut net, &x, &x, rows);
         }
         assert!(last < first * 0.5, "{first} -> {last}");
         let mut ws = Eval::default();

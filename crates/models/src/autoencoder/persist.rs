@@ -192,9 +192,10 @@ impl Autoencoder {
             .enumerate()
             .map(|(i, m)| read_layer(i, m, &get))
             .collect::<Result<Vec<_>, _>>()?;
+        // The errors are the output's (an interpolation network's output is narrower).
         let d = layers
-            .first()
-            .map(|l| l.n_in)
+            .last()
+            .map(|l| l.n_out)
             .ok_or_else(|| format_err(&json_path, "no layers"))?;
         let gaussian = if meta.mahalanobis {
             Some(ErrorGaussian {
