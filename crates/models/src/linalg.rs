@@ -1,4 +1,5 @@
-//! Single-threaded f32 matrix products for the native autoencoder engine.
+//! f32 matrix products for the native autoencoder engine: one thread, or row blocks on
+//! rayon's threads when [`set_threads`] asks for more.
 //!
 //! Training the DCASE 2020 autoencoder is ~383 GFLOP per epoch on 270k vectors, almost
 //! all of it in three matrix products per layer. Measured on our 2-core AMD EPYC
@@ -61,6 +62,45 @@ impl<'a> Mat<'a> {
 /// When the shapes disagree or a view reaches past its slice (programming errors: every
 /// caller passes buffers it sized itself).
 pub(crate) fn gemm(c: &mut [f32], a: Mat<'_>, b: Mat<'_>, alpha: f32, beta: f32) {
+    let threads = threads();
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    if threads > 1 && m >= 2 * MIN_SPLIT_ROWS && m * k * n >= MIN_SPLIT_WORK {
+        gemm_split_rows(c, a, b, alpha, beta, threads);
+    } else {
+        gemm_one(c, a, b, alpha, beta);
+    }
+}
+
+/// Smallest share of rows worth a thread of its own.
+const MIN_SPLIT_ROWS: usize = 32;
+/// Smallest product (multiply-adds) worth splitting: below it a fork costs more than it
+/// saves.
+const MIN_SPLIT_WORK: usize = 1 << 20;
+
+/// `gemm` on up to `threads` disjoint row blocks of `c` in parallel. Every element of `c`
+/// is the same dot product over `k` as on one thread, so results do not depend on the
+/// thread count. Measured on two cores: a 512 x 640 x 128 product 1.6-1.7x; `gemm`'s own
+/// `Parallelism::Rayon` made the DCASE autoencoder's epoch no faster (0.96x, median of 8).
+fn gemm_split_rows(c: &mut [f32], a: Mat<'_>, b: Mat<'_>, alpha: f32, beta: f32, threads: usize) {
+    use rayon::prelude::*;
+    let (m, n) = (a.rows, b.cols);
+    let parts = threads.min(m / MIN_SPLIT_ROWS).max(1);
+    let per = m.div_ceil(parts);
+    c[..m * n]
+        .par_chunks_mut(per * n)
+        .enumerate()
+        .for_each(|(i, block)| {
+            let rows = block.len() / n;
+            let a_rows = Mat {
+                data: &a.data[i * per * a.rs..],
+                rows,
+                ..a
+            };
+            gemm_one(block, a_rows, b, alpha, beta);
+        });
+}
+
+fn gemm_one(c: &mut [f32], a: Mat<'_>, b: Mat<'_>, alpha: f32, beta: f32) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     assert_eq!(b.rows, k, "inner dimensions differ");
     assert!(c.len() >= m * n, "output too small");
@@ -100,7 +140,7 @@ pub(crate) fn gemm(c: &mut [f32], a: Mat<'_>, b: Mat<'_>, alpha: f32, beta: f32)
             false,
             false,
             false,
-            crate::linalg::parallelism(),
+            gemm::Parallelism::None,
         );
     }
 }
@@ -122,6 +162,37 @@ mod tests {
             }
         }
         c
+    }
+
+    #[test]
+    fn row_blocks_on_several_threads_give_bit_identical_products() {
+        // An autoencoder layer's shapes: a batch of 300 rows, 160 -> 128.
+        let (m, k, n) = (300, 160, 128);
+        let a: Vec<f32> = (0..m * k)
+            .map(|i| ((i * 37) % 101) as f32 * 0.01 - 0.5)
+            .collect();
+        let b: Vec<f32> = (0..k * n)
+            .map(|i| ((i * 53) % 97) as f32 * 0.02 - 1.0)
+            .collect();
+        let bt: Vec<f32> = (0..n * k).map(|i| b[(i % k) * n + i / k]).collect();
+        let at: Vec<f32> = (0..k * m).map(|i| a[(i % m) * k + i / m]).collect();
+        for (aa, bb) in [
+            (Mat::rows(&a, m, k), Mat::rows(&b, k, n)),
+            (Mat::rows(&at, k, m).t(), Mat::rows(&bt, n, k).t()),
+        ] {
+            let run = |threads: usize| {
+                set_threads(threads);
+                let mut c = vec![0.5; m * n];
+                gemm(&mut c, aa, bb, 0.7, 0.3);
+                set_threads(1);
+                c
+            };
+            let one = run(1);
+            assert_eq!(run(2), one);
+            assert_eq!(run(3), one);
+            let want = naive(aa, bb);
+            assert!((one[7] - (0.7 * want[7] + 0.3 * 0.5)).abs() < 1e-3);
+        }
     }
 
     #[test]
@@ -162,9 +233,8 @@ pub(crate) fn set_threads(n: usize) {
     THREADS.with(|t| t.set(n.max(1)));
 }
 
-pub(crate) fn parallelism() -> gemm::Parallelism {
-    match THREADS.with(|t| t.get()) {
-        1 => gemm::Parallelism::None,
-        n => gemm::Parallelism::Rayon(n),
-    }
+/// Threads the products on this thread may use; more than 1 only on the workers of the
+/// autoencoder's own pool, so a fork never lands in the caller's pool.
+pub(crate) fn threads() -> usize {
+    THREADS.with(|t| t.get())
 }

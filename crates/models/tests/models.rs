@@ -915,3 +915,27 @@ fn the_interpolation_network_predicts_the_centre_frame_and_hears_one_frame_click
         );
     }
 }
+
+#[test]
+fn a_second_thread_trains_the_bit_identical_model() {
+    // Wide enough (batch 128 x 320 -> 64) for the products to be split into row blocks.
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(31);
+    let g = Normal::new(0.0f32, 1.0).unwrap();
+    let train: Vec<Array2<f32>> = (0..4)
+        .map(|_| Array2::from_shape_fn((200, 320), |_| g.sample(&mut rng)))
+        .collect();
+    let cfg = AutoencoderConfig::mimii()
+        .epochs(2)
+        .batch_size(128)
+        .validation_split(0.1);
+    let one = cfg.clone().fit(&views(&train), 3).unwrap();
+    let two = cfg.threads(2).fit(&views(&train), 3).unwrap();
+    assert_eq!(one.history().len(), two.history().len());
+    for (a, b) in one.history().iter().zip(two.history()) {
+        assert_eq!((a.train_loss, a.val_loss), (b.train_loss, b.val_loss));
+    }
+    assert_eq!(
+        one.score_batch(&views(&train[..1])).unwrap(),
+        two.score_batch(&views(&train[..1])).unwrap()
+    );
+}

@@ -431,13 +431,27 @@ impl Trainer {
             b2: a.beta2 as f32,
             eps: a.eps as f32,
         };
-        for (layer, st) in net.layers.iter_mut().zip(self.states.iter_mut()) {
+        let update = |(layer, st): (&mut Layer, &mut LayerState)| {
             adam.apply(&mut layer.w, &st.gw, &mut st.mw, &mut st.vw);
             adam.apply(&mut layer.b, &st.gb, &mut st.mb, &mut st.vb);
             if let Some(bn) = &mut layer.bn {
                 adam.apply(&mut bn.gamma, &st.ggamma, &mut st.mg, &mut st.vg);
                 adam.apply(&mut bn.beta, &st.gbeta, &mut st.mbeta, &mut st.vbeta);
             }
+        };
+        // Each parameter's update is independent of the others: the same numbers on any
+        // number of threads. Only inside the engine's own pool (see `linalg::threads`).
+        if crate::linalg::threads() > 1 {
+            use rayon::prelude::*;
+            net.layers
+                .par_iter_mut()
+                .zip(self.states.par_iter_mut())
+                .for_each(update);
+        } else {
+            net.layers
+                .iter_mut()
+                .zip(self.states.iter_mut())
+                .for_each(update);
         }
     }
 }

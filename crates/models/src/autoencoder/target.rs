@@ -42,7 +42,9 @@ impl AeTarget {
             return Err(ModelError::config(
                 "input width",
                 w,
-                format!("an interpolation network over {frames} frames needs a multiple of {frames}"),
+                format!(
+                    "an interpolation network over {frames} frames needs a multiple of {frames}"
+                ),
             ));
         }
         Ok(())
@@ -84,7 +86,10 @@ impl AeTarget {
             .slice_mut(s![.., c * per..])
             .assign(&x.slice(s![.., (c + 1) * per..]));
         let y = x.slice(s![.., c * per..(c + 1) * per]).to_owned();
-        Pairs { x: input, y: Some(y) }
+        Pairs {
+            x: input,
+            y: Some(y),
+        }
     }
 }
 
@@ -120,7 +125,10 @@ mod tests {
         assert_eq!(t.io_widths(10), (8, 2));
         assert_eq!(t.vector_width(8), 10);
         let p = t.split(x.clone());
-        assert_eq!(p.x.row(1).to_vec(), [100., 101., 110., 111., 130., 131., 140., 141.]);
+        assert_eq!(
+            p.x.row(1).to_vec(),
+            [100., 101., 110., 111., 130., 131., 140., 141.]
+        );
         assert_eq!(p.target().row(1).to_vec(), [120., 121.]);
         let same = AeTarget::Reconstruct.split(x.clone());
         assert_eq!(same.target(), x.view());
