@@ -57,8 +57,9 @@ pub struct Args {
     #[arg(long, default_value = DEFAULT_FEATURES)]
     pub features: String,
     /// Models, comma separated, or `all`: ae (the feature's preset), ae_mahala, ae_seed,
-    /// ae_mimii, ae_dcase, ae_cens; knn, lof, iforest, gmm, mahalanobis, pca on clip
-    /// statistics, and the same with `_frames` on frame vectors.
+    /// ae_mimii, ae_dcase, ae_cens; idnn, idnn_p90 (interpolation networks); knn, lof,
+    /// iforest, gmm, mahalanobis, pca on clip statistics, and the same with `_frames` on
+    /// frame vectors (`aad list` shows them all).
     #[arg(long, default_value = DEFAULT_MODELS)]
     pub models: String,
     /// Seeds, comma separated: every model is fitted once per seed.
@@ -83,6 +84,11 @@ pub struct Args {
     /// Skip the figures.
     #[arg(long)]
     pub no_figures: bool,
+    /// Also evaluate with K-fold cross-fitting of each machine id's normal clips (every
+    /// normal clip becomes a test clip) and write crossfit.csv and crossfit.md: mean AUC
+    /// per machine type with 95 % bootstrap intervals. Fits K models per job.
+    #[arg(long, value_name = "K")]
+    pub crossfit: Option<usize>,
     /// No progress bars.
     #[arg(long)]
     pub quiet: bool,
@@ -134,6 +140,7 @@ fn parse_args(a: Args) -> Result<ExperimentConfig, String> {
     cfg.jobs = a.jobs;
     cfg.figures = !a.no_figures;
     cfg.progress = !a.quiet;
+    cfg.crossfit = a.crossfit;
     Ok(cfg)
 }
 
@@ -148,8 +155,13 @@ pub fn run(a: Args) -> Result<u8, CliError> {
     let o = aad_experiment::run_with(&cfg, &*ui).map_err(CliError::failed)?;
     println!("{}", report::summary(&cfg, &o));
     println!(
-        "wrote {}/{{results.csv,summary.md,results.json{}}}",
+        "wrote {}/{{results.csv,summary.md,results.json{}{}}}",
         cfg.out.display(),
+        if cfg.crossfit.is_some() {
+            ",crossfit.csv,crossfit.md"
+        } else {
+            ""
+        },
         if cfg.figures { ",figures/" } else { "" }
     );
     Ok(EXIT_OK)

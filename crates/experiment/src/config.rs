@@ -129,6 +129,10 @@ pub struct ExperimentConfig {
     pub figures: bool,
     /// Progress bars on stderr (hidden anyway when stderr is not a terminal).
     pub progress: bool,
+    /// Also evaluate with `k`-fold cross-fitting of each group's normal clips and write
+    /// `crossfit.csv` and `crossfit.md` (mean AUC per machine type with 95 % bootstrap
+    /// intervals; see [`crossfit`](crate::crossfit)). `None`: only the split's protocol.
+    pub crossfit: Option<usize>,
 }
 
 impl ExperimentConfig {
@@ -160,6 +164,7 @@ impl ExperimentConfig {
             jobs: 0,
             figures: true,
             progress: true,
+            crossfit: None,
         }
     }
 
@@ -184,6 +189,9 @@ impl ExperimentConfig {
         }
         if self.epochs == Some(0) {
             return bad("--epochs must be >= 1");
+        }
+        if self.crossfit.is_some_and(|k| k < 2) {
+            return bad("--crossfit needs at least 2 folds");
         }
         let mut seeds = self.seeds.clone();
         seeds.sort_unstable();

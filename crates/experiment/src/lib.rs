@@ -18,6 +18,7 @@
 pub mod batch;
 pub mod cache;
 pub mod config;
+pub mod crossfit;
 pub mod figures;
 pub mod io;
 pub mod model;

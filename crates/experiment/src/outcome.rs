@@ -177,6 +177,9 @@ pub struct Outcome {
     pub figure_data: Vec<FigureData>,
     /// Worker threads used.
     pub threads: usize,
+    /// The cross-fitted protocol's results, when the run asked for it
+    /// ([`ExperimentConfig::crossfit`](crate::config::ExperimentConfig::crossfit)).
+    pub crossfit: Option<crate::crossfit::CrossFit>,
 }
 
 /// Formats seconds for the timing table.

@@ -103,6 +103,12 @@ pub fn run_with(cfg: &ExperimentConfig, ui: &dyn Progress) -> Result<Outcome, Ex
     let mut costs = features.costs.clone();
     let trained = stage_fit_score(cfg, &groups, &features, &pool, ui, &mut costs)?;
     stage(&mut timings, "train_score", t);
+    let crossfit = cfg.crossfit.map(|k| {
+        let t = StageStart::now();
+        let cf = pool.install(|| crate::crossfit::run(cfg, k, &groups, &features, ui));
+        stage(&mut timings, "crossfit", t);
+        cf
+    });
     let cache_rejected = features.cache.rejected();
     if cache_rejected > 0 {
         ui.message(&format!(
@@ -125,6 +131,7 @@ pub fn run_with(cfg: &ExperimentConfig, ui: &dyn Progress) -> Result<Outcome, Ex
         costs,
         figure_data: trained.figure_data,
         threads,
+        crossfit,
     };
     if cfg.figures {
         let t = StageStart::now();
@@ -142,6 +149,9 @@ pub fn run_with(cfg: &ExperimentConfig, ui: &dyn Progress) -> Result<Outcome, Ex
     crate::report::write_csv(&cfg.out.join("results.csv"), &outcome.rows)?;
     crate::report::write_summary(&cfg.out.join("summary.md"), cfg, &outcome)?;
     crate::report::write_json(&cfg.out.join("results.json"), cfg, &outcome)?;
+    if let Some(cf) = &outcome.crossfit {
+        crate::crossfit::write(&cfg.out, cf)?;
+    }
     drop(data.tmp);
     Ok(outcome)
 }
@@ -301,7 +311,7 @@ pub fn plan(cfg: &ExperimentConfig) -> Result<Plan, ExperimentError> {
 
 /// What the extraction stage leaves: every readable clip's content hash, whose features
 /// are now in the cache.
-struct Features {
+pub(crate) struct Features {
     cache: FeatureCache,
     dirs: Vec<FeatureDir>,
     decode: DecodeOptions,
@@ -1029,16 +1039,16 @@ fn extract_clip(
 /// into one matrix when an autoencoder needs them (test clips are stacked one at a time
 /// as they are scored: holding every clip stacked would multiply a group's memory by
 /// the context, five).
-struct GroupFeatures {
-    train: Vec<Array2<f32>>,
-    test: Vec<Array2<f32>>,
+pub(crate) struct GroupFeatures {
+    pub(crate) train: Vec<Array2<f32>>,
+    pub(crate) test: Vec<Array2<f32>>,
     /// The training clips' frames stacked `ae_context` at a time, clip after clip.
     stacked_train: Option<Array2<f32>>,
     /// The stacking context.
     context: usize,
 }
 
-fn load_group_features(
+pub(crate) fn load_group_features(
     g: &GroupInfo,
     f: &FeatureSpec,
     fi: usize,
@@ -1078,7 +1088,7 @@ fn load_group_features(
 impl GroupFeatures {
     /// One feature's matrices of a group, the training set stacked too when a model
     /// needs it.
-    fn new(
+    pub(crate) fn new(
         train: Vec<Array2<f32>>,
         test: Vec<Array2<f32>>,
         f: &FeatureSpec,
@@ -1157,6 +1167,41 @@ fn run_job(
     labels: &[Label],
     obs: &mut dyn TrainObserver,
 ) -> Result<JobResult, String> {
+    let fitted = fit_score(f, m, seed, run, x, obs)?;
+    let scores = fitted.scores;
+    let auc = aad_metrics::roc_auc(&scores, labels).map_err(|e| e.to_string())?;
+    let pauc = aad_metrics::partial_auc(&scores, labels, 0.1).map_err(|e| e.to_string())?;
+    Ok(JobResult {
+        n_abnormal: labels.iter().filter(|l| **l == Label::Anomalous).count(),
+        scores,
+        auc,
+        pauc,
+        history: fitted.history,
+        fit_s: fitted.fit_s,
+        score_s: fitted.score_s,
+        train_vectors: fitted.train_vectors,
+    })
+}
+
+/// What fitting a model on a group's training clips and scoring its test clips gave.
+pub(crate) struct Fitted {
+    pub scores: Vec<f64>,
+    history: Vec<EpochReport>,
+    fit_s: f64,
+    score_s: f64,
+    train_vectors: usize,
+}
+
+/// Fits `m` on `x`'s training clips (stacked when it needs it) and scores `x`'s test
+/// clips.
+pub(crate) fn fit_score(
+    f: &FeatureSpec,
+    m: &ModelSpec,
+    seed: u64,
+    run: &ExperimentConfig,
+    x: &GroupFeatures,
+    obs: &mut dyn TrainObserver,
+) -> Result<Fitted, String> {
     let stacked = match (m.input(), &x.stacked_train) {
         (ModelInput::Stacked, Some(a)) => Some(a),
         _ => None,
@@ -1191,8 +1236,6 @@ fn run_job(
             .map_err(|e| e.to_string())?,
     };
     let score_s = t.elapsed().as_secs_f64();
-    let auc = aad_metrics::roc_auc(&scores, labels).map_err(|e| e.to_string())?;
-    let pauc = aad_metrics::partial_auc(&scores, labels, 0.1).map_err(|e| e.to_string())?;
     let history = match &det {
         aad_models::AnyDetector::Autoencoder(a) => a.history().to_vec(),
         _ => Vec::new(),
@@ -1203,11 +1246,8 @@ fn run_job(
         }
         _ => n_vectors,
     };
-    Ok(JobResult {
-        n_abnormal: labels.iter().filter(|l| **l == Label::Anomalous).count(),
+    Ok(Fitted {
         scores,
-        auc,
-        pauc,
         history,
         fit_s,
         score_s,
@@ -1221,6 +1261,8 @@ const OWNED: &[&str] = &[
     "results.csv",
     "summary.md",
     "results.json",
+    "crossfit.csv",
+    "crossfit.md",
     "figures",
     "cache",
 ];

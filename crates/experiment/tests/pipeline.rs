@@ -573,3 +573,58 @@ fn a_caller_observes_the_run_through_its_own_progress() {
         assert!(total > 0 && done == total, "{}: {done}/{total}", s.0);
     }
 }
+
+#[test]
+fn crossfitting_scores_every_normal_clip_held_out_and_writes_intervals() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    generate(&easy_data(11), &data).unwrap();
+    let out = tmp.path().join("out");
+    let mut cfg = config(&data, &out, "logmel_mimii", "knn,idnn");
+    cfg.epochs = Some(3);
+    cfg.crossfit = Some(4);
+    let o = run(&cfg).unwrap();
+    let cf = o.crossfit.as_ref().unwrap();
+    // 2 machine types x 2 ids x 2 models x 2 seeds, each with every normal clip (10) held
+    // out once and every anomalous one (5) scored by each of the 4 folds' models.
+    assert_eq!(cf.rows.len(), 16, "{:?}", cf.failures);
+    for r in &cf.rows {
+        assert_eq!((r.folds, r.held_out.normal.len()), (4, 10));
+        assert!(r.held_out.anomalous.iter().all(|a| a.len() == 4));
+        let mut per_fold = [0; 4];
+        r.held_out
+            .normal
+            .iter()
+            .for_each(|(f, _)| per_fold[*f] += 1);
+        assert!(per_fold.iter().all(|&n| n == 2 || n == 3), "{per_fold:?}");
+        assert!(r.held_out.normal.iter().all(|(_, s)| s.is_finite()));
+    }
+    // Loud fan anomalies: kNN on clip statistics separates them, and the interval says so.
+    let fan_knn = cf
+        .summary
+        .iter()
+        .find(|s| s.machine_type == "fan" && s.model == "knn")
+        .unwrap();
+    assert!(fan_knn.auc > 0.9 && fan_knn.lo > 0.75, "{fan_knn:?}");
+    assert!(fan_knn.lo <= fan_knn.auc && fan_knn.auc <= fan_knn.hi);
+    let csv = std::fs::read_to_string(out.join("crossfit.csv")).unwrap();
+    assert_eq!(
+        csv.lines().next().unwrap(),
+        aad_experiment::crossfit::CSV_HEADER
+    );
+    assert_eq!(csv.lines().count(), 17);
+    let md = std::fs::read_to_string(out.join("crossfit.md")).unwrap();
+    assert!(md.contains("| fan | logmel_mimii | knn |"), "{md}");
+    // The same seed gives the same folds and numbers.
+    let out2 = tmp.path().join("out2");
+    let mut cfg2 = cfg.clone();
+    cfg2.out = out2.clone();
+    run(&cfg2).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(out2.join("crossfit.csv")).unwrap(),
+        csv
+    );
+    // One fold is not cross-fitting.
+    cfg2.crossfit = Some(1);
+    assert!(run(&cfg2).is_err());
+}

@@ -1,0 +1,569 @@
+//! The small-data protocol: k-fold cross-fitting of each group's normal clips, so that
+//! every normal clip is a test clip (scored by a model that did not see it), and a
+//! percentile bootstrap interval of the mean AUC per machine type.
+//!
+//! With the MIMII split a machine id of a small set tests on 5 normal and 5 anomalous
+//! clips, and one clip moves its AUC by up to 0.2. Cross-fitting uses every normal clip:
+//! the normals are dealt into `k` folds (seeded); the model of fold `i` trains on the
+//! other folds and scores fold `i`'s normals and every anomalous clip. The AUC counts the
+//! (normal, anomalous) pairs scored by the same model, so scores of different models are
+//! never compared. The interval resamples clips with replacement within each group and
+//! class (the same draw for every seed of a group) and averages the groups' AUCs again.
+//! A difference between two configurations that lies inside these intervals is no
+//! difference.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use aad_core::Label;
+use ndarray::Array2;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+use crate::config::ExperimentConfig;
+use crate::io::{IoError, write_text};
+use crate::outcome::GroupInfo;
+use crate::pipeline::{Features, GroupFeatures, fit_score, load_group_features};
+use crate::progress::{Progress, StageProgress};
+use crate::registry::{FeatureSpec, ModelSpec};
+
+/// Bootstrap resamples per interval.
+pub const RESAMPLES: usize = 1000;
+
+/// Held-out scores of one group × feature × model × seed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeldOut {
+    /// Each normal clip's fold and its score by that fold's model (which did not see it).
+    pub normal: Vec<(usize, f64)>,
+    /// Each anomalous clip's score by every fold's model, by fold.
+    pub anomalous: Vec<Vec<f64>>,
+}
+
+impl HeldOut {
+    /// AUC over the (normal, anomalous) pairs scored by the same model, ties counted half.
+    ///
+    /// ```
+    /// use aad_experiment::crossfit::HeldOut;
+    /// // Fold 0's model ranks its normal below both anomalies; fold 1's between them.
+    /// let h = HeldOut {
+    ///     normal: vec![(0, 0.1), (1, 0.5)],
+    ///     anomalous: vec![vec![0.9, 0.4], vec![0.8, 0.6]],
+    /// };
+    /// assert_eq!(h.auc(), 0.75);
+    /// ```
+    pub fn auc(&self) -> f64 {
+        self.weighted_auc(None)
+    }
+
+    /// The AUC with each normal and anomalous clip counted `weights.0[i]` and
+    /// `weights.1[j]` times (a bootstrap draw).
+    fn weighted_auc(&self, weights: Option<(&[u32], &[u32])>) -> f64 {
+        let wn = |i: usize| weights.map_or(1.0, |(n, _)| f64::from(n[i]));
+        let wa = |j: usize| weights.map_or(1.0, |(_, a)| f64::from(a[j]));
+        let folds = self.anomalous.first().map_or(0, Vec::len);
+        let (mut num, mut den) = (0.0, 0.0);
+        let mut sorted: Vec<(f64, f64)> = Vec::with_capacity(self.anomalous.len());
+        let mut cum = Vec::with_capacity(self.anomalous.len() + 1);
+        for k in 0..folds {
+            sorted.clear();
+            sorted.extend(
+                self.anomalous
+                    .iter()
+                    .enumerate()
+                    .map(|(j, s)| (s[k], wa(j)))
+                    .filter(|(_, w)| *w > 0.0),
+            );
+            sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+            cum.clear();
+            cum.push(0.0);
+            for &(_, w) in &sorted {
+                cum.push(cum[cum.len() - 1] + w);
+            }
+            let total = cum[cum.len() - 1];
+            for (i, &(fold, x)) in self.normal.iter().enumerate() {
+                let w = wn(i);
+                if fold != k || w == 0.0 {
+                    continue;
+                }
+                let lo = sorted.partition_point(|a| a.0 < x);
+                let hi = sorted.partition_point(|a| a.0 <= x);
+                let above = total - cum[hi];
+                let tied = cum[hi] - cum[lo];
+                num += w * (above + 0.5 * tied);
+                den += w * total;
+            }
+        }
+        if den > 0.0 { num / den } else { f64::NAN }
+    }
+}
+
+/// The fold of each of `n` clips: a seeded shuffle dealt round-robin into `k` folds, so
+/// fold sizes differ by at most one.
+pub fn folds(n: usize, k: usize, seed: u64) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed ^ 0x6372_6f73_7366_6974));
+    let mut fold = vec![0; n];
+    for (pos, &i) in order.iter().enumerate() {
+        fold[i] = pos % k.max(1);
+    }
+    fold
+}
+
+/// Mean AUC of several held-out sets and its percentile bootstrap interval at `level`
+/// (e.g. 0.95). `sets` are (group, held-out scores); sets of the same group share their
+/// clips, so they share each resample's draw.
+pub fn mean_auc_interval(
+    sets: &[(usize, &HeldOut)],
+    resamples: usize,
+    level: f64,
+    seed: u64,
+) -> (f64, f64, f64) {
+    let mean = |aucs: &mut dyn Iterator<Item = f64>| {
+        let (s, n) = aucs.fold((0.0, 0usize), |(s, n), a| (s + a, n + 1));
+        s / n.max(1) as f64
+    };
+    let point = mean(&mut sets.iter().map(|(_, h)| h.auc()));
+    let mut groups: Vec<usize> = sets.iter().map(|(g, _)| *g).collect();
+    groups.sort_unstable();
+    groups.dedup();
+    // Each group's clip counts, from its first set.
+    let sizes: Vec<(usize, usize)> = groups
+        .iter()
+        .map(|g| {
+            let h = sets
+                .iter()
+                .find(|(x, _)| x == g)
+                .map_or_else(|| sets[0].1, |s| s.1);
+            (h.normal.len(), h.anomalous.len())
+        })
+        .collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut draw = |n: usize| {
+        let mut w = vec![0u32; n];
+        for _ in 0..n {
+            w[rng.random_range(0..n)] += 1;
+        }
+        w
+    };
+    let mut means: Vec<f64> = (0..resamples)
+        .map(|_| {
+            let draws: Vec<(Vec<u32>, Vec<u32>)> =
+                sizes.iter().map(|&(n, a)| (draw(n), draw(a))).collect();
+            mean(&mut sets.iter().map(|(g, h)| {
+                let (n, a) = &draws[groups.binary_search(g).unwrap_or(0)];
+                h.weighted_auc(Some((n, a)))
+            }))
+        })
+        .collect();
+    means.sort_by(f64::total_cmp);
+    let q = |p: f64| {
+        let pos = (p * (means.len().max(1) - 1) as f64).round() as usize;
+        means.get(pos).copied().unwrap_or(f64::NAN)
+    };
+    (point, q((1.0 - level) / 2.0), q((1.0 + level) / 2.0))
+}
+
+/// One group × feature × model × seed of the cross-fitted run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CrossFitRow {
+    /// Index of the group in the run's groups.
+    pub group: usize,
+    /// SNR label (`na` without one).
+    pub snr: String,
+    /// Machine type.
+    pub machine_type: String,
+    /// Machine id.
+    pub machine_id: String,
+    /// Feature name.
+    pub feature: String,
+    /// Detector name.
+    pub model: String,
+    /// Seed of the folds and of the fits.
+    pub seed: u64,
+    /// Folds.
+    pub folds: usize,
+    /// The scores.
+    pub held_out: HeldOut,
+}
+
+/// One machine type × feature × detector: mean AUC over its groups and seeds with a 95 %
+/// bootstrap interval.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CrossFitSummary {
+    /// Machine type.
+    pub machine_type: String,
+    /// Feature name.
+    pub feature: String,
+    /// Detector name.
+    pub model: String,
+    /// Mean AUC.
+    pub auc: f64,
+    /// Lower end of the interval.
+    pub lo: f64,
+    /// Upper end of the interval.
+    pub hi: f64,
+    /// Groups (machine ids × SNRs).
+    pub groups: usize,
+}
+
+/// What the cross-fitting stage gives.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CrossFit {
+    /// Every fit that ran.
+    pub rows: Vec<CrossFitRow>,
+    /// Per machine type, feature and detector.
+    pub summary: Vec<CrossFitSummary>,
+    /// Jobs that failed, in words.
+    pub failures: Vec<String>,
+}
+
+/// Cross-fits every group × feature × model × seed with `k` folds (groups in parallel on
+/// the current pool) and summarises per machine type.
+pub(crate) fn run(
+    cfg: &ExperimentConfig,
+    k: usize,
+    groups: &[GroupInfo],
+    features: &Features,
+    ui: &dyn Progress,
+) -> CrossFit {
+    let jobs = cfg.features.len() * cfg.models.len() * cfg.seeds.len();
+    let bar = ui.stage("crossfit", (groups.len() * jobs) as u64);
+    let results: Vec<(Vec<CrossFitRow>, Vec<String>)> = groups
+        .par_iter()
+        .enumerate()
+        .map(|(gi, g)| {
+            let r = group_rows(cfg, k, gi, g, features, &*bar);
+            bar.advance(jobs as u64);
+            r
+        })
+        .collect();
+    bar.finish();
+    let mut out = CrossFit::default();
+    for (rows, failures) in results {
+        out.rows.extend(rows);
+        out.failures.extend(failures);
+    }
+    for f in &out.failures {
+        ui.message(&format!("crossfit failed {f}"));
+    }
+    out.summary = summarise(&out.rows);
+    out
+}
+
+/// One group's cross-fitted jobs, one feature's matrices in memory at a time.
+fn group_rows(
+    cfg: &ExperimentConfig,
+    k: usize,
+    gi: usize,
+    g: &GroupInfo,
+    features: &Features,
+    bar: &dyn StageProgress,
+) -> (Vec<CrossFitRow>, Vec<String>) {
+    bar.set_detail(&g.key.to_string());
+    let (mut rows, mut failures) = (Vec::new(), Vec::new());
+    for (fi, f) in cfg.features.iter().enumerate() {
+        let x = match load_group_features(g, f, fi, features, &[]) {
+            Ok(x) => x,
+            Err(why) => {
+                failures.push(format!("{} / {}: {why}", g.key, f.name));
+                continue;
+            }
+        };
+        let (normal, anomalous) = by_class(g, x);
+        let keys: Vec<(usize, u64)> = (0..cfg.models.len())
+            .flat_map(|mi| cfg.seeds.iter().map(move |&s| (mi, s)))
+            .collect();
+        let done: Vec<_> = keys
+            .par_iter()
+            .map(|&(mi, seed)| {
+                let m = &cfg.models[mi];
+                held_out(cfg, f, m, seed, k, &normal, &anomalous).map_err(|why| {
+                    format!("{} / {} / {} / seed {seed}: {why}", g.key, f.name, m.name)
+                })
+            })
+            .collect();
+        for (&(mi, seed), r) in keys.iter().zip(done) {
+            match r {
+                Ok((held_out, folds)) => rows.push(CrossFitRow {
+                    group: gi,
+                    snr: g.key.snr_label(),
+                    machine_type: g.key.machine_type.clone(),
+                    machine_id: g.key.machine_id.clone(),
+                    feature: f.name.clone(),
+                    model: cfg.models[mi].name.clone(),
+                    seed,
+                    folds,
+                    held_out,
+                }),
+                Err(e) => failures.push(e),
+            }
+        }
+    }
+    (rows, failures)
+}
+
+/// A group's matrices by class: (every normal clip, every anomalous clip).
+fn by_class(g: &GroupInfo, x: GroupFeatures) -> (Vec<Array2<f32>>, Vec<Array2<f32>>) {
+    let mut normal = x.train;
+    let mut anomalous = Vec::new();
+    for (c, m) in g.test.iter().zip(x.test) {
+        match c.label {
+            Label::Normal => normal.push(m),
+            Label::Anomalous => anomalous.push(m),
+        }
+    }
+    (normal, anomalous)
+}
+
+/// Fits one model per fold and collects the held-out scores; returns them and the number
+/// of folds used (at most one per normal clip).
+fn held_out(
+    cfg: &ExperimentConfig,
+    f: &FeatureSpec,
+    m: &ModelSpec,
+    seed: u64,
+    k: usize,
+    normal: &[Array2<f32>],
+    anomalous: &[Array2<f32>],
+) -> Result<(HeldOut, usize), String> {
+    let k = k.min(normal.len());
+    if k < 2 || anomalous.is_empty() {
+        return Err(format!(
+            "{} normal and {} anomalous clips: cross-fitting needs 2 normal and 1 anomalous",
+            normal.len(),
+            anomalous.len()
+        ));
+    }
+    let fold = folds(normal.len(), k, seed);
+    let mut out = HeldOut {
+        normal: vec![(0, f64::NAN); normal.len()],
+        anomalous: vec![vec![f64::NAN; k]; anomalous.len()],
+    };
+    for i in 0..k {
+        let pick = |want: bool| -> Vec<Array2<f32>> {
+            (0..normal.len())
+                .filter(|&j| (fold[j] == i) == want)
+                .map(|j| normal[j].clone())
+                .collect()
+        };
+        let mut test = pick(true);
+        let n_held = test.len();
+        test.extend(anomalous.iter().cloned());
+        let x = GroupFeatures::new(pick(false), test, f, std::slice::from_ref(m))?;
+        let scores = fit_score(f, m, seed, cfg, &x, &mut ())?.scores;
+        let held = (0..normal.len()).filter(|&j| fold[j] == i);
+        for (j, &s) in held.zip(&scores[..n_held]) {
+            out.normal[j] = (i, s);
+        }
+        for (a, &s) in out.anomalous.iter_mut().zip(&scores[n_held..]) {
+            a[i] = s;
+        }
+    }
+    Ok((out, k))
+}
+
+/// Mean AUC and interval per machine type × feature × model, in order of appearance.
+fn summarise(rows: &[CrossFitRow]) -> Vec<CrossFitSummary> {
+    let mut keys: Vec<(&str, &str, &str)> = Vec::new();
+    for r in rows {
+        let key = (
+            r.machine_type.as_str(),
+            r.feature.as_str(),
+            r.model.as_str(),
+        );
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    keys.par_iter()
+        .enumerate()
+        .map(|(i, &(t, f, m))| {
+            let sets: Vec<(usize, &HeldOut)> = rows
+                .iter()
+                .filter(|r| {
+                    (
+                        r.machine_type.as_str(),
+                        r.feature.as_str(),
+                        r.model.as_str(),
+                    ) == (t, f, m)
+                })
+                .map(|r| (r.group, &r.held_out))
+                .collect();
+            let (auc, lo, hi) = mean_auc_interval(&sets, RESAMPLES, 0.95, 1 + i as u64);
+            let mut groups: Vec<usize> = sets.iter().map(|(g, _)| *g).collect();
+            groups.dedup();
+            CrossFitSummary {
+                machine_type: t.to_string(),
+                feature: f.to_string(),
+                model: m.to_string(),
+                auc,
+                lo,
+                hi,
+                groups: groups.len(),
+            }
+        })
+        .collect()
+}
+
+/// `crossfit.csv`'s header.
+pub const CSV_HEADER: &str =
+    "snr,machine_type,machine_id,feature,model,seed,folds,n_normal,n_abnormal,auc";
+
+/// Writes `crossfit.csv` (one row per fit) and `crossfit.md` (the per-type table with
+/// intervals) into `out`.
+///
+/// # Errors
+/// Any I/O error, naming the file.
+pub fn write(out: &Path, cf: &CrossFit) -> Result<(), IoError> {
+    let mut csv = format!("{CSV_HEADER}\n");
+    for r in &cf.rows {
+        let _ = writeln!(
+            csv,
+            "{},{},{},{},{},{},{},{},{},{}",
+            r.snr,
+            r.machine_type,
+            r.machine_id,
+            r.feature,
+            r.model,
+            r.seed,
+            r.folds,
+            r.held_out.normal.len(),
+            r.held_out.anomalous.len(),
+            r.held_out.auc()
+        );
+    }
+    write_text(&out.join("crossfit.csv"), &csv)?;
+    write_text(&out.join("crossfit.md"), &markdown(cf))
+}
+
+/// The per-type table: mean AUC, its 95 % interval, and whether it differs from the best
+/// of its machine type.
+fn markdown(cf: &CrossFit) -> String {
+    let mut s = String::from(
+        "# Cross-fitted results\n\nEvery normal clip is scored by a model that did not see it \
+         (k-fold cross-fitting of each machine id's normal clips; each fold's model also scores \
+         every anomalous clip, and the AUC counts pairs scored by the same model). AUC: mean \
+         over machine ids and seeds; interval: 95 % percentile bootstrap over clips \
+         (resampled within each id and class). A row whose mean lies inside the best row's \
+         interval is marked `≈ best`: that difference is no difference.\n\n\
+         | machine | feature | model | AUC | 95 % interval | ids | vs best |\n\
+         |---|---|---|---:|---|---:|---|\n",
+    );
+    let mut types: Vec<&str> = cf.summary.iter().map(|r| r.machine_type.as_str()).collect();
+    types.dedup();
+    for t in types {
+        let rows: Vec<&CrossFitSummary> =
+            cf.summary.iter().filter(|r| r.machine_type == t).collect();
+        let Some(best) = rows.iter().max_by(|a, b| a.auc.total_cmp(&b.auc)) else {
+            continue;
+        };
+        for r in &rows {
+            let mark = if std::ptr::eq(*r, *best) {
+                "best"
+            } else if r.auc >= best.lo {
+                "≈ best"
+            } else {
+                "below"
+            };
+            let _ = writeln!(
+                s,
+                "| {t} | {} | {} | {:.3} | [{:.3}, {:.3}] | {} | {mark} |",
+                r.feature, r.model, r.auc, r.lo, r.hi, r.groups
+            );
+        }
+    }
+    if !cf.failures.is_empty() {
+        let _ = writeln!(s, "\nFailed ({}):\n", cf.failures.len());
+        for f in &cf.failures {
+            let _ = writeln!(s, "- {f}");
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plain AUC of one model's scores, for comparison.
+    fn plain(normal: &[f64], anomalous: &[f64]) -> f64 {
+        let mut s = 0.0;
+        for &n in normal {
+            for &a in anomalous {
+                s += if a > n {
+                    1.0
+                } else if a == n {
+                    0.5
+                } else {
+                    0.0
+                };
+            }
+        }
+        s / (normal.len() * anomalous.len()) as f64
+    }
+
+    #[test]
+    fn one_fold_is_the_plain_auc_and_pairs_never_cross_models() {
+        let normal = [0.1, 0.4, 0.35, 0.8];
+        let anomalous = [0.3, 0.9, 0.4];
+        let h = HeldOut {
+            normal: normal.iter().map(|&s| (0, s)).collect(),
+            anomalous: anomalous.iter().map(|&s| vec![s]).collect(),
+        };
+        assert_eq!(h.auc(), plain(&normal, &anomalous));
+        // Fold 1's model scores everything 100 higher: compared across models every
+        // anomaly would beat fold 0's normals; within models nothing changes.
+        let h2 = HeldOut {
+            normal: vec![(0, 0.1), (0, 0.4), (1, 100.35), (1, 100.8)],
+            anomalous: anomalous.iter().map(|&s| vec![s, s + 100.0]).collect(),
+        };
+        let want =
+            (plain(&[0.1, 0.4], &anomalous) * 2.0 + plain(&[0.35, 0.8], &anomalous) * 2.0) / 4.0;
+        assert!((h2.auc() - want).abs() < 1e-12);
+        // Weights count clips: doubling a normal equals listing it twice.
+        let w = h.weighted_auc(Some((&[2, 1, 1, 1], &[1, 1, 1])));
+        let normal5 = [0.1, 0.1, 0.4, 0.35, 0.8];
+        assert!((w - plain(&normal5, &anomalous)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn folds_are_balanced_seeded_and_cover_every_clip() {
+        let f = folds(11, 5, 3);
+        let mut sizes = [0; 5];
+        f.iter().for_each(|&i| sizes[i] += 1);
+        assert!(sizes.iter().all(|&s| s == 2 || s == 3), "{sizes:?}");
+        assert_eq!(f, folds(11, 5, 3));
+        assert_ne!(f, folds(11, 5, 4));
+    }
+
+    #[test]
+    fn intervals_contain_the_mean_and_shrink_with_more_clips() {
+        let make = |n: usize, shift: f64| {
+            let mut rng = ChaCha8Rng::seed_from_u64(n as u64);
+            HeldOut {
+                normal: (0..n).map(|i| (i % 2, rng.random::<f64>())).collect(),
+                anomalous: (0..n)
+                    .map(|_| {
+                        let s = rng.random::<f64>() + shift;
+                        vec![s, s]
+                    })
+                    .collect(),
+            }
+        };
+        let (small, big) = (make(10, 0.3), make(200, 0.3));
+        let (m1, lo1, hi1) = mean_auc_interval(&[(0, &small)], 500, 0.95, 1);
+        let (m2, lo2, hi2) = mean_auc_interval(&[(0, &big)], 500, 0.95, 1);
+        assert!(lo1 <= m1 && m1 <= hi1 && lo2 <= m2 && m2 <= hi2);
+        assert!(
+            hi2 - lo2 < (hi1 - lo1) / 2.0,
+            "{lo1}..{hi1} vs {lo2}..{hi2}"
+        );
+        assert_eq!(
+            mean_auc_interval(&[(0, &small)], 500, 0.95, 1),
+            (m1, lo1, hi1),
+            "seeded"
+        );
+    }
+}
