@@ -378,8 +378,7 @@ fn summarise(rows: &[CrossFitRow]) -> Vec<CrossFitSummary> {
         }
     }
     keys.par_iter()
-        .enumerate()
-        .map(|(i, &(t, f, m))| {
+        .map(|&(t, f, m)| {
             let sets: Vec<(usize, &HeldOut)> = rows
                 .iter()
                 .filter(|r| {
@@ -391,7 +390,7 @@ fn summarise(rows: &[CrossFitRow]) -> Vec<CrossFitSummary> {
                 })
                 .map(|r| (r.group, &r.held_out))
                 .collect();
-            let (auc, lo, hi) = mean_auc_interval(&sets, RESAMPLES, 0.95, 1 + i as u64);
+            let (auc, lo, hi) = mean_auc_interval(&sets, RESAMPLES, 0.95, key_seed(&[t, f, m]));
             let mut groups: Vec<usize> = sets.iter().map(|(g, _)| *g).collect();
             groups.dedup();
             CrossFitSummary {
@@ -405,6 +404,17 @@ fn summarise(rows: &[CrossFitRow]) -> Vec<CrossFitSummary> {
             }
         })
         .collect()
+}
+
+/// The bootstrap seed of a row: FNV-1a of its names, so a row's interval does not depend
+/// on which other rows the run holds.
+fn key_seed(parts: &[&str]) -> u64 {
+    parts
+        .iter()
+        .flat_map(|p| p.bytes().chain([0]))
+        .fold(0xcbf2_9ce4_8422_2325, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
 }
 
 /// `crossfit.csv`'s header.

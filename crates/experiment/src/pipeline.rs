@@ -62,30 +62,12 @@ pub fn run_with(cfg: &ExperimentConfig, ui: &dyn Progress) -> Result<Outcome, Ex
         cfg.jobs
     };
     let pool = crate::batch::pool(threads)?;
-    if cfg.models.iter().any(ModelSpec::is_autoencoder) {
-        let device = cfg.backend.device();
-        ui.message(&format!(
-            "autoencoders train on the {} backend ({device})",
-            cfg.backend.name()
-        ));
-        if cfg.backend == aad_models::Backend::Candle && device != "cuda:0" {
-            ui.message("warning: --backend candle found no GPU in this build or machine: training on the CPU");
-        }
-    }
+    announce_backend(cfg, ui);
     let mut timings = Vec::new();
     let data = stage_data(cfg, ui, &mut timings)?;
     let t = StageStart::now();
     let report = split(&data.clips, Protocol::Auto);
-    let mut skipped_groups: Vec<(String, GroupSkipReason)> = report
-        .unsplittable
-        .iter()
-        .map(|u| {
-            (
-                u.key.to_string(),
-                GroupSkipReason::TooSmall(u.reason.clone()),
-            )
-        })
-        .collect();
+    let mut skipped_groups = too_small(&report);
     grouped(ui, "skipped", "group", &skipped_groups);
     stage(&mut timings, "split", t);
     let t = StageStart::now();
@@ -135,25 +117,61 @@ pub fn run_with(cfg: &ExperimentConfig, ui: &dyn Progress) -> Result<Outcome, Ex
     };
     if cfg.figures {
         let t = StageStart::now();
-        let bar = ui.stage("figures", 0);
-        let warnings = pool.install(|| crate::figures::draw(cfg, &outcome, &*bar));
-        bar.finish();
-        for w in warnings {
-            ui.message(&format!("figure not drawn: {w}"));
-        }
+        draw_figures(cfg, &outcome, &pool, ui);
         stage(&mut timings, "figures", t);
     }
-    // Writing the three reports takes milliseconds; the total is taken just before.
+    // Writing the reports takes milliseconds; the total is taken just before.
     stage(&mut timings, "total", t_total);
     outcome.timings = timings;
-    crate::report::write_csv(&cfg.out.join("results.csv"), &outcome.rows)?;
-    crate::report::write_summary(&cfg.out.join("summary.md"), cfg, &outcome)?;
-    crate::report::write_json(&cfg.out.join("results.json"), cfg, &outcome)?;
-    if let Some(cf) = &outcome.crossfit {
-        crate::crossfit::write(&cfg.out, cf)?;
-    }
+    write_reports(cfg, &outcome)?;
     drop(data.tmp);
     Ok(outcome)
+}
+
+/// The groups the split could not use, with its reason.
+fn too_small(report: &aad_data::SplitReport) -> Vec<(String, GroupSkipReason)> {
+    report
+        .unsplittable
+        .iter()
+        .map(|u| {
+            let why = GroupSkipReason::TooSmall(u.reason.clone());
+            (u.key.to_string(), why)
+        })
+        .collect()
+}
+
+/// Says where autoencoders train, and warns when candle was asked for and found no GPU.
+fn announce_backend(cfg: &ExperimentConfig, ui: &dyn Progress) {
+    if cfg.models.iter().any(ModelSpec::is_autoencoder) {
+        let device = cfg.backend.device();
+        ui.message(&format!(
+            "autoencoders train on the {} backend ({device})",
+            cfg.backend.name()
+        ));
+        if cfg.backend == aad_models::Backend::Candle && device != "cuda:0" {
+            ui.message("warning: --backend candle found no GPU in this build or machine: training on the CPU");
+        }
+    }
+}
+
+fn draw_figures(cfg: &ExperimentConfig, o: &Outcome, pool: &rayon::ThreadPool, ui: &dyn Progress) {
+    let bar = ui.stage("figures", 0);
+    let warnings = pool.install(|| crate::figures::draw(cfg, o, &*bar));
+    bar.finish();
+    for w in warnings {
+        ui.message(&format!("figure not drawn: {w}"));
+    }
+}
+
+/// `results.csv`, `summary.md`, `results.json` and, when cross-fitted, `crossfit.*`.
+fn write_reports(cfg: &ExperimentConfig, o: &Outcome) -> Result<(), ExperimentError> {
+    crate::report::write_csv(&cfg.out.join("results.csv"), &o.rows)?;
+    crate::report::write_summary(&cfg.out.join("summary.md"), cfg, o)?;
+    crate::report::write_json(&cfg.out.join("results.json"), cfg, o)?;
+    if let Some(cf) = &o.crossfit {
+        crate::crossfit::write(&cfg.out, cf)?;
+    }
+    Ok(())
 }
 
 /// What the data stage found.

@@ -456,6 +456,7 @@ pub fn write_json(path: &Path, cfg: &ExperimentConfig, o: &Outcome) -> Result<()
             "device": cfg.backend.device(),
             "threads": o.threads,
             "max_fpr": 0.1,
+            "crossfit_folds": cfg.crossfit,
         },
         "dataset": {
             "root": o.root.display().to_string(),
