@@ -149,7 +149,7 @@ impl Experiment {
     /// Runs the whole experiment in this process (as `aad experiment`), writing
     /// `results.csv`, `summary.md` and `results.json` into `out`; returns the number of
     /// result rows.
-    #[pyo3(signature = (out, cache, jobs, overwrite))]
+    #[pyo3(signature = (out, cache, jobs, overwrite, crossfit))]
     fn run(
         &self,
         py: Python<'_>,
@@ -157,12 +157,14 @@ impl Experiment {
         cache: Option<PathBuf>,
         jobs: usize,
         overwrite: bool,
+        crossfit: Option<usize>,
     ) -> PyResult<usize> {
         let mut cfg = self.cfg.clone();
         cfg.out = out;
         cfg.cache = cache;
         cfg.jobs = jobs;
         cfg.overwrite = overwrite;
+        cfg.crossfit = crossfit;
         let o = py.detach(|| aad_experiment::run(&cfg)).map_err(model)?;
         Ok(o.rows.len())
     }

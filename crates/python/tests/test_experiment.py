@@ -2,6 +2,8 @@
 
 import pickle
 
+import pytest
+
 import aad
 
 
@@ -41,3 +43,22 @@ def test_stages_from_python_equal_the_single_process_run(tmp_path):
     assert (tmp_path / "staged.csv").read_text() == single
     assert single.splitlines()[0] == ("snr,machine_type,machine_id,feature,model,seed,n_train,"
                                       "n_test_normal,n_test_abnormal,auc,pauc")
+
+
+def test_crossfit_scores_every_normal_clip_and_writes_intervals(tmp_path):
+    data = tmp_path / "data"
+    aad.experiment.generate_synthetic(data, seed=5, n_normal=8, n_abnormal=4, ids=(0,))
+    exp = aad.experiment.Experiment(data, features="logmel_mimii", models="knn", seeds=(1,))
+    exp.run(tmp_path / "out", cache=tmp_path / "cache", crossfit=4)
+    lines = (tmp_path / "out" / "crossfit.csv").read_text().splitlines()
+    assert lines[0] == ("snr,machine_type,machine_id,feature,model,seed,folds,n_normal,"
+                        "n_abnormal,auc")
+    # fan and valve, one id each: all 8 normal clips held out once, 4 folds.
+    assert len(lines) == 3
+    for line in lines[1:]:
+        cells = line.split(",")
+        assert cells[6:9] == ["4", "8", "4"], line
+        assert 0.0 <= float(cells[9]) <= 1.0
+    assert "95 % interval" in (tmp_path / "out" / "crossfit.md").read_text()
+    with pytest.raises(aad.ModelError):
+        exp.run(tmp_path / "out2", crossfit=1)
