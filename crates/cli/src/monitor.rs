@@ -193,18 +193,8 @@ pub fn run(a: Args) -> Result<u8, CliError> {
     let (mut source, total) = open_source(&a, &model)?;
     let window_s = a.window.or(model.clip_seconds()).unwrap_or(10.0);
     let hop_s = a.hop.unwrap_or(window_s);
-    let to_samples = |s: f64, what: &str| -> Result<usize, CliError> {
-        let n = (s * f64::from(sr)).round();
-        if s.is_finite() && n >= 1.0 && n <= 24.0 * 3600.0 * f64::from(sr) {
-            Ok(n as usize)
-        } else {
-            Err(CliError::bad_input(format!(
-                "--{what} {s}: must be a positive number of seconds (at most a day)"
-            )))
-        }
-    };
-    let win = to_samples(window_s, "window")?;
-    let hop = to_samples(hop_s, "hop")?;
+    let win = to_samples(window_s, sr, "window")?;
+    let hop = to_samples(hop_s, sr, "hop")?;
     let mode = Mode::detect(a.quiet);
     let bar = Progress::new(
         mode,
@@ -224,12 +214,7 @@ pub fn run(a: Args) -> Result<u8, CliError> {
     let mut flagged = 0usize;
     let name = Path::new(&a.input);
     loop {
-        while buf.len() < win {
-            if source.read(win - buf.len(), &mut block)? == 0 {
-                break;
-            }
-            buf.extend_from_slice(&block);
-        }
+        fill(&mut source, &mut buf, win, &mut block)?;
         if buf.len() < win {
             if !buf.is_empty() && mode != Mode::Quiet {
                 eprintln!(
@@ -258,39 +243,13 @@ pub fn run(a: Args) -> Result<u8, CliError> {
         ))?;
         rows.push(w);
         bar.tick();
-        if hop <= win {
-            buf.drain(..hop);
-        } else {
-            buf.clear();
-            let mut skip = hop - win;
-            while skip > 0 {
-                let got = source.read(skip.min(1 << 16), &mut block)?;
-                if got == 0 {
-                    break;
-                }
-                skip -= got;
-            }
-        }
+        advance(&mut source, &mut buf, win, hop, &mut block)?;
         start += hop as u64;
     }
     bar.finish();
     sink.close()?;
     if let Some(p) = &a.plot {
-        if rows.is_empty() {
-            return Err(CliError::bad_input(format!(
-                "{}: shorter than one window ({window_s} s): nothing to plot",
-                a.input
-            )));
-        }
-        let title = format!(
-            "{} ({} on {}), threshold {:.4}",
-            a.input,
-            model.detector_name(),
-            model.feature().name,
-            t
-        );
-        aad_plot::score_timeline(p, &rows, t, &title)
-            .map_err(|e| CliError::failed(e.to_string()))?;
+        plot(p, &a.input, &model, &rows, window_s)?;
     }
     if mode != Mode::Quiet {
         eprintln!(
@@ -299,6 +258,81 @@ pub fn run(a: Args) -> Result<u8, CliError> {
         );
     }
     Ok(EXIT_OK)
+}
+
+/// Seconds as a whole number of samples: at least one, at most a day.
+fn to_samples(s: f64, sr: u32, what: &str) -> Result<usize, CliError> {
+    let n = (s * f64::from(sr)).round();
+    if s.is_finite() && n >= 1.0 && n <= 24.0 * 3600.0 * f64::from(sr) {
+        Ok(n as usize)
+    } else {
+        Err(CliError::bad_input(format!(
+            "--{what} {s}: must be a positive number of seconds (at most a day)"
+        )))
+    }
+}
+
+/// Reads until `buf` holds a window of `win` samples or the input ends.
+fn fill(
+    source: &mut Source,
+    buf: &mut Vec<f32>,
+    win: usize,
+    block: &mut Vec<f32>,
+) -> Result<(), CliError> {
+    while buf.len() < win {
+        if source.read(win - buf.len(), block)? == 0 {
+            break;
+        }
+        buf.extend_from_slice(block);
+    }
+    Ok(())
+}
+
+/// Moves the window on by `hop` samples: drops them from `buf`, or, when the hop is
+/// longer than the window, reads past the gap without keeping it.
+fn advance(
+    source: &mut Source,
+    buf: &mut Vec<f32>,
+    win: usize,
+    hop: usize,
+    block: &mut Vec<f32>,
+) -> Result<(), CliError> {
+    if hop <= win {
+        buf.drain(..hop);
+        return Ok(());
+    }
+    buf.clear();
+    let mut skip = hop - win;
+    while skip > 0 {
+        let got = source.read(skip.min(1 << 16), block)?;
+        if got == 0 {
+            break;
+        }
+        skip -= got;
+    }
+    Ok(())
+}
+
+/// The score timeline with the threshold; an input shorter than a window is an error.
+fn plot(
+    path: &Path,
+    input: &str,
+    model: &Model,
+    rows: &[Window],
+    window_s: f64,
+) -> Result<(), CliError> {
+    if rows.is_empty() {
+        return Err(CliError::bad_input(format!(
+            "{input}: shorter than one window ({window_s} s): nothing to plot"
+        )));
+    }
+    let t = model.threshold();
+    let title = format!(
+        "{input} ({} on {}), threshold {t:.4}",
+        model.detector_name(),
+        model.feature().name,
+    );
+    aad_plot::score_timeline(path, rows, t, &title).map_err(|e| CliError::failed(e.to_string()))
 }
 
 fn open_source(a: &Args, model: &Model) -> Result<(Source, Option<u64>), CliError> {
