@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::ModelError;
 use crate::autoencoder::{Autoencoder, AutoencoderConfig, TrainObserver};
 use crate::classical::*;
-use crate::fusion::{Fusion, FusionConfig};
+use crate::fusion::{DomainBanks, DomainBanksConfig, Fusion, FusionConfig, Subband, SubbandConfig};
+use crate::idclf::{IdClassifier, IdClassifierConfig};
 
 /// Any detector configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,6 +31,14 @@ pub enum DetectorConfig {
     Pca(PcaConfig),
     /// Standardised scores of several detectors, combined.
     Fusion(FusionConfig),
+    /// The machine-ID classifier (needs contrast sets: see
+    /// [`fit_contrast`](DetectorConfig::fit_contrast)).
+    IdClassifier(IdClassifierConfig),
+    /// One detector per band of feature columns, standardised and combined.
+    Subband(SubbandConfig),
+    /// One detector per recording domain, standardised; the nearest domain decides
+    /// (see [`fit_domains`](DetectorConfig::fit_domains)).
+    DomainBanks(DomainBanksConfig),
 }
 
 /// Any fitted detector.
@@ -52,6 +61,12 @@ pub enum AnyDetector {
     Pca(Pca),
     /// Standardised scores of several detectors, combined.
     Fusion(Fusion),
+    /// The machine-ID classifier.
+    IdClassifier(IdClassifier),
+    /// One detector per band of feature columns, standardised and combined.
+    Subband(Subband),
+    /// One detector per recording domain, standardised; the nearest domain decides.
+    DomainBanks(DomainBanks),
 }
 
 impl DetectorConfig {
@@ -66,6 +81,21 @@ impl DetectorConfig {
             DetectorConfig::Mahalanobis(_) => "mahalanobis",
             DetectorConfig::Pca(_) => "pca",
             DetectorConfig::Fusion(_) => "fusion",
+            DetectorConfig::IdClassifier(_) => "idclf",
+            DetectorConfig::Subband(_) => "subband",
+            DetectorConfig::DomainBanks(_) => "banks",
+        }
+    }
+
+    /// Whether fitting needs other machines' normal clips (a machine-ID classifier, or
+    /// a fusion with one).
+    pub fn needs_contrast(&self) -> bool {
+        match self {
+            DetectorConfig::IdClassifier(_) => true,
+            DetectorConfig::Fusion(f) => f.members.iter().any(DetectorConfig::needs_contrast),
+            DetectorConfig::Subband(b) => b.member.needs_contrast(),
+            DetectorConfig::DomainBanks(b) => b.member.needs_contrast(),
+            _ => false,
         }
     }
 
@@ -76,6 +106,70 @@ impl DetectorConfig {
     pub fn fit_observed(
         &self,
         normal: &[ArrayView2<'_, f32>],
+        seed: u64,
+        observer: &mut dyn TrainObserver,
+    ) -> Result<AnyDetector, ModelError> {
+        self.fit_contrast(normal, &[], seed, observer)
+    }
+
+    /// Fits on `normal` whose clip `i` was recorded in domain `domains[i]` (DCASE 2021+:
+    /// 0 source, 1 target; any small integers): [`DetectorConfig::DomainBanks`] fits
+    /// one bank per domain present, the others ignore the domains. Empty `domains`
+    /// means one domain.
+    ///
+    /// # Errors
+    /// `domains` of another length than `normal`; the detector's own errors.
+    pub fn fit_domains(
+        &self,
+        normal: &[ArrayView2<'_, f32>],
+        domains: &[usize],
+        contrast: &[Vec<ArrayView2<'_, f32>>],
+        seed: u64,
+        observer: &mut dyn TrainObserver,
+    ) -> Result<AnyDetector, ModelError> {
+        let DetectorConfig::DomainBanks(c) = self else {
+            return self.fit_contrast(normal, contrast, seed, observer);
+        };
+        if domains.is_empty() {
+            return self.fit_contrast(normal, contrast, seed, observer);
+        }
+        if domains.len() != normal.len() {
+            return Err(ModelError::config(
+                "domains",
+                domains.len(),
+                format!("one per training clip ({})", normal.len()),
+            ));
+        }
+        let mut present: Vec<usize> = domains.to_vec();
+        present.sort_unstable();
+        present.dedup();
+        let banks: Vec<Vec<ArrayView2<'_, f32>>> = present
+            .iter()
+            .map(|d| {
+                normal
+                    .iter()
+                    .zip(domains)
+                    .filter(|(_, x)| *x == d)
+                    .map(|(c, _)| *c)
+                    .collect()
+            })
+            .collect();
+        Ok(AnyDetector::DomainBanks(
+            c.fit_banks(&banks, contrast, seed)?,
+        ))
+    }
+
+    /// Fits on `normal` (this machine's normal clips), with `contrast` (normal clips of
+    /// other machines of the type, one set per machine) for the detectors that learn
+    /// this machine against others; the rest ignore it.
+    ///
+    /// # Errors
+    /// The detector's own errors; [`ModelError::NeedsContrast`] for a classifier without
+    /// contrast sets.
+    pub fn fit_contrast(
+        &self,
+        normal: &[ArrayView2<'_, f32>],
+        contrast: &[Vec<ArrayView2<'_, f32>>],
         seed: u64,
         observer: &mut dyn TrainObserver,
     ) -> Result<AnyDetector, ModelError> {
@@ -91,7 +185,18 @@ impl DetectorConfig {
             DetectorConfig::Gmm(c) => AnyDetector::Gmm(c.fit(normal, seed)?),
             DetectorConfig::Mahalanobis(c) => AnyDetector::Mahalanobis(c.fit(normal, seed)?),
             DetectorConfig::Pca(c) => AnyDetector::Pca(c.fit(normal, seed)?),
-            DetectorConfig::Fusion(c) => AnyDetector::Fusion(c.fit(normal, seed)?),
+            DetectorConfig::Fusion(c) => {
+                AnyDetector::Fusion(c.fit_contrast(normal, contrast, seed)?)
+            }
+            DetectorConfig::IdClassifier(c) => {
+                AnyDetector::IdClassifier(c.fit_contrast(normal, contrast, seed)?)
+            }
+            DetectorConfig::Subband(c) => {
+                AnyDetector::Subband(c.fit_contrast(normal, contrast, seed)?)
+            }
+            DetectorConfig::DomainBanks(c) => {
+                AnyDetector::DomainBanks(c.fit_banks(&[normal.to_vec()], contrast, seed)?)
+            }
         })
     }
 }
@@ -123,6 +228,9 @@ impl DetectorConfig {
                 g.components = g.components.min(vectors(&g.inputs) / 2).max(1);
             }
             DetectorConfig::Fusion(f) => *f = f.adapted_to(normal),
+            DetectorConfig::Subband(b) => *b = b.adapted_to(normal),
+            // Each bank adapts its member to its own clips when it is fitted.
+            DetectorConfig::DomainBanks(_) => {}
             _ => {}
         }
         c
@@ -145,6 +253,9 @@ impl AnyDetector {
             AnyDetector::Mahalanobis(d) => d.check(),
             AnyDetector::Pca(d) => d.check(),
             AnyDetector::Fusion(d) => d.check(),
+            AnyDetector::IdClassifier(d) => d.check(),
+            AnyDetector::Subband(d) => d.check(),
+            AnyDetector::DomainBanks(d) => d.check(),
         };
         r.map_err(ModelError::Inconsistent)
     }
@@ -172,6 +283,9 @@ impl Detector for AnyDetector {
             AnyDetector::Mahalanobis(d) => d.input_dims(),
             AnyDetector::Pca(d) => d.input_dims(),
             AnyDetector::Fusion(d) => d.input_dims(),
+            AnyDetector::IdClassifier(d) => d.input_dims(),
+            AnyDetector::Subband(d) => d.input_dims(),
+            AnyDetector::DomainBanks(d) => d.input_dims(),
         }
     }
 
@@ -188,6 +302,9 @@ impl Detector for AnyDetector {
             AnyDetector::Mahalanobis(d) => d.score(clip),
             AnyDetector::Pca(d) => d.score(clip),
             AnyDetector::Fusion(d) => d.score(clip),
+            AnyDetector::IdClassifier(d) => d.score(clip),
+            AnyDetector::Subband(d) => d.score(clip),
+            AnyDetector::DomainBanks(d) => d.score(clip),
         }?;
         if s.is_finite() {
             Ok(s)
@@ -212,6 +329,9 @@ impl AnyDetector {
             AnyDetector::Mahalanobis(_) => "mahalanobis",
             AnyDetector::Pca(_) => "pca",
             AnyDetector::Fusion(_) => "fusion",
+            AnyDetector::IdClassifier(_) => "idclf",
+            AnyDetector::Subband(_) => "subband",
+            AnyDetector::DomainBanks(_) => "banks",
         }
     }
 }

@@ -65,6 +65,12 @@ pub enum ModelError {
         /// The loss.
         loss: f64,
     },
+    /// A detector that learns this machine against others (the machine-ID classifier)
+    /// was given no other machines' clips.
+    #[error(
+        "the machine-ID classifier needs normal clips of at least one other machine of the type (contrast sets); none were given"
+    )]
+    NeedsContrast,
     /// A linear-algebra step failed (e.g. a covariance that stays singular).
     #[error("numerical failure: {0}")]
     Numerical(String),

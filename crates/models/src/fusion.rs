@@ -126,6 +126,7 @@ pub struct Fusion {
 fn cross_fitted(
     member: &DetectorConfig,
     normal: &[ArrayView2<'_, f32>],
+    contrast: &[Vec<ArrayView2<'_, f32>>],
     folds: usize,
     seed: u64,
 ) -> Result<Vec<f64>, ModelError> {
@@ -140,7 +141,9 @@ fn cross_fitted(
         held.iter().for_each(|&i| is_held[i] = true);
         let train: Vec<ArrayView2<'_, f32>> =
             (0..n).filter(|&i| !is_held[i]).map(|i| normal[i]).collect();
-        let det = member.adapted_to(&train).fit(&train, seed)?;
+        let det = member
+            .adapted_to(&train)
+            .fit_contrast(&train, contrast, seed, &mut ())?;
         for &i in &held {
             out[i] = det.score(normal[i])?;
         }
@@ -148,35 +151,87 @@ fn cross_fitted(
     Ok(out)
 }
 
+/// The centre and scale that standardise a member's scores: the mean and standard
+/// deviation of its cross-fitted training scores (0 and 1 with one clip).
+fn standardiser(
+    member: &DetectorConfig,
+    normal: &[ArrayView2<'_, f32>],
+    contrast: &[Vec<ArrayView2<'_, f32>>],
+    folds: usize,
+    seed: u64,
+) -> Result<(f64, f64), ModelError> {
+    if normal.len() < 2 {
+        return Ok((0.0, 1.0));
+    }
+    let held = cross_fitted(member, normal, contrast, folds, seed)?;
+    let n = held.len() as f64;
+    let mean = held.iter().sum::<f64>() / n;
+    let sd = (held.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+    // Equal held-out scores give no spread: fall back to the mean's size.
+    let sd = if sd > 1e-12 * mean.abs().max(1e-300) {
+        sd
+    } else {
+        mean.abs().max(1.0)
+    };
+    Ok((mean, sd))
+}
+
+fn combined(combine: Combine, z: &[f64]) -> f64 {
+    match combine {
+        Combine::Mean => z.iter().sum::<f64>() / z.len() as f64,
+        Combine::Max => z.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+    }
+}
+
+fn check_standardisers(n: usize, centre: &[f64], scale: &[f64]) -> Result<(), String> {
+    if n == 0 || centre.len() != n || scale.len() != n {
+        return Err(format!(
+            "{n} members with {} centres and {} scales",
+            centre.len(),
+            scale.len()
+        ));
+    }
+    if centre.iter().any(|c| !c.is_finite()) || scale.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
+        return Err("centres must be finite and scales positive".into());
+    }
+    Ok(())
+}
+
 impl Fit for FusionConfig {
     type Detector = Fusion;
     type Error = ModelError;
 
     fn fit(&self, normal: &[ArrayView2<'_, f32>], seed: u64) -> Result<Fusion, ModelError> {
+        self.fit_contrast(normal, &[], seed)
+    }
+}
+
+impl FusionConfig {
+    /// Fits with contrast sets for members that need them
+    /// ([`DetectorConfig::fit_contrast`]); the standardisation cross-fits this machine's
+    /// clips only, every fold seeing all contrast clips.
+    ///
+    /// # Errors
+    /// An invalid configuration, or a member's errors.
+    pub fn fit_contrast(
+        &self,
+        normal: &[ArrayView2<'_, f32>],
+        contrast: &[Vec<ArrayView2<'_, f32>>],
+        seed: u64,
+    ) -> Result<Fusion, ModelError> {
         self.validate()?;
         crate::data::check_clips(normal, None)?;
         let mut centre = Vec::new();
         let mut scale = Vec::new();
         let mut members = Vec::new();
         for m in &self.members {
-            let (c, s) = if normal.len() >= 2 {
-                let held = cross_fitted(m, normal, self.folds, seed)?;
-                let n = held.len() as f64;
-                let mean = held.iter().sum::<f64>() / n;
-                let sd = (held.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
-                // Equal held-out scores give no spread: fall back to the mean's size.
-                let sd = if sd > 1e-12 * mean.abs().max(1e-300) {
-                    sd
-                } else {
-                    mean.abs().max(1.0)
-                };
-                (mean, sd)
-            } else {
-                (0.0, 1.0)
-            };
+            let (c, s) = standardiser(m, normal, contrast, self.folds, seed)?;
             centre.push(c);
             scale.push(s);
-            members.push(m.adapted_to(normal).fit(normal, seed)?);
+            members.push(
+                m.adapted_to(normal)
+                    .fit_contrast(normal, contrast, seed, &mut ())?,
+            );
         }
         Ok(Fusion {
             members,
@@ -190,19 +245,8 @@ impl Fit for FusionConfig {
 impl Fusion {
     /// Checks a fusion read from a file.
     pub(crate) fn check(&self) -> Result<(), String> {
-        let n = self.members.len();
-        if n == 0 || self.centre.len() != n || self.scale.len() != n {
-            return Err(format!(
-                "fusion of {n} members with {} centres and {} scales",
-                self.centre.len(),
-                self.scale.len()
-            ));
-        }
-        if self.centre.iter().any(|c| !c.is_finite())
-            || self.scale.iter().any(|s| !(s.is_finite() && *s > 0.0))
-        {
-            return Err("fusion centres must be finite and scales positive".into());
-        }
+        check_standardisers(self.members.len(), &self.centre, &self.scale)
+            .map_err(|e| format!("fusion: {e}"))?;
         let dims = self.members[0].input_dims();
         for m in &self.members {
             if matches!(m, AnyDetector::Fusion(_)) {
@@ -232,9 +276,357 @@ impl Detector for Fusion {
         for ((m, c), s) in self.members.iter().zip(&self.centre).zip(&self.scale) {
             z.push((m.score(clip)? - c) / s);
         }
-        Ok(match self.combine {
-            Combine::Mean => z.iter().sum::<f64>() / z.len() as f64,
-            Combine::Max => z.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        Ok(combined(self.combine, &z))
+    }
+}
+
+/// Sub-band matching: one detector per band of feature columns (contiguous, equal
+/// widths), each band's score standardised by its cross-fitted training scores, then
+/// combined: [`Combine::Max`] lets the worst band decide, so a fault confined to a
+/// few bands is not averaged away by the many that stayed normal.
+///
+/// ```
+/// use aad_core::{Detector, Fit};
+/// use aad_models::classical::{Inputs, KnnConfig};
+/// use aad_models::{Combine, DetectorConfig, Representation, SubbandConfig};
+/// let clip = |bump: f32, seed: usize| {
+///     ndarray::Array2::from_shape_fn((20, 16), |(t, j)| {
+///         ((t * 7 + j * 3 + seed) % 11) as f32 / 11.0 + if j == 13 { bump } else { 0.0 }
+///     })
+/// };
+/// let normal: Vec<_> = (0..8).map(|s| clip(0.0, s)).collect();
+/// let views: Vec<_> = normal.iter().map(|c| c.view()).collect();
+/// let knn = DetectorConfig::Knn(KnnConfig::default().inputs(Inputs::clip_stats().represented(Representation::ClipMeanStdMax)));
+/// let det = SubbandConfig::new(knn, 4).combine(Combine::Max).fit(&views, 1)?;
+/// assert!(det.score(clip(1.0, 3).view())? > det.score(clip(0.0, 3).view())?);
+/// # Ok::<(), aad_models::ModelError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubbandConfig {
+    /// The detector fitted on every band (not itself a fusion or sub-band detector).
+    pub member: Box<DetectorConfig>,
+    /// Bands (at most the feature's width).
+    pub bands: usize,
+    /// Cross-fitting folds of the standardisation.
+    pub folds: usize,
+    /// How the bands' standardised scores are combined.
+    pub combine: Combine,
+}
+
+impl SubbandConfig {
+    /// `member` on `bands` bands, the worst band deciding, 5 folds.
+    pub fn new(member: DetectorConfig, bands: usize) -> Self {
+        SubbandConfig {
+            member: Box::new(member),
+            bands,
+            folds: 5,
+            combine: Combine::Max,
+        }
+    }
+
+    /// Sets the combination.
+    pub fn combine(mut self, combine: Combine) -> Self {
+        self.combine = combine;
+        self
+    }
+
+    pub(crate) fn adapted_to(&self, normal: &[ArrayView2<'_, f32>]) -> SubbandConfig {
+        SubbandConfig {
+            member: Box::new(self.member.adapted_to(normal)),
+            ..self.clone()
+        }
+    }
+
+    /// Fits with contrast sets for a member that needs them, band by band.
+    ///
+    /// # Errors
+    /// More bands than feature columns, no bands, fewer than 2 folds, a nested fusion,
+    /// or the member's errors.
+    pub fn fit_contrast(
+        &self,
+        normal: &[ArrayView2<'_, f32>],
+        contrast: &[Vec<ArrayView2<'_, f32>>],
+        seed: u64,
+    ) -> Result<Subband, ModelError> {
+        let dims = crate::data::check_clips(normal, None)?;
+        if self.bands == 0 || self.bands > dims {
+            return Err(ModelError::config(
+                "bands",
+                self.bands,
+                format!("must be 1 to the feature width ({dims})"),
+            ));
+        }
+        if self.folds < 2 {
+            return Err(ModelError::config(
+                "sub-band folds",
+                self.folds,
+                "must be >= 2",
+            ));
+        }
+        if matches!(
+            *self.member,
+            DetectorConfig::Fusion(_) | DetectorConfig::Subband(_)
+        ) {
+            return Err(ModelError::config(
+                "sub-band member",
+                self.member.kind(),
+                "cannot be a fusion or sub-band detector",
+            ));
+        }
+        let edges: Vec<usize> = (0..=self.bands).map(|b| b * dims / self.bands).collect();
+        let (mut members, mut centre, mut scale) = (Vec::new(), Vec::new(), Vec::new());
+        for w in edges.windows(2) {
+            let own = columns(normal, w[0], w[1]);
+            let other: Vec<Vec<ArrayView2<'_, f32>>> =
+                contrast.iter().map(|c| columns(c, w[0], w[1])).collect();
+            let (c, s) = standardiser(&self.member, &own, &other, self.folds, seed)?;
+            centre.push(c);
+            scale.push(s);
+            members.push(
+                self.member
+                    .adapted_to(&own)
+                    .fit_contrast(&own, &other, seed, &mut ())?,
+            );
+        }
+        Ok(Subband {
+            members,
+            edges,
+            centre,
+            scale,
+            combine: self.combine,
         })
+    }
+}
+
+/// Columns `lo..hi` of every clip (views, no copy).
+fn columns<'a>(set: &[ArrayView2<'a, f32>], lo: usize, hi: usize) -> Vec<ArrayView2<'a, f32>> {
+    set.iter()
+        .map(|c| c.slice_move(ndarray::s![.., lo..hi]))
+        .collect()
+}
+
+impl Fit for SubbandConfig {
+    type Detector = Subband;
+    type Error = ModelError;
+
+    fn fit(&self, normal: &[ArrayView2<'_, f32>], seed: u64) -> Result<Subband, ModelError> {
+        self.fit_contrast(normal, &[], seed)
+    }
+}
+
+/// A fitted [`SubbandConfig`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Subband {
+    members: Vec<AnyDetector>,
+    /// Band `b` is columns `edges[b]..edges[b + 1]`.
+    edges: Vec<usize>,
+    centre: Vec<f64>,
+    scale: Vec<f64>,
+    combine: Combine,
+}
+
+impl Subband {
+    /// Each band's standardised score of a clip, low bands first.
+    ///
+    /// # Errors
+    /// A clip of the wrong width, or a member's error.
+    pub fn band_scores(&self, clip: ArrayView2<'_, f32>) -> Result<Vec<f64>, ModelError> {
+        crate::data::check_clip(0, &clip, self.input_dims())?;
+        let mut z = Vec::with_capacity(self.members.len());
+        for (b, m) in self.members.iter().enumerate() {
+            let band = clip.slice(ndarray::s![.., self.edges[b]..self.edges[b + 1]]);
+            z.push((m.score(band)? - self.centre[b]) / self.scale[b]);
+        }
+        Ok(z)
+    }
+
+    pub(crate) fn check(&self) -> Result<(), String> {
+        let n = self.members.len();
+        check_standardisers(n, &self.centre, &self.scale).map_err(|e| format!("sub-band: {e}"))?;
+        if self.edges.len() != n + 1 || self.edges[0] != 0 {
+            return Err(format!("{} band edges for {n} bands", self.edges.len()));
+        }
+        for (b, m) in self.members.iter().enumerate() {
+            if self.edges[b + 1] <= self.edges[b]
+                || m.input_dims() != self.edges[b + 1] - self.edges[b]
+            {
+                return Err(format!("band {b} does not match its detector's width"));
+            }
+            if matches!(m, AnyDetector::Fusion(_) | AnyDetector::Subband(_)) {
+                return Err("a sub-band member is a fusion".into());
+            }
+            m.validate().map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+}
+
+impl Detector for Subband {
+    type Error = ModelError;
+
+    fn input_dims(&self) -> usize {
+        self.edges.last().copied().unwrap_or(0)
+    }
+
+    fn score(&self, clip: ArrayView2<'_, f32>) -> Result<f64, ModelError> {
+        Ok(combined(self.combine, &self.band_scores(clip)?))
+    }
+}
+
+/// Per-domain memory banks for domain-shift data (DCASE 2021+: many source-domain
+/// training clips, a few target-domain ones). The member is fitted once per domain on
+/// that domain's clips only, each bank's scores standardised by its cross-fitted
+/// training scores, and a clip's score is the smallest: a clip is normal when it is
+/// normal for either domain, and the few target clips are not drowned by the many
+/// source ones. Fitted without domains ([`Fit::fit`]), it is the member with its scores
+/// standardised.
+///
+/// ```
+/// use aad_core::{Detector, Fit};
+/// use aad_models::classical::{Inputs, KnnConfig};
+/// use aad_models::{DetectorConfig, DomainBanksConfig, Representation};
+/// let clip = |level: f32, seed: usize| {
+///     ndarray::Array2::from_shape_fn((20, 4), |(t, j)| level + ((t * 7 + j * 3 + seed) % 11) as f32 / 11.0)
+/// };
+/// // 12 source clips at 0, 3 target clips at 5 (another speed, another room).
+/// let source: Vec<_> = (0..12).map(|s| clip(0.0, s)).collect();
+/// let target: Vec<_> = (0..3).map(|s| clip(5.0, s)).collect();
+/// fn v(c: &[ndarray::Array2<f32>]) -> Vec<ndarray::ArrayView2<'_, f32>> {
+///     c.iter().map(|m| m.view()).collect()
+/// }
+/// let knn = DetectorConfig::Knn(KnnConfig::default().inputs(Inputs::clip_stats().represented(Representation::ClipMean)));
+/// let det = DomainBanksConfig::new(knn).fit_banks(&[v(&source), v(&target)], &[], 1)?;
+/// // A target-domain normal clip is as normal as a source one; a clip at 2.5 is neither.
+/// assert!(det.score(clip(2.5, 9).view())? > det.score(clip(5.0, 9).view())?);
+/// # Ok::<(), aad_models::ModelError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DomainBanksConfig {
+    /// The detector fitted on every domain's clips (not a fusion, sub-band or bank).
+    pub member: Box<DetectorConfig>,
+    /// Cross-fitting folds of each bank's standardisation.
+    pub folds: usize,
+}
+
+impl DomainBanksConfig {
+    /// `member` per domain, 5 folds.
+    pub fn new(member: DetectorConfig) -> Self {
+        DomainBanksConfig {
+            member: Box::new(member),
+            folds: 5,
+        }
+    }
+
+    /// Fits one bank per set of clips (one set per domain), with contrast sets for a
+    /// member that needs them.
+    ///
+    /// # Errors
+    /// No bank, a bank of fewer than 2 clips (its scores cannot be standardised), fewer
+    /// than 2 folds, a nested fusion, or the member's errors.
+    pub fn fit_banks(
+        &self,
+        banks: &[Vec<ArrayView2<'_, f32>>],
+        contrast: &[Vec<ArrayView2<'_, f32>>],
+        seed: u64,
+    ) -> Result<DomainBanks, ModelError> {
+        if banks.is_empty() {
+            return Err(ModelError::config("domain banks", 0, "need at least one"));
+        }
+        if let Some((i, b)) = banks.iter().enumerate().find(|(_, b)| b.len() < 2) {
+            return Err(ModelError::config(
+                "domain bank",
+                format!("{i} of {} clip(s)", b.len()),
+                "every domain needs 2 training clips at least",
+            ));
+        }
+        if self.folds < 2 {
+            return Err(ModelError::config("bank folds", self.folds, "must be >= 2"));
+        }
+        if matches!(
+            *self.member,
+            DetectorConfig::Fusion(_) | DetectorConfig::Subband(_) | DetectorConfig::DomainBanks(_)
+        ) {
+            return Err(ModelError::config(
+                "domain bank member",
+                self.member.kind(),
+                "cannot be a fusion, sub-band or bank detector",
+            ));
+        }
+        let (mut members, mut centre, mut scale) = (Vec::new(), Vec::new(), Vec::new());
+        for bank in banks {
+            let (c, s) = standardiser(&self.member, bank, contrast, self.folds, seed)?;
+            centre.push(c);
+            scale.push(s);
+            members.push(self.member.adapted_to(bank).fit_contrast(
+                bank,
+                contrast,
+                seed,
+                &mut (),
+            )?);
+        }
+        Ok(DomainBanks {
+            members,
+            centre,
+            scale,
+        })
+    }
+}
+
+impl Fit for DomainBanksConfig {
+    type Detector = DomainBanks;
+    type Error = ModelError;
+
+    fn fit(&self, normal: &[ArrayView2<'_, f32>], seed: u64) -> Result<DomainBanks, ModelError> {
+        self.fit_banks(&[normal.to_vec()], &[], seed)
+    }
+}
+
+/// A fitted [`DomainBanksConfig`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DomainBanks {
+    members: Vec<AnyDetector>,
+    centre: Vec<f64>,
+    scale: Vec<f64>,
+}
+
+impl DomainBanks {
+    /// Banks (domains seen in training).
+    pub fn banks(&self) -> usize {
+        self.members.len()
+    }
+
+    pub(crate) fn check(&self) -> Result<(), String> {
+        check_standardisers(self.members.len(), &self.centre, &self.scale)
+            .map_err(|e| format!("domain banks: {e}"))?;
+        let dims = self.input_dims();
+        for m in &self.members {
+            if matches!(
+                m,
+                AnyDetector::Fusion(_) | AnyDetector::Subband(_) | AnyDetector::DomainBanks(_)
+            ) {
+                return Err("a domain bank is itself a fusion".into());
+            }
+            if m.input_dims() != dims {
+                return Err(format!("banks read {dims} and {} features", m.input_dims()));
+            }
+            m.validate().map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+}
+
+impl Detector for DomainBanks {
+    type Error = ModelError;
+
+    fn input_dims(&self) -> usize {
+        self.members.first().map_or(0, AnyDetector::input_dims)
+    }
+
+    fn score(&self, clip: ArrayView2<'_, f32>) -> Result<f64, ModelError> {
+        let mut best = f64::INFINITY;
+        for ((m, c), s) in self.members.iter().zip(&self.centre).zip(&self.scale) {
+            best = best.min((m.score(clip)? - c) / s);
+        }
+        Ok(best)
     }
 }

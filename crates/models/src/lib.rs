@@ -8,6 +8,12 @@
 //! - [`classical`]: k-NN distance, LOF (novelty), Isolation Forest, Gaussian mixture,
 //!   Mahalanobis distance and PCA reconstruction error, on frame vectors or clip
 //!   statistics.
+//! - [`IdClassifierConfig`] → [`IdClassifier`]: the machine-ID classifier, trained to tell
+//!   one machine from the others of its type (their normal clips); score = `-log p(own)`.
+//! - [`FusionConfig`] → [`Fusion`]: several detectors' scores, each standardised by its
+//!   cross-fitted training scores, combined; [`SubbandConfig`] → [`Subband`]: one
+//!   detector per band of feature columns, the worst band deciding; [`DomainBanksConfig`]
+//!   → [`DomainBanks`]: one detector per recording domain, the nearest deciding.
 //! - [`DetectorConfig`] / [`AnyDetector`]: all of them as one type, for experiment grids.
 //!
 //! A clip is a `frames x dims` matrix from any feature extractor. Every random choice
@@ -40,6 +46,7 @@ pub mod classical;
 mod data;
 mod error;
 mod fusion;
+mod idclf;
 mod linalg;
 mod persist;
 mod scaler;
@@ -54,6 +61,9 @@ pub use autoencoder::{
 pub use data::stack;
 pub use data::{Pooling, Representation, check_clips, concat_vectors};
 pub use error::ModelError;
-pub use fusion::{Combine, Fusion, FusionConfig};
+pub use fusion::{
+    Combine, DomainBanks, DomainBanksConfig, Fusion, FusionConfig, Subband, SubbandConfig,
+};
+pub use idclf::{IdClassifier, IdClassifierConfig};
 pub use persist::{DETECTOR_FORMAT_VERSION, write_atomic};
 pub use scaler::{Scaler, Scaling};

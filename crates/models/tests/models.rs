@@ -939,3 +939,238 @@ fn a_second_thread_trains_the_bit_identical_model() {
         two.score_batch(&views(&train[..1])).unwrap()
     );
 }
+
+#[test]
+fn the_machine_id_classifier_matches_scikit_learn_logistic_regression() {
+    let fx = aad_testutil::read_json(&aad_testutil::fixtures_dir().join("models/sklearn.json"));
+    let x = vec2(&fx["idclf_X"]);
+    let t = vec2(&fx["T"]);
+    let y: Vec<usize> = fx["idclf_y"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect();
+    let class = |c: usize| {
+        let rows: Vec<usize> = (0..y.len()).filter(|&i| y[i] == c).collect();
+        x.select(ndarray::Axis(0), &rows)
+    };
+    let (own, a, b) = (class(0), class(1), class(2));
+    let mut cfg = IdClassifierConfig::default().inputs(Inputs {
+        representation: Representation::Frames,
+        scaling: Scaling::None,
+        max_train_vectors: None,
+        pooling: Pooling::Mean,
+    });
+    cfg.l2 = fx["idclf_l2"].as_f64().unwrap();
+    cfg.max_iter = 500;
+    let det = cfg
+        .fit_contrast(&[own.view()], &[vec![a.view()], vec![b.view()]], 0)
+        .unwrap();
+    assert_eq!(det.classes(), 3);
+    for (i, want) in fx["idclf_nll"].as_array().unwrap().iter().enumerate() {
+        let want = want.as_f64().unwrap();
+        let got = det.score(t.slice(ndarray::s![i..i + 1, ..])).unwrap();
+        assert!(
+            (got - want).abs() <= 1e-4 * want.max(1.0),
+            "idclf[{i}]: {got} vs {want}"
+        );
+    }
+}
+
+/// Clips of machine `m` (of 3): frames of 8 bands, a hum in band `2 m`; `odd` adds a hum
+/// in band 7, which no machine has.
+fn machine_clips(m: usize, n: usize, odd: bool, seed: u64) -> Vec<Array2<f32>> {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let g = Normal::new(0.0f32, 0.3).unwrap();
+    (0..n)
+        .map(|_| {
+            Array2::from_shape_fn((25, 8), |(_, j)| {
+                let hum = f32::from(u8::from(j == 2 * m)) + f32::from(u8::from(odd && j == 7));
+                hum + g.sample(&mut rng)
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn the_machine_id_classifier_hears_what_its_machine_does_not_do_and_needs_contrast() {
+    let own = machine_clips(0, 8, false, 1);
+    let others = [machine_clips(1, 8, false, 2), machine_clips(2, 8, false, 3)];
+    let contrast: Vec<Vec<ArrayView2<'_, f32>>> = others.iter().map(|c| views(c)).collect();
+    let cfg = DetectorConfig::IdClassifier(IdClassifierConfig::default());
+    assert!(cfg.needs_contrast());
+    assert!(matches!(
+        cfg.fit(&views(&own), 1),
+        Err(ModelError::NeedsContrast)
+    ));
+    let det = cfg
+        .fit_contrast(&views(&own), &contrast, 1, &mut ())
+        .unwrap();
+    // Anomalies: machine 0 sounding like machine 1 (a hum that moved), or machine 0
+    // with a hum in a band no machine uses.
+    let test_normal = machine_clips(0, 6, false, 10);
+    let moved = machine_clips(1, 3, false, 11);
+    let odd = machine_clips(0, 3, true, 12);
+    assert_eq!(auc(&det, &test_normal, &moved), 1.0);
+    // A linear classifier learns only what tells the machines apart: band 7 never
+    // does, so the odd hum barely moves its score. This is why it is fused with kNN.
+    assert!(auc(&det, &test_normal, &odd) < 1.0);
+    let anomalous: Vec<_> = moved.into_iter().chain(odd).collect();
+    // Same seed, same scores; a save/load round trip keeps them.
+    let again = cfg
+        .fit_contrast(&views(&own), &contrast, 1, &mut ())
+        .unwrap();
+    assert_eq!(
+        det.score(anomalous[0].view()).unwrap(),
+        again.score(anomalous[0].view()).unwrap()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("idclf.aadm");
+    det.save(&path).unwrap();
+    let back = AnyDetector::load(&path).unwrap();
+    for c in test_normal.iter().chain(&anomalous) {
+        assert_eq!(det.score(c.view()).unwrap(), back.score(c.view()).unwrap());
+    }
+    // In a fusion, the classifier gets the contrast sets at every cross-fitting fold.
+    let fused = DetectorConfig::Fusion(FusionConfig::new(vec![
+        DetectorConfig::Knn(KnnConfig::default().inputs(Inputs::clip_stats())),
+        DetectorConfig::IdClassifier(IdClassifierConfig::default()),
+    ]));
+    assert!(fused.needs_contrast());
+    assert!(fused.fit(&views(&own), 1).is_err());
+    let fused = fused
+        .fit_contrast(&views(&own), &contrast, 1, &mut ())
+        .unwrap();
+    assert_eq!(auc(&fused, &test_normal, &anomalous), 1.0);
+    // Contrast clips of another width are refused, naming the widths.
+    let narrow = vec![Array2::<f32>::zeros((25, 7))];
+    let err = IdClassifierConfig::default()
+        .fit_contrast(&views(&own), &[views(&narrow)], 1)
+        .unwrap_err();
+    assert!(err.to_string().contains("expects 8"), "{err}");
+}
+
+#[test]
+fn sub_band_matching_hears_a_fault_confined_to_one_band() {
+    // 128 columns of noise (a log-Mel's width); the fault lifts columns 120 and 121 a
+    // little in every frame.
+    let make = |n: usize, bump: f32, seed: u64| -> Vec<Array2<f32>> {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let g = Normal::new(0.0f32, 1.0).unwrap();
+        (0..n)
+            .map(|_| {
+                Array2::from_shape_fn((40, 128), |(_, j)| {
+                    g.sample(&mut rng) + if j == 120 || j == 121 { bump } else { 0.0 }
+                })
+            })
+            .collect()
+    };
+    let train = make(20, 0.0, 1);
+    let normal = make(10, 0.0, 2);
+    let faulty = make(10, 1.0, 3);
+    let knn = DetectorConfig::Knn(
+        KnnConfig::default()
+            .inputs(Inputs::clip_stats().represented(Representation::ClipMeanStdMax)),
+    );
+    let whole = knn.fit(&views(&train), 1).unwrap();
+    let bands = SubbandConfig::new(knn.clone(), 8)
+        .fit(&views(&train), 1)
+        .unwrap();
+    let (a_whole, a_bands) = (auc(&whole, &normal, &faulty), auc(&bands, &normal, &faulty));
+    // On iid noise the whole-clip distance hears it too (0.96): standardisation keeps
+    // the lifted columns' share. The bands must not do worse, and must hear it.
+    assert!(a_bands >= a_whole, "sub-band {a_bands} vs whole {a_whole}");
+    assert!(a_bands >= 0.95, "{a_bands}");
+    // The band that decides is the one with the fault (columns 112..128).
+    let z = bands.band_scores(faulty[0].view()).unwrap();
+    assert_eq!(z.len(), 8);
+    let worst = z
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .unwrap()
+        .0;
+    assert_eq!(worst, 7, "{z:?}");
+    // Saved and read back as any detector, the same scores.
+    let any = DetectorConfig::Subband(SubbandConfig::new(knn.clone(), 8))
+        .fit(&views(&train), 1)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bands.aadm");
+    any.save(&path).unwrap();
+    let back = AnyDetector::load(&path).unwrap();
+    assert_eq!(
+        any.score(faulty[1].view()).unwrap(),
+        back.score(faulty[1].view()).unwrap()
+    );
+    // More bands than columns is a configuration error, not a panic.
+    let err = SubbandConfig::new(knn, 129)
+        .fit(&views(&train), 1)
+        .unwrap_err();
+    assert!(err.to_string().contains("feature width (128)"), "{err}");
+}
+
+#[test]
+fn domain_banks_keep_a_few_target_clips_from_being_drowned_by_the_source_ones() {
+    // Source: 30 clips around 0; target (another speed): 4 clips around 4 in the first
+    // three features. Anomalies lie between, at 2, in every feature.
+    let shifted = |n: usize, level: f32, seed: u64| -> Vec<Array2<f32>> {
+        let mut c = clips(n, 0.0, seed);
+        for m in &mut c {
+            m.columns_mut()
+                .into_iter()
+                .take(3)
+                .for_each(|mut col| col += level);
+        }
+        c
+    };
+    let source = clips(30, 0.0, 1);
+    let target = shifted(4, 4.0, 2);
+    let knn = DetectorConfig::Knn(
+        KnnConfig::default().inputs(Inputs::clip_stats().represented(Representation::ClipMean)),
+    );
+    let banks = DetectorConfig::DomainBanks(DomainBanksConfig::new(knn.clone()));
+    let all: Vec<Array2<f32>> = source.iter().chain(&target).cloned().collect();
+    let domains: Vec<usize> = (0..all.len()).map(|i| usize::from(i >= 30)).collect();
+    let pooled = knn.fit(&views(&all), 1).unwrap();
+    let det = banks
+        .fit_domains(&views(&all), &domains, &[], 1, &mut ())
+        .unwrap();
+    let AnyDetector::DomainBanks(b) = &det else {
+        panic!("not banks")
+    };
+    assert_eq!(b.banks(), 2);
+    let test_target = shifted(8, 4.0, 3);
+    let anomalous = shifted(8, 2.0, 4);
+    let (a_pooled, a_banks) = (
+        auc(&pooled, &test_target, &anomalous),
+        auc(&det, &test_target, &anomalous),
+    );
+    // One pool: the 4 target clips are too few for a 5-NN, so target normals look
+    // anomalous. Banks: each domain is its own reference.
+    assert!(a_banks > a_pooled, "banks {a_banks} vs pooled {a_pooled}");
+    assert!(a_banks >= 0.95, "{a_banks}");
+    // Without domains it is one bank; a domain of one clip cannot be standardised.
+    assert!(banks.fit(&views(&all), 1).is_ok());
+    let mut one = domains.clone();
+    one[0] = 2;
+    let err = banks
+        .fit_domains(&views(&all), &one, &[], 1, &mut ())
+        .unwrap_err();
+    assert!(err.to_string().contains("2 training clips"), "{err}");
+    assert!(
+        banks
+            .fit_domains(&views(&all), &[0, 1], &[], 1, &mut ())
+            .is_err()
+    );
+    // Saved and read back: the same scores.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("banks.aadm");
+    det.save(&path).unwrap();
+    let back = AnyDetector::load(&path).unwrap();
+    assert_eq!(
+        det.score(anomalous[0].view()).unwrap(),
+        back.score(anomalous[0].view()).unwrap()
+    );
+}
