@@ -59,7 +59,8 @@ pub struct Args {
     /// Models, comma separated, or `all`: ae (the feature's preset), ae_mahala, ae_seed,
     /// ae_mimii, ae_dcase, ae_cens; idnn, idnn_p90 (interpolation networks); knn, lof,
     /// iforest, gmm, mahalanobis, pca on clip statistics, and the same with `_frames` on
-    /// frame vectors (`aad list` shows them all).
+    /// frame vectors; knn_msm, idclf (machine-ID classifier), knn_idclf, knn_subband,
+    /// knn_domains (`aad list` shows them all).
     #[arg(long, default_value = DEFAULT_MODELS)]
     pub models: String,
     /// Seeds, comma separated: every model is fitted once per seed.

@@ -15,10 +15,12 @@ use crate::{CliError, EXIT_BAD_INPUT, EXIT_OK, files};
 /// Example:
 ///   aad fit --normal recordings/pump/normal -o pump.aadm
 ///   aad fit --normal a.wav b.wav c.wav d.wav -o m.aadm --threshold quantile:0.99
+///   aad fit --normal fan/id_00/normal --contrast fan/id_02/normal --contrast fan/id_04/normal \
+///       --detector knn_idclf -o fan00.aadm
 #[derive(clap::Args, Debug)]
 #[command(
     verbatim_doc_comment,
-    after_help = "Examples:\n  aad fit --normal recordings/pump/normal -o pump.aadm\n  aad fit --normal a.wav b.wav c.wav d.wav -o m.aadm --threshold quantile:0.99"
+    after_help = "Examples:\n  aad fit --normal recordings/pump/normal -o pump.aadm\n  aad fit --normal a.wav b.wav c.wav d.wav -o m.aadm --threshold quantile:0.99\n  aad fit --normal fan/id_00/normal --contrast fan/id_02/normal --contrast fan/id_04/normal --detector knn_idclf -o fan00.aadm"
 )]
 pub struct Args {
     /// Normal recordings: folders (searched recursively for .wav/.flac) or files.
@@ -53,6 +55,11 @@ pub struct Args {
     /// Autoencoder epochs [default: the preset's].
     #[arg(long)]
     pub epochs: Option<usize>,
+    /// A folder of normal recordings of another machine of the same type; repeat it
+    /// once per machine. The machine-ID classifier (`--detector idclf` or
+    /// `knn_idclf`) learns to tell this machine from them; other detectors ignore them.
+    #[arg(long, value_name = "DIR")]
+    pub contrast: Vec<PathBuf>,
     /// No progress on stderr.
     #[arg(long)]
     pub quiet: bool,
@@ -81,8 +88,22 @@ pub fn run(a: Args) -> Result<u8, CliError> {
         threshold,
         folds: a.folds,
         epochs: a.epochs,
+        contrast: Vec::new(),
     };
-    let (paths, problems) = files::collect(&a.normal);
+    let mut opts = opts;
+    let (paths, mut problems) = files::collect(&a.normal);
+    // Each --contrast value is one machine (a folder, or a file).
+    for c in &a.contrast {
+        let (set, p) = files::collect(std::slice::from_ref(c));
+        problems.extend(p);
+        if set.is_empty() {
+            return Err(CliError::bad_input(format!(
+                "--contrast {}: no .wav or .flac files found",
+                c.display()
+            )));
+        }
+        opts.contrast.push(set);
+    }
     for (p, why) in &problems {
         eprintln!("skipped {}: {why}", p.display());
     }
@@ -90,7 +111,8 @@ pub fn run(a: Args) -> Result<u8, CliError> {
         return Err(CliError::bad_input("no .wav or .flac files found"));
     }
     let mode = Mode::detect(a.quiet);
-    let bar = Progress::new(mode, "read", paths.len() as u64);
+    let total = paths.len() + opts.contrast.iter().map(Vec::len).sum::<usize>();
+    let bar = Progress::new(mode, "read", total as u64);
     let (model, skipped) =
         Model::fit_files_observed(&paths, &opts, &|| bar.tick()).map_err(|e| match e {
             aad_experiment::model::ModelFileError::Registry(_)
@@ -123,6 +145,14 @@ pub fn run(a: Args) -> Result<u8, CliError> {
             model.threshold_rule(),
             opts.folds.min(n),
         );
+        let c = model.contrast_files();
+        if !c.is_empty() {
+            eprintln!(
+                "the classifier learned this machine against {} others ({} clips)",
+                c.len(),
+                c.iter().map(Vec::len).sum::<usize>()
+            );
+        }
         eprintln!("wrote {}", a.output.display());
     }
     Ok(if skipped.is_empty() && problems.is_empty() {

@@ -470,3 +470,145 @@ fn summary_with_decode_shows_the_split_the_experiment_evaluates() {
     let (before, after) = out.split_once("after decoding").unwrap();
     assert_eq!(train_of(before), train_of(after) + 2, "{out}");
 }
+
+#[test]
+fn the_machine_id_classifier_fits_against_other_machines_given_with_contrast() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("syn");
+    let o = aad(&[
+        "synth",
+        "--preset",
+        "mimii",
+        "--fraction",
+        "0.006",
+        "--quiet",
+        d.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let fan = d.join("-6dB/fan");
+    let normal = |id: &str| fan.join(id).join("normal").to_str().unwrap().to_string();
+    let model = dir.path().join("m.aadm");
+    let fit = |extra: &[&str]| {
+        let mut args = vec![
+            "fit".to_string(),
+            "--normal".into(),
+            normal("id_00"),
+            "-o".into(),
+            model.to_str().unwrap().into(),
+            "--detector".into(),
+            "knn_idclf".into(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        aad(&args)
+    };
+    // Without other machines: a usage error that says what to give.
+    let o = fit(&[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("--contrast"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(!model.exists());
+    // Its own recordings as the contrast are left out, which leaves none.
+    let o = fit(&["--contrast", &normal("id_00")]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("same content"),
+        "{}",
+        text(&o.stderr)
+    );
+    let o = fit(&[
+        "--contrast",
+        &normal("id_02"),
+        "--contrast",
+        &normal("id_04"),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("against 2 others (12 clips)"),
+        "{}",
+        text(&o.stderr)
+    );
+    let o = aad(&[
+        "eval",
+        model.to_str().unwrap(),
+        "--normal",
+        &normal("id_00"),
+        "--anomalous",
+        fan.join("id_00/abnormal").to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("clips 6 normal, 1 anomalous"),
+        "{}",
+        text(&o.stdout)
+    );
+}
+
+#[test]
+fn a_bank_detector_reads_each_training_file_s_domain_from_its_dcase_name() {
+    let (_t, d) = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let train = dir.path().join("train");
+    std::fs::create_dir_all(&train).unwrap();
+    let mut files: Vec<_> = std::fs::read_dir(d.join("train"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    // The first file becomes the only target-domain clip: one clip cannot make a bank.
+    for (i, p) in files.iter().enumerate() {
+        let domain = if i == 0 { "target" } else { "source" };
+        let name = format!("section_00_{domain}_train_normal_{i:04}.wav");
+        std::fs::copy(p, train.join(name)).unwrap();
+    }
+    let model = dir.path().join("m.aadm");
+    let fit = || {
+        aad(&[
+            "fit",
+            "--normal",
+            train.to_str().unwrap(),
+            "-o",
+            model.to_str().unwrap(),
+            "--detector",
+            "knn_domains",
+            "--quiet",
+        ])
+    };
+    let o = fit();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("2 training clips"),
+        "{}",
+        text(&o.stderr)
+    );
+    // A second target clip: two banks, and the model scores.
+    let second = train.join(format!(
+        "section_00_target_train_normal_{:04}.wav",
+        files.len()
+    ));
+    std::fs::copy(
+        d.join("test/normal")
+            .read_dir()
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path(),
+        second,
+    )
+    .unwrap();
+    let o = fit();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let o = aad(&[
+        "score",
+        model.to_str().unwrap(),
+        d.join("test").to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(rows(&text(&o.stdout)).len(), 18);
+}

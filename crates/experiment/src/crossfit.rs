@@ -25,7 +25,9 @@ use rayon::prelude::*;
 use crate::config::ExperimentConfig;
 use crate::io::{IoError, write_text};
 use crate::outcome::GroupInfo;
-use crate::pipeline::{Features, GroupFeatures, fit_score, load_group_features};
+use crate::pipeline::{
+    Contrast, Features, GroupFeatures, domain_index, fit_score, load_contrast, load_group_features,
+};
 use crate::progress::{Progress, StageProgress};
 use crate::registry::{FeatureSpec, ModelSpec};
 
@@ -233,8 +235,8 @@ pub(crate) fn run(
     let results: Vec<(Vec<CrossFitRow>, Vec<String>)> = groups
         .par_iter()
         .enumerate()
-        .map(|(gi, g)| {
-            let r = group_rows(cfg, k, gi, g, features, &*bar);
+        .map(|(gi, _)| {
+            let r = group_rows(cfg, k, (gi, groups), features, &*bar);
             bar.advance(jobs as u64);
             r
         })
@@ -256,22 +258,24 @@ pub(crate) fn run(
 fn group_rows(
     cfg: &ExperimentConfig,
     k: usize,
-    gi: usize,
-    g: &GroupInfo,
+    (gi, groups): (usize, &[GroupInfo]),
     features: &Features,
     bar: &dyn StageProgress,
 ) -> (Vec<CrossFitRow>, Vec<String>) {
+    let g = &groups[gi];
     bar.set_detail(&g.key.to_string());
     let (mut rows, mut failures) = (Vec::new(), Vec::new());
     for (fi, f) in cfg.features.iter().enumerate() {
-        let x = match load_group_features(g, f, fi, features, &[]) {
+        let loaded = load_group_features(g, f, fi, features, &[])
+            .and_then(|x| Ok((x, load_contrast(groups, g, f, fi, features, &cfg.models)?)));
+        let (x, contrast) = match loaded {
             Ok(x) => x,
             Err(why) => {
                 failures.push(format!("{} / {}: {why}", g.key, f.name));
                 continue;
             }
         };
-        let (normal, anomalous) = by_class(g, x);
+        let clips = by_class(g, x);
         let keys: Vec<(usize, u64)> = (0..cfg.models.len())
             .flat_map(|mi| cfg.seeds.iter().map(move |&s| (mi, s)))
             .collect();
@@ -279,7 +283,7 @@ fn group_rows(
             .par_iter()
             .map(|&(mi, seed)| {
                 let m = &cfg.models[mi];
-                held_out(cfg, f, m, seed, k, &normal, &anomalous).map_err(|why| {
+                held_out(cfg, f, m, seed, k, (&clips, &contrast)).map_err(|why| {
                     format!("{} / {} / {} / seed {seed}: {why}", g.key, f.name, m.name)
                 })
             })
@@ -305,16 +309,31 @@ fn group_rows(
 }
 
 /// A group's matrices by class: (every normal clip, every anomalous clip).
-fn by_class(g: &GroupInfo, x: GroupFeatures) -> (Vec<Array2<f32>>, Vec<Array2<f32>>) {
+fn by_class(g: &GroupInfo, x: GroupFeatures) -> ByClass {
     let mut normal = x.train;
+    let mut domains = x.train_domains;
     let mut anomalous = Vec::new();
     for (c, m) in g.test.iter().zip(x.test) {
         match c.label {
-            Label::Normal => normal.push(m),
+            Label::Normal => {
+                normal.push(m);
+                domains.push(domain_index(c));
+            }
             Label::Anomalous => anomalous.push(m),
         }
     }
-    (normal, anomalous)
+    ByClass {
+        normal,
+        domains,
+        anomalous,
+    }
+}
+
+/// A group's clips by class, with each normal clip's domain.
+struct ByClass {
+    normal: Vec<Array2<f32>>,
+    domains: Vec<usize>,
+    anomalous: Vec<Array2<f32>>,
 }
 
 /// Fits one model per fold and collects the held-out scores; returns them and the number
@@ -325,9 +344,9 @@ fn held_out(
     m: &ModelSpec,
     seed: u64,
     k: usize,
-    normal: &[Array2<f32>],
-    anomalous: &[Array2<f32>],
+    (clips, contrast): (&ByClass, &Contrast),
 ) -> Result<(HeldOut, usize), String> {
+    let (normal, anomalous) = (&clips.normal, &clips.anomalous);
     let k = k.min(normal.len());
     if k < 2 || anomalous.is_empty() {
         return Err(format!(
@@ -351,7 +370,12 @@ fn held_out(
         let mut test = pick(true);
         let n_held = test.len();
         test.extend(anomalous.iter().cloned());
-        let x = GroupFeatures::new(pick(false), test, f, std::slice::from_ref(m))?;
+        let mut x = GroupFeatures::new(pick(false), test, f, std::slice::from_ref(m))?;
+        x.contrast = contrast.clone();
+        x.train_domains = (0..normal.len())
+            .filter(|&j| fold[j] != i)
+            .map(|j| clips.domains[j])
+            .collect();
         let scores = fit_score(f, m, seed, cfg, &x, &mut ())?.scores;
         let held = (0..normal.len()).filter(|&j| fold[j] == i);
         for (j, &s) in held.zip(&scores[..n_held]) {

@@ -42,7 +42,7 @@
 use std::path::{Path, PathBuf};
 
 use aad_audio::{AudioError, ChannelPolicy, DecodeOptions};
-use aad_core::{Detector, FeatureExtractor, Fit, Signal};
+use aad_core::{Detector, FeatureExtractor, Signal};
 use aad_models::{AnyDetector, ModelError};
 use ndarray::{Array2, ArrayView2};
 use rand::SeedableRng;
@@ -230,6 +230,10 @@ pub struct FitOptions {
     pub folds: usize,
     /// Autoencoder epochs (`None`: the preset's).
     pub epochs: Option<usize>,
+    /// Normal recordings of other machines of the same type, one list per machine:
+    /// what the machine-ID classifier (`idclf`, `knn_idclf`) learns to tell this
+    /// machine from. Other detectors ignore them.
+    pub contrast: Vec<Vec<PathBuf>>,
 }
 
 impl Default for FitOptions {
@@ -242,6 +246,7 @@ impl Default for FitOptions {
             threshold: ThresholdRule::default(),
             folds: 5,
             epochs: None,
+            contrast: Vec::new(),
         }
     }
 }
@@ -269,6 +274,7 @@ pub struct Model {
     threshold_rule: String,
     training_scores: Vec<f64>,
     training_files: Vec<TrainingFile>,
+    contrast_files: Vec<Vec<TrainingFile>>,
     seed: u64,
     folds: usize,
 }
@@ -278,6 +284,16 @@ pub struct Model {
 struct Training {
     features: Vec<Array2<f32>>,
     files: Vec<TrainingFile>,
+    /// Other machines' normal clips, one set per machine.
+    contrast: Vec<Vec<Array2<f32>>>,
+    contrast_files: Vec<Vec<TrainingFile>>,
+}
+
+/// Clips read from files, each file's hash recorded, repeats and failures set aside.
+struct Read {
+    features: Vec<Array2<f32>>,
+    files: Vec<TrainingFile>,
+    skipped: Vec<(PathBuf, ModelFileError)>,
 }
 
 impl Model {
@@ -314,62 +330,52 @@ impl Model {
             .channel(opts.channel)
             .expected_sample_rate(Some(first_rate));
         let fx = feature.extractor()?;
-        let results: Vec<Result<(Array2<f32>, TrainingFile), ModelFileError>> =
-            crate::batch::for_each_file(
-                paths,
-                &decode,
-                || fx.clone(),
-                |fx, file| {
-                    let _done = Done(on_file);
-                    let hash = format!("{:032x}", file.hash()?);
-                    let path = file.path().to_path_buf();
-                    let signal = file.signal().map_err(|e| match e {
-                        AudioError::SampleRateMismatch {
-                            path,
-                            expected,
-                            found,
-                        } => ModelFileError::MixedRates {
-                            path,
-                            expected,
-                            found,
-                        },
-                        other => other.into(),
-                    })?;
-                    let m = extract(fx, signal, &path)?;
-                    let seconds = signal.len() as f64 / f64::from(signal.sample_rate());
-                    Ok((
-                        m,
-                        TrainingFile {
-                            path: path.display().to_string(),
-                            xxh3_128: hash,
-                            seconds,
-                        },
-                    ))
-                },
-            );
+        let own = read_files(paths, &decode, &fx, on_file);
+        let mut skipped = own.skipped;
         let mut training = Training {
-            features: Vec::new(),
-            files: Vec::new(),
+            features: own.features,
+            files: own.files,
+            contrast: Vec::new(),
+            contrast_files: Vec::new(),
         };
-        let mut skipped = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        for (p, r) in paths.iter().zip(results) {
-            match r {
-                // The same recording twice would sit in two folds at once.
-                Ok((_, f)) if !seen.insert(f.xxh3_128.clone()) => skipped.push((
-                    p.as_ref().to_path_buf(),
-                    ModelFileError::Option {
-                        name: "file",
-                        value: p.as_ref().display().to_string(),
-                        reason: "same content as an earlier training file; counted once",
-                    },
-                )),
-                Ok((m, f)) => {
-                    training.features.push(m);
-                    training.files.push(f);
+        let own: std::collections::HashSet<String> =
+            training.files.iter().map(|f| f.xxh3_128.clone()).collect();
+        for set in &opts.contrast {
+            let r = read_files(set, &decode, &fx, on_file);
+            skipped.extend(r.skipped);
+            // A recording in both sets would be taught as this machine and another.
+            let (mut features, mut files) = (Vec::new(), Vec::new());
+            for (m, f) in r.features.into_iter().zip(r.files) {
+                if own.contains(&f.xxh3_128) {
+                    skipped.push((
+                        PathBuf::from(&f.path),
+                        ModelFileError::Option {
+                            name: "contrast file",
+                            value: f.path.clone(),
+                            reason: "same content as a normal training file of this machine; left out of the contrast set",
+                        },
+                    ));
+                } else {
+                    features.push(m);
+                    files.push(f);
                 }
-                Err(e) => skipped.push((p.as_ref().to_path_buf(), e)),
             }
+            if !features.is_empty() {
+                training.contrast.push(features);
+                training.contrast_files.push(files);
+            }
+        }
+        if !opts.contrast.is_empty() && training.contrast.is_empty() {
+            let first = &skipped[skipped.len().saturating_sub(1)..];
+            return Err(ModelFileError::Option {
+                name: "contrast",
+                value: first
+                    .iter()
+                    .map(|(p, e)| format!("{}: {e}", p.display()))
+                    .next()
+                    .unwrap_or_default(),
+                reason: "no contrast recording is usable: each was unreadable or the same content as a normal training file of this machine",
+            });
         }
         let model = Self::fit_training(feature, training, opts)?;
         Ok((model, skipped))
@@ -380,18 +386,40 @@ impl Model {
     /// # Errors
     /// As [`fit_files`](Self::fit_files).
     pub fn fit_signals(signals: &[Signal], opts: &FitOptions) -> Result<Model, ModelFileError> {
+        Self::fit_signals_contrast(signals, &[], opts)
+    }
+
+    /// [`fit_signals`](Self::fit_signals) with other machines' normal signals, one set
+    /// per machine, for the machine-ID classifier (`opts.contrast` is not read).
+    ///
+    /// # Errors
+    /// As [`fit_files`](Self::fit_files).
+    pub fn fit_signals_contrast(
+        signals: &[Signal],
+        contrast: &[Vec<Signal>],
+        opts: &FitOptions,
+    ) -> Result<Model, ModelFileError> {
         let rate = signals.first().map_or(16_000, Signal::sample_rate);
         let feature = FeatureSpec::parse(&opts.feature, rate)?;
         let mut fx = feature.extractor()?;
-        let features = signals
+        let mut all = |set: &[Signal]| {
+            set.iter()
+                .map(|s| extract(&mut fx, s, Path::new("<signal>")))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let features = all(signals)?;
+        let contrast = contrast
             .iter()
-            .map(|s| extract(&mut fx, s, Path::new("<signal>")))
+            .filter(|c| !c.is_empty())
+            .map(|c| all(c))
             .collect::<Result<Vec<_>, _>>()?;
         Self::fit_training(
             feature,
             Training {
                 features,
                 files: Vec::new(),
+                contrast,
+                contrast_files: Vec::new(),
             },
             opts,
         )
@@ -431,6 +459,28 @@ impl Model {
             ModelInput::Frames => t.features,
         };
         let config = spec.config(&feature, opts.epochs);
+        if config.needs_contrast() && t.contrast.is_empty() {
+            return Err(ModelFileError::Option {
+                name: "contrast",
+                value: opts.detector.clone(),
+                reason: "this detector learns the machine against others of its type: give their normal recordings (--contrast DIR, once per machine)",
+            });
+        }
+        let contrast: Vec<Vec<ArrayView2<'_, f32>>> = t
+            .contrast
+            .iter()
+            .map(|c| c.iter().map(|m| m.view()).collect())
+            .collect();
+        // DCASE 2021+ file names state their domain; a bank detector fits one per domain.
+        let domains: Vec<usize> = t
+            .files
+            .iter()
+            .map(|f| {
+                usize::from(
+                    aad_data::Domain::of_file(Path::new(&f.path)) == Some(aad_data::Domain::Target),
+                )
+            })
+            .collect();
         let n = x.len();
         let folds = opts.folds.min(n);
         // Seeded fold assignment: clip i goes to fold order[i] % folds.
@@ -443,14 +493,20 @@ impl Model {
                 .filter(|&i| order[i] % folds != k)
                 .map(|i| x[i].view())
                 .collect();
-            let det = config.adapted_to(&fit_on).fit(&fit_on, opts.seed)?;
+            let det =
+                config
+                    .adapted_to(&fit_on)
+                    .fit_contrast(&fit_on, &contrast, opts.seed, &mut ())?;
             for i in held {
                 training_scores[i] = det.score(x[i].view())?;
             }
         }
         let (threshold, threshold_rule) = opts.threshold.apply(&training_scores)?;
         let all: Vec<ArrayView2<'_, f32>> = x.iter().map(|m| m.view()).collect();
-        let detector = config.adapted_to(&all).fit(&all, opts.seed)?;
+        let detector =
+            config
+                .adapted_to(&all)
+                .fit_domains(&all, &domains, &contrast, opts.seed, &mut ())?;
         Ok(Model {
             feature,
             detector_name: spec.name,
@@ -461,6 +517,7 @@ impl Model {
             threshold_rule,
             training_scores,
             training_files: t.files,
+            contrast_files: t.contrast_files,
             seed: opts.seed,
             folds,
         })
@@ -484,6 +541,12 @@ impl Model {
     /// The training files with their content hashes (empty for in-memory fits).
     pub fn training_files(&self) -> &[TrainingFile] {
         &self.training_files
+    }
+
+    /// The other machines' recordings a machine-ID classifier was fitted against, one
+    /// list per machine (empty for the other detectors).
+    pub fn contrast_files(&self) -> &[Vec<TrainingFile>] {
+        &self.contrast_files
     }
 
     /// The feature.
@@ -644,6 +707,7 @@ impl Model {
             },
             "training_scores": self.training_scores,
             "training_files": self.training_files,
+            "contrast_files": self.contrast_files,
         })
     }
 
@@ -711,6 +775,12 @@ impl Model {
         let training_files: Vec<TrainingFile> =
             serde_json::from_value(extra["training_files"].clone())
                 .map_err(|e| bad(format!("training files: {e}")))?;
+        // Models written before contrast sets existed have none.
+        let contrast_files: Vec<Vec<TrainingFile>> = match extra.get("contrast_files") {
+            None => Vec::new(),
+            Some(v) => serde_json::from_value(v.clone())
+                .map_err(|e| bad(format!("contrast files: {e}")))?,
+        };
         let model = Model {
             feature,
             detector_name,
@@ -721,6 +791,7 @@ impl Model {
             threshold_rule: text(&t["rule"], "threshold rule")?,
             training_scores,
             training_files,
+            contrast_files,
             seed: extra["seed"].as_u64().unwrap_or(0),
             folds: t["cross_fit_folds"].as_u64().unwrap_or(0) as usize,
         };
@@ -737,6 +808,73 @@ impl Model {
         }
         Ok(model)
     }
+}
+
+/// Decodes and extracts `paths` in parallel; a file whose content repeats an earlier
+/// one's is set aside (the same recording twice would sit in two folds at once).
+fn read_files<P: AsRef<Path> + Sync>(
+    paths: &[P],
+    decode: &DecodeOptions,
+    fx: &AnyExtractor,
+    on_file: &(dyn Fn() + Sync),
+) -> Read {
+    let results: Vec<Result<(Array2<f32>, TrainingFile), ModelFileError>> =
+        crate::batch::for_each_file(
+            paths,
+            decode,
+            || fx.clone(),
+            |fx, file| {
+                let _done = Done(on_file);
+                let hash = format!("{:032x}", file.hash()?);
+                let path = file.path().to_path_buf();
+                let signal = file.signal().map_err(|e| match e {
+                    AudioError::SampleRateMismatch {
+                        path,
+                        expected,
+                        found,
+                    } => ModelFileError::MixedRates {
+                        path,
+                        expected,
+                        found,
+                    },
+                    other => other.into(),
+                })?;
+                let m = extract(fx, signal, &path)?;
+                let seconds = signal.len() as f64 / f64::from(signal.sample_rate());
+                Ok((
+                    m,
+                    TrainingFile {
+                        path: path.display().to_string(),
+                        xxh3_128: hash,
+                        seconds,
+                    },
+                ))
+            },
+        );
+    let mut out = Read {
+        features: Vec::new(),
+        files: Vec::new(),
+        skipped: Vec::new(),
+    };
+    let mut seen = std::collections::HashSet::new();
+    for (p, r) in paths.iter().zip(results) {
+        match r {
+            Ok((_, f)) if !seen.insert(f.xxh3_128.clone()) => out.skipped.push((
+                p.as_ref().to_path_buf(),
+                ModelFileError::Option {
+                    name: "file",
+                    value: p.as_ref().display().to_string(),
+                    reason: "same content as an earlier training file; counted once",
+                },
+            )),
+            Ok((m, f)) => {
+                out.features.push(m);
+                out.files.push(f);
+            }
+            Err(e) => out.skipped.push((p.as_ref().to_path_buf(), e)),
+        }
+    }
+    out
 }
 
 /// Calls its function when dropped: once per file, whichever way the file's closure ends.

@@ -637,7 +637,7 @@ fn stage_fit_score(
     let runs: Vec<GroupRun> = pool.install(|| {
         groups
             .par_iter()
-            .map(|g| run_group(cfg, g, features, ui, &*bar))
+            .map(|g| run_group(cfg, groups, g, features, ui, &*bar))
             .collect()
     });
     let mut out = Trained {
@@ -673,6 +673,7 @@ fn stage_fit_score(
 /// feature × model × seed fitted and scored in parallel.
 fn run_group(
     cfg: &ExperimentConfig,
+    groups: &[GroupInfo],
     g: &GroupInfo,
     features: &Features,
     ui: &dyn Progress,
@@ -685,7 +686,11 @@ fn run_group(
     // One feature at a time: its matrices (and the autoencoders' stacked training set)
     // are dropped before the next is loaded, so a group holds one feature's working set.
     for (fi, f) in cfg.features.iter().enumerate() {
-        let x = match load_group_features(g, f, fi, features, &cfg.models) {
+        let loaded = load_group_features(g, f, fi, features, &cfg.models).and_then(|mut x| {
+            x.contrast = load_contrast(groups, g, f, fi, features, &cfg.models)?;
+            Ok(x)
+        });
+        let x = match loaded {
             Ok(x) => x,
             Err(reason) => {
                 let e = JobError::Features {
@@ -854,6 +859,9 @@ pub struct GroupRows {
 /// the group's training and test clips, in their order. Jobs run in the current rayon pool; the rows
 /// equal [`run`]'s for the same configuration, whatever the thread count (every fit is
 /// seeded and single-threaded).
+///
+/// A group alone does not hold the other machine ids' clips: the machine-ID classifier's
+/// jobs (`idclf`, `knn_idclf`) fail, saying so; [`run`] fits them.
 ///
 /// # Errors
 /// `features` does not hold one pair per configured feature, or a pair's lengths differ
@@ -1064,6 +1072,39 @@ pub(crate) struct GroupFeatures {
     stacked_train: Option<Array2<f32>>,
     /// The stacking context.
     context: usize,
+    /// Other machines' training clips, for the detectors that need them.
+    pub(crate) contrast: Contrast,
+    /// The recording domain of each training clip (0 source or none, 1 target).
+    pub(crate) train_domains: Vec<usize>,
+}
+
+/// One clip's matrix of feature `fi`: from the cache, or extracted again when its entry
+/// is damaged or gone.
+fn load_clip(
+    c: &Clip,
+    f: &FeatureSpec,
+    fi: usize,
+    features: &Features,
+) -> Result<Array2<f32>, String> {
+    let (dir, cache) = (&features.dirs[fi], &features.cache);
+    let h = features
+        .hashes
+        .get(&c.path)
+        .ok_or_else(|| format!("{}: not extracted", c.path.display()))?;
+    let entry = cache.entry(dir, *h);
+    if let Some(m) = cache.load(&entry) {
+        return Ok(m);
+    }
+    // A damaged or vanished entry (lost in a power cut, deleted meanwhile): extract
+    // again rather than fail the group.
+    let signal = aad_audio::decode_file(&c.path, &features.decode).map_err(|e| e.to_string())?;
+    let m = f
+        .extractor()
+        .map_err(|e| e.to_string())?
+        .extract(&signal)
+        .map_err(|e| format!("{}: {e}", c.path.display()))?;
+    cache.store(&entry, m.view()).map_err(|e| e.to_string())?;
+    Ok(m)
 }
 
 pub(crate) fn load_group_features(
@@ -1073,35 +1114,54 @@ pub(crate) fn load_group_features(
     features: &Features,
     models: &[ModelSpec],
 ) -> Result<GroupFeatures, String> {
-    let (dir, cache, hashes, decode) = (
-        &features.dirs[fi],
-        &features.cache,
-        &features.hashes,
-        &features.decode,
-    );
-    let load = |c: &Clip| -> Result<Array2<f32>, String> {
-        let h = hashes
-            .get(&c.path)
-            .ok_or_else(|| format!("{}: not extracted", c.path.display()))?;
-        let entry = cache.entry(dir, *h);
-        if let Some(m) = cache.load(&entry) {
-            return Ok(m);
-        }
-        // A damaged or vanished entry (lost in a power cut, deleted meanwhile): extract
-        // again rather than fail the group.
-        let signal = aad_audio::decode_file(&c.path, decode).map_err(|e| e.to_string())?;
-        let m = f
-            .extractor()
-            .map_err(|e| e.to_string())?
-            .extract(&signal)
-            .map_err(|e| format!("{}: {e}", c.path.display()))?;
-        cache.store(&entry, m.view()).map_err(|e| e.to_string())?;
-        Ok(m)
-    };
+    let load = |c: &Clip| load_clip(c, f, fi, features);
     let train: Vec<Array2<f32>> = g.train.iter().map(load).collect::<Result<_, _>>()?;
     let test: Vec<Array2<f32>> = g.test.iter().map(load).collect::<Result<_, _>>()?;
-    GroupFeatures::new(train, test, f, models)
+    let mut x = GroupFeatures::new(train, test, f, models)?;
+    x.train_domains = g.train.iter().map(domain_index).collect();
+    Ok(x)
 }
+
+/// A clip's domain as the detectors number them: 0 for the source domain (and for data
+/// without domains), 1 for the target domain.
+pub(crate) fn domain_index(c: &Clip) -> usize {
+    usize::from(c.domain == Some(aad_data::Domain::Target))
+}
+
+/// The contrast sets of group `g` for feature `fi`, when a model needs them (the
+/// machine-ID classifier): the training clips of every other machine id of the same SNR
+/// and machine type, one set per id. Empty when no model needs them.
+pub(crate) fn load_contrast(
+    groups: &[GroupInfo],
+    g: &GroupInfo,
+    f: &FeatureSpec,
+    fi: usize,
+    features: &Features,
+    models: &[ModelSpec],
+) -> Result<Contrast, String> {
+    if !models.iter().any(ModelSpec::needs_contrast) {
+        return Ok(Contrast::default());
+    }
+    let sets = groups
+        .iter()
+        .filter(|o| {
+            o.key.snr == g.key.snr
+                && o.key.machine_type == g.key.machine_type
+                && o.key.machine_id != g.key.machine_id
+        })
+        .map(|o| {
+            o.train
+                .iter()
+                .map(|c| load_clip(c, f, fi, features))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(sets.into())
+}
+
+/// Other machines' normal training clips, one set per machine, shared by every job
+/// (and every cross-fitting fold) of a group.
+pub(crate) type Contrast = std::sync::Arc<[Vec<Array2<f32>>]>;
 
 impl GroupFeatures {
     /// One feature's matrices of a group, the training set stacked too when a model
@@ -1127,6 +1187,8 @@ impl GroupFeatures {
             test,
             stacked_train,
             context,
+            contrast: Contrast::default(),
+            train_domains: Vec::new(),
         })
     }
 }
@@ -1234,8 +1296,15 @@ pub(crate) fn fit_score(
         *c = c.clone().backend(run.backend);
     }
     let t = Instant::now();
+    let contrast: Vec<Vec<ArrayView2<'_, f32>>> = x.contrast.iter().map(|c| views(c)).collect();
+    // Stacked frames are one matrix for all clips: no per-clip domains.
+    let domains = if stacked.is_some() {
+        &[][..]
+    } else {
+        &x.train_domains[..]
+    };
     let det = cfg
-        .fit_observed(&train, seed, obs)
+        .fit_domains(&train, domains, &contrast, seed, obs)
         .map_err(|e| e.to_string())?;
     let fit_s = t.elapsed().as_secs_f64();
     let t = Instant::now();

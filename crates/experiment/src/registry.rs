@@ -28,7 +28,8 @@ use aad_models::classical::{
     GmmConfig, Inputs, IsolationForestConfig, KnnConfig, LofConfig, MahalanobisConfig, PcaConfig,
 };
 use aad_models::{
-    AeScoring, AeTarget, AutoencoderConfig, DetectorConfig, FusionConfig, Pooling, Representation,
+    AeScoring, AeTarget, AutoencoderConfig, Combine, DetectorConfig, DomainBanksConfig,
+    FusionConfig, IdClassifierConfig, Pooling, Representation, SubbandConfig,
 };
 use cens_features::{
     CensConfig, CensExtractor, ChromaCqtConfig, ChromaCqtExtractor, ChromaStftConfig,
@@ -394,6 +395,14 @@ enum ModelKind {
     Pca,
     /// kNN on the clip mean and kNN on mean, std and max, standardised and averaged.
     KnnFusion,
+    /// The machine-ID classifier on frames.
+    IdClf,
+    /// kNN on mean, std and max and the machine-ID classifier, standardised and averaged.
+    KnnIdClf,
+    /// kNN on mean, std and max per frequency band, standardised, combined.
+    KnnSubband(Combine),
+    /// kNN on mean, std and max, one memory bank per recording domain.
+    KnnDomains,
 }
 
 /// One named detector.
@@ -643,6 +652,46 @@ pub const DETECTORS: &[DetectorEntry] = &[
         "knn_fusion",
         "mean of knn_mean's and knn_msm's scores, each standardised by its cross-fitted training scores",
         ModelKind::KnnFusion,
+        Needs::ClipSummaries,
+        Pooling::Mean,
+        true,
+    ),
+    classical_on(
+        "idclf",
+        "machine-ID classifier: logistic regression telling this machine's frames from the type's other machines'; score = mean -log p(own machine)",
+        ModelKind::IdClf,
+        Needs::Frames,
+        Pooling::Mean,
+        true,
+    ),
+    classical_on(
+        "knn_idclf",
+        "mean of knn_msm's and idclf's scores, each standardised by its cross-fitted training scores",
+        ModelKind::KnnIdClf,
+        Needs::ClipSummaries,
+        Pooling::Mean,
+        true,
+    ),
+    classical_on(
+        "knn_subband",
+        "sub-band matching: knn_msm on each of 8 frequency bands, standardised by its cross-fitted training scores; the worst band decides",
+        ModelKind::KnnSubband(Combine::Max),
+        Needs::ClipSummaries,
+        Pooling::Mean,
+        true,
+    ),
+    classical_on(
+        "knn_subband_mean",
+        "knn_subband with the bands' standardised scores averaged",
+        ModelKind::KnnSubband(Combine::Mean),
+        Needs::ClipSummaries,
+        Pooling::Mean,
+        false,
+    ),
+    classical_on(
+        "knn_domains",
+        "knn_msm with one memory bank per recording domain (DCASE 2021+ source and target training clips), each standardised by its cross-fitted training scores; the nearer domain decides",
+        ModelKind::KnnDomains,
         Needs::ClipSummaries,
         Pooling::Mean,
         true,
@@ -1176,6 +1225,12 @@ impl ModelSpec {
             .collect()
     }
 
+    /// Whether fitting it needs the normal training clips of the other machines of the
+    /// type (the machine-ID classifier and fusions with it).
+    pub fn needs_contrast(&self) -> bool {
+        matches!(self.kind, ModelKind::IdClf | ModelKind::KnnIdClf)
+    }
+
     /// Whether it is an autoencoder.
     pub fn is_autoencoder(&self) -> bool {
         matches!(self.kind, ModelKind::Ae { .. } | ModelKind::Idnn)
@@ -1261,13 +1316,35 @@ impl ModelSpec {
                     KnnConfig::default()
                         .inputs(Inputs::clip_stats().represented(Representation::ClipMean)),
                 ),
-                DetectorConfig::Knn(
-                    KnnConfig::default()
-                        .inputs(Inputs::clip_stats().represented(Representation::ClipMeanStdMax)),
-                ),
+                knn_msm(),
+            ])),
+            ModelKind::IdClf => DetectorConfig::IdClassifier(id_classifier(inputs)),
+            ModelKind::KnnDomains => DetectorConfig::DomainBanks(DomainBanksConfig::new(knn_msm())),
+            ModelKind::KnnSubband(combine) => DetectorConfig::Subband(
+                SubbandConfig::new(knn_msm(), SUBBANDS.min(feature.dims())).combine(combine),
+            ),
+            ModelKind::KnnIdClf => DetectorConfig::Fusion(FusionConfig::new(vec![
+                knn_msm(),
+                DetectorConfig::IdClassifier(id_classifier(
+                    Inputs::frames(Some(MAX_FRAME_VECTORS)).pooled(self.pooling),
+                )),
             ])),
         }
     }
+}
+
+/// Bands of sub-band matching (fewer for a narrower feature).
+const SUBBANDS: usize = 8;
+
+fn knn_msm() -> DetectorConfig {
+    DetectorConfig::Knn(
+        KnnConfig::default()
+            .inputs(Inputs::clip_stats().represented(Representation::ClipMeanStdMax)),
+    )
+}
+
+fn id_classifier(inputs: Inputs) -> IdClassifierConfig {
+    IdClassifierConfig::default().inputs(inputs)
 }
 
 /// Splits a comma list, expanding `all`; rejects empty lists and repeats.
@@ -1296,7 +1373,6 @@ fn expand(list: &str, all: &[&str], what: &'static str) -> Result<Vec<String>, R
 mod tests {
     use super::*;
     use aad_core::Detector;
-    use aad_core::Fit;
 
     #[test]
     fn every_listed_name_parses_and_unknown_names_are_rejected() {
@@ -1353,6 +1429,9 @@ mod tests {
             })
         };
         let normal: Vec<Array2<f32>> = (0..12).map(|s| clip(0.0, s)).collect();
+        // Another machine, for the machine-ID classifier.
+        let other: Vec<Array2<f32>> = (0..12).map(|s| clip(0.3, s)).collect();
+        let other = vec![other.iter().map(|c| c.view()).collect::<Vec<_>>()];
         let feature = FeatureSpec::parse("cens", 16_000).unwrap();
         let dir = tempfile::tempdir().unwrap();
         for e in DETECTORS {
@@ -1366,7 +1445,8 @@ mod tests {
             };
             let v: Vec<_> = views.iter().map(|c| c.view()).collect();
             let cfg = m.config(&feature, Some(2)).adapted_to(&v);
-            let det = cfg.fit(&v, 3).unwrap();
+            assert_eq!(cfg.needs_contrast(), m.needs_contrast(), "{}", e.name);
+            let det = cfg.fit_contrast(&v, &other, 3, &mut ()).unwrap();
             let path = dir.path().join(format!("{}.aadm", e.name));
             det.save(&path).unwrap();
             let back = aad_models::AnyDetector::load(&path).unwrap();

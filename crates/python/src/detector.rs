@@ -44,6 +44,7 @@ fn options(
         threshold: threshold.parse().map_err(param)?,
         folds,
         epochs,
+        contrast: Vec::new(),
     })
 }
 
@@ -52,7 +53,7 @@ impl Detector {
     /// Fits on normal recordings given as paths; unusable files are skipped and listed
     /// in `skipped`.
     #[staticmethod]
-    #[pyo3(signature = (paths, feature, detector, seed, threshold, folds, epochs, channel))]
+    #[pyo3(signature = (paths, feature, detector, seed, threshold, folds, epochs, channel, contrast))]
     #[allow(clippy::too_many_arguments)]
     fn fit_files(
         py: Python<'_>,
@@ -64,8 +65,10 @@ impl Detector {
         folds: usize,
         epochs: Option<usize>,
         channel: &str,
+        contrast: Vec<Vec<PathBuf>>,
     ) -> PyResult<Detector> {
-        let opts = options(feature, detector, seed, threshold, folds, epochs, channel)?;
+        let mut opts = options(feature, detector, seed, threshold, folds, epochs, channel)?;
+        opts.contrast = contrast;
         let (model, skipped) = py
             .detach(|| Model::fit_files(&paths, &opts))
             .map_err(model_file)?;
@@ -80,7 +83,7 @@ impl Detector {
 
     /// Fits on normal signals in memory, all at `sr`.
     #[staticmethod]
-    #[pyo3(signature = (signals, sr, feature, detector, seed, threshold, folds, epochs))]
+    #[pyo3(signature = (signals, sr, feature, detector, seed, threshold, folds, epochs, contrast))]
     #[allow(clippy::too_many_arguments)]
     fn fit_signals(
         py: Python<'_>,
@@ -92,17 +95,26 @@ impl Detector {
         threshold: &str,
         folds: usize,
         epochs: Option<usize>,
+        contrast: Vec<Vec<PyReadonlyArray1<'_, f32>>>,
     ) -> PyResult<Detector> {
         let opts = options(feature, detector, seed, threshold, folds, epochs, "0")?;
-        let signals: Vec<Signal> = signals
+        let to_signals = |set: &[PyReadonlyArray1<'_, f32>], what: &str| {
+            set.iter()
+                .enumerate()
+                .map(|(i, y)| {
+                    Signal::new(y.as_array().to_vec(), sr)
+                        .map_err(|e| param(format!("{what}{i}: {e}")))
+                })
+                .collect::<PyResult<Vec<Signal>>>()
+        };
+        let signals = to_signals(&signals, "clip ")?;
+        let contrast = contrast
             .iter()
             .enumerate()
-            .map(|(i, y)| {
-                Signal::new(y.as_array().to_vec(), sr).map_err(|e| param(format!("clip {i}: {e}")))
-            })
-            .collect::<PyResult<_>>()?;
+            .map(|(m, set)| to_signals(set, &format!("contrast machine {m}, clip ")))
+            .collect::<PyResult<Vec<_>>>()?;
         let model = py
-            .detach(|| Model::fit_signals(&signals, &opts))
+            .detach(|| Model::fit_signals_contrast(&signals, &contrast, &opts))
             .map_err(model_file)?;
         Ok(Detector {
             model,

@@ -93,3 +93,16 @@ def test_the_gil_is_released_during_work():
     t.join()
     assert done.is_set()
     assert ran_while_working, "Python could not run while Rust worked: the GIL was held"
+
+
+def test_the_machine_id_classifier_learns_one_machine_against_others():
+    own = [clip(440, s) for s in range(6)]
+    others = [[clip(f, 10 * f + s) for s in range(6)] for f in (660, 880)]
+    with pytest.raises(aad.ModelError, match="--contrast"):
+        aad.Detector.fit(own, sr=16000, detector="knn_idclf")
+    det = aad.Detector.fit(own, sr=16000, detector="knn_idclf", contrast=others)
+    assert det.detector == "knn_idclf"
+    # Sounding like another machine is anomalous for this one.
+    assert det.score(clip(660, 99), sr=16000) > det.score(clip(440, 99), sr=16000)
+    with pytest.raises(aad.ParameterError, match="contrast"):
+        aad.Detector.fit(["a.wav"] * 4, detector="idclf", contrast=[[own[0]]])

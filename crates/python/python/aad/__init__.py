@@ -138,15 +138,21 @@ class Detector:
 
     @classmethod
     def fit(cls, normal_clips, *, feature=None, detector=None, sr=None, seed=1,
-            threshold="gamma:0.9", folds=5, epochs=None, channel=0):
+            threshold="gamma:0.9", folds=5, epochs=None, channel=0, contrast=None):
         """Fits on normal clips: file paths, or 1-D float32 arrays at ``sr`` Hz.
 
         ``feature`` and ``detector`` are registry names (``aad list``; defaults
         ``logmel_mimii`` and ``knn``). ``threshold``: ``gamma:P`` (a gamma fit's P
         quantile, default 0.9), ``quantile:P`` or ``fpr:P``. Unusable files are skipped
         with a warning and listed in :attr:`skipped`.
+
+        ``contrast``: normal clips of other machines of the same type, one list per
+        machine, of the same kind as ``normal_clips`` (paths or arrays at ``sr``); the
+        machine-ID classifier (``detector="idclf"`` or ``"knn_idclf"``) learns to tell
+        this machine from them. Other detectors ignore them.
         """
         clips = list(normal_clips)
+        contrast = [list(m) for m in (contrast or [])]
         seed = ck.count("seed", seed, minimum=0)
         folds = ck.count("folds", folds, minimum=2)
         if epochs is not None:
@@ -155,9 +161,12 @@ class Detector:
             if sr is not None:
                 ck.unsupported("sr", sr, "None with file paths (files carry their rate)")
             ch = "mean" if channel == "mean" else str(ck.count("channel", channel, minimum=0))
+            if not all(isinstance(c, (str, os.PathLike)) for m in contrast for c in m):
+                raise ParameterError("contrast must hold file paths when normal_clips does")
             native = _native.Detector.fit_files([os.fspath(c) for c in clips], feature,
                                                 detector, seed, str(threshold), folds,
-                                                epochs, ch)
+                                                epochs, ch,
+                                                [[os.fspath(c) for c in m] for m in contrast])
             if native.skipped:
                 warnings.warn(f"{len(native.skipped)} training files skipped: "
                               + "; ".join(f"{p}: {why}" for p, why in native.skipped[:3]),
@@ -166,8 +175,10 @@ class Detector:
             if sr is None:
                 raise ParameterError("sr is required when fitting on arrays")
             ys = [ck.audio(c, f"normal_clips[{i}]") for i, c in enumerate(clips)]
+            cs = [[ck.audio(c, f"contrast[{m}][{i}]") for i, c in enumerate(set_)]
+                  for m, set_ in enumerate(contrast)]
             native = _native.Detector.fit_signals(ys, ck.rate(sr), feature, detector, seed,
-                                                  str(threshold), folds, epochs)
+                                                  str(threshold), folds, epochs, cs)
         else:
             raise ParameterError(
                 "normal_clips must be a non-empty list of file paths or of float32 arrays")

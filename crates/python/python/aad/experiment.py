@@ -67,7 +67,10 @@ class Experiment:
     def fit_score_group(self, group, features, *, threads=1):
         """Fits and scores a group (a dict from ``plan.groups``) from its features:
         ``features[i] = (train_arrays, test_arrays)`` for the i-th feature. Returns
-        ``(rows, failures)``; rows are dicts with the ``results.csv`` columns."""
+        ``(rows, failures)``; rows are dicts with the ``results.csv`` columns. A group
+        alone does not hold the other machines' clips, so the machine-ID classifier
+        (``idclf``, ``knn_idclf``) fails here with a message saying so; :meth:`run` fits
+        it."""
         return self._native.fit_score_group(
             group["snr"], group["machine_type"], group["machine_id"], len(group["train"]),
             list(group["labels"]), features, int(threads))
