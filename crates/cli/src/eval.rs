@@ -61,56 +61,104 @@ pub fn run(a: Args) -> Result<u8, CliError> {
         .score_files_observed(&paths, &|| bar.tick())
         .map_err(|e| CliError::failed(e.to_string()))?;
     bar.finish();
-    let t = model.threshold();
-    let (mut scores, mut labels) = (Vec::new(), Vec::new());
-    let mut csv = String::from("file,label,score,threshold,anomaly\n");
-    for ((p, l), r) in all.iter().zip(results) {
-        match r {
-            Ok(s) => {
-                scores.push(s);
-                labels.push(*l);
-                csv.push_str(&format!(
-                    "{},{},{s},{t},{}\n",
-                    crate::score::csv_field(&p.display().to_string()),
-                    u8::from(l.is_anomalous()),
-                    u8::from(s > t)
-                ));
-            }
-            Err(e) => {
-                failed += 1;
-                eprintln!(
-                    "failed {}: {}",
-                    p.display(),
-                    crate::one_line(&without_path(&e, p))
-                );
-            }
-        }
-    }
-    let bad = |e: aad_metrics::MetricsError| CliError::bad_input(e.to_string());
-    let auc = aad_metrics::roc_auc(&scores, &labels).map_err(bad)?;
-    let pauc = aad_metrics::partial_auc(&scores, &labels, 0.1).map_err(bad)?;
-    let r = aad_metrics::binary_report(&scores, &labels, t).map_err(bad)?;
-    let n_norm = labels.iter().filter(|l| !l.is_anomalous()).count();
-    println!(
-        "clips {} normal, {} anomalous",
-        n_norm,
-        labels.len() - n_norm
-    );
-    println!("auc {auc:.4}");
-    println!("pauc {pauc:.4}");
-    println!("threshold {t}");
-    println!("tp {} fp {} tn {} fn {}", r.tp, r.fp, r.tn, r.fn_);
-    println!(
-        "precision {:.4} recall {:.4} f1 {:.4} fpr {:.4}",
-        r.precision, r.recall, r.f1, r.fpr
-    );
+    let scored = Scored::collect(&all, results, model.threshold());
+    failed += scored.failed;
+    let auc = scored.report()?;
     if let Some(p) = &a.csv {
-        crate::write_output(Some(p), &csv)?;
+        crate::write_output(Some(p), &scored.csv)?;
     }
     if let Some(p) = &a.plot {
-        let roc = aad_metrics::roc_curve(&scores, &labels).map_err(bad)?;
+        scored.plot(p, &model, auc)?;
+    }
+    Ok(if failed == 0 { EXIT_OK } else { EXIT_BAD_INPUT })
+}
+
+/// The clips that could be scored, their CSV rows, and how many could not.
+struct Scored {
+    scores: Vec<f64>,
+    labels: Vec<Label>,
+    threshold: f64,
+    csv: String,
+    failed: usize,
+}
+
+fn bad(e: aad_metrics::MetricsError) -> CliError {
+    CliError::bad_input(e.to_string())
+}
+
+impl Scored {
+    /// Keeps the scored clips; names each failure on stderr.
+    fn collect(
+        all: &[(PathBuf, Label)],
+        results: Vec<Result<f64, aad_experiment::model::ModelFileError>>,
+        t: f64,
+    ) -> Scored {
+        let mut out = Scored {
+            scores: Vec::new(),
+            labels: Vec::new(),
+            threshold: t,
+            csv: String::from("file,label,score,threshold,anomaly\n"),
+            failed: 0,
+        };
+        for ((p, l), r) in all.iter().zip(results) {
+            match r {
+                Ok(s) => {
+                    out.scores.push(s);
+                    out.labels.push(*l);
+                    out.csv.push_str(&format!(
+                        "{},{},{s},{t},{}\n",
+                        crate::score::csv_field(&p.display().to_string()),
+                        u8::from(l.is_anomalous()),
+                        u8::from(s > t)
+                    ));
+                }
+                Err(e) => {
+                    out.failed += 1;
+                    eprintln!(
+                        "failed {}: {}",
+                        p.display(),
+                        crate::one_line(&without_path(&e, p))
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    fn normal(&self) -> usize {
+        self.labels.iter().filter(|l| !l.is_anomalous()).count()
+    }
+
+    /// Prints the metrics on stdout; returns the AUC.
+    fn report(&self) -> Result<f64, CliError> {
+        let (s, l, t) = (&self.scores, &self.labels, self.threshold);
+        let auc = aad_metrics::roc_auc(s, l).map_err(bad)?;
+        let pauc = aad_metrics::partial_auc(s, l, 0.1).map_err(bad)?;
+        let r = aad_metrics::binary_report(s, l, t).map_err(bad)?;
+        let n_norm = self.normal();
+        println!("clips {} normal, {} anomalous", n_norm, l.len() - n_norm);
+        println!("auc {auc:.4}");
+        println!("pauc {pauc:.4}");
+        println!("threshold {t}");
+        println!("tp {} fp {} tn {} fn {}", r.tp, r.fp, r.tn, r.fn_);
+        println!(
+            "precision {:.4} recall {:.4} f1 {:.4} fpr {:.4}",
+            r.precision, r.recall, r.f1, r.fpr
+        );
+        Ok(auc)
+    }
+
+    /// The ROC curve as a PNG.
+    fn plot(
+        &self,
+        path: &std::path::Path,
+        model: &aad_experiment::model::Model,
+        auc: f64,
+    ) -> Result<(), CliError> {
+        let roc = aad_metrics::roc_curve(&self.scores, &self.labels).map_err(bad)?;
+        let n_norm = self.normal();
         aad_plot::roc_curves(
-            p,
+            path,
             &[aad_plot::Curve {
                 label: format!(
                     "{} on {} (AUC {auc:.3})",
@@ -123,10 +171,9 @@ pub fn run(a: Args) -> Result<u8, CliError> {
             &format!(
                 "ROC, {} normal vs {} anomalous clips",
                 n_norm,
-                labels.len() - n_norm
+                self.labels.len() - n_norm
             ),
         )
-        .map_err(|e| CliError::failed(e.to_string()))?;
+        .map_err(|e| CliError::failed(e.to_string()))
     }
-    Ok(if failed == 0 { EXIT_OK } else { EXIT_BAD_INPUT })
 }

@@ -404,6 +404,75 @@ pub fn write_summary(path: &Path, cfg: &ExperimentConfig, o: &Outcome) -> Result
 /// # Errors
 /// An I/O error naming the file.
 pub fn write_json(path: &Path, cfg: &ExperimentConfig, o: &Outcome) -> Result<(), IoError> {
+    let v = json!({
+        "tool": format!("aad-experiment {}", env!("CARGO_PKG_VERSION")),
+        "versions": {
+            "aad-experiment": env!("CARGO_PKG_VERSION"),
+            "rust_target": format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS),
+        },
+        "config": config_json(cfg, o),
+        "dataset": dataset_json(o),
+        "cache": { "hits": o.cache_hits, "misses": o.cache_misses, "rejected": o.cache_rejected },
+        "timings_s": o.timings.iter().map(|t| (t.stage.to_string(), json!(t.seconds))).collect::<serde_json::Map<_, _>>(),
+        "stage_usage": o.timings.iter().map(|t| (t.stage.to_string(), json!({
+            "wall_s": t.seconds,
+            "cpu_s": t.cpu_seconds,
+            "peak_rss_bytes": t.peak_rss_bytes,
+        }))).collect::<serde_json::Map<_, _>>(),
+        "costs": costs_json(o),
+        "failures": o.failures.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "rows": o.rows.len(),
+    });
+    let text = serde_json::to_string_pretty(&v).unwrap_or_default();
+    write_text(path, &(text + "\n"))
+}
+
+/// `results.json`'s `config`: what the run was asked to do.
+fn config_json(cfg: &ExperimentConfig, o: &Outcome) -> serde_json::Value {
+    json!({
+        "data": cfg.data.as_ref().map(|p| p.display().to_string()),
+        "synthetic_seed": (cfg.data.is_none()).then_some(cfg.synthetic.seed),
+        "machines": cfg.machines,
+        "snr": cfg.snr.to_string(),
+        "features": cfg.features.iter().map(|f| json!({
+            "name": f.name,
+            "ae_context": f.ae_context,
+            "parameters": f.parameters(),
+        })).collect::<Vec<_>>(),
+        "models": cfg.models.iter().map(|m| m.name.clone()).collect::<Vec<_>>(),
+        "seeds": cfg.seeds,
+        "epochs": cfg.epochs,
+        "channel": cfg.channel.label(),
+        "sample_rate": cfg.sample_rate,
+        "backend": cfg.backend.name(),
+        "device": cfg.backend.device(),
+        "threads": o.threads,
+        "max_fpr": 0.1,
+        "crossfit_folds": cfg.crossfit,
+    })
+}
+
+/// `results.json`'s `dataset`: what was found, evaluated and skipped.
+fn dataset_json(o: &Outcome) -> serde_json::Value {
+    json!({
+        "root": o.root.display().to_string(),
+        "synthetic": o.synthetic,
+        "clips_found": o.clips_found,
+        "groups": o.groups.iter().map(|g| json!({
+            "snr": g.key.snr_label(),
+            "machine_type": g.key.machine_type,
+            "machine_id": g.key.machine_id,
+            "protocol": format!("{:?}", g.protocol),
+            "n_train": g.train.len(),
+            "n_test": g.test.len(),
+        })).collect::<Vec<_>>(),
+        "skipped_files": o.skipped_files.iter().map(|(p, w)| json!({"path": p, "kind": w.kind(), "reason": w.to_string()})).collect::<Vec<_>>(),
+        "skipped_groups": o.skipped_groups.iter().map(|(g, w)| json!({"group": g, "kind": w.kind(), "reason": w.to_string()})).collect::<Vec<_>>(),
+    })
+}
+
+/// `results.json`'s `costs`: per-unit times of each stage and model.
+fn costs_json(o: &Outcome) -> serde_json::Value {
     let per = |m: &BTreeMap<String, (f64, usize)>, scale: f64| -> serde_json::Value {
         m.iter()
             .map(|(k, (s, n))| {
@@ -431,67 +500,13 @@ pub fn write_json(path: &Path, cfg: &ExperimentConfig, o: &Outcome) -> Result<()
             )
         })
         .collect();
-    let v = json!({
-        "tool": format!("aad-experiment {}", env!("CARGO_PKG_VERSION")),
-        "versions": {
-            "aad-experiment": env!("CARGO_PKG_VERSION"),
-            "rust_target": format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS),
-        },
-        "config": {
-            "data": cfg.data.as_ref().map(|p| p.display().to_string()),
-            "synthetic_seed": (cfg.data.is_none()).then_some(cfg.synthetic.seed),
-            "machines": cfg.machines,
-            "snr": cfg.snr.to_string(),
-            "features": cfg.features.iter().map(|f| json!({
-                "name": f.name,
-                "ae_context": f.ae_context,
-                "parameters": f.parameters(),
-            })).collect::<Vec<_>>(),
-            "models": cfg.models.iter().map(|m| m.name.clone()).collect::<Vec<_>>(),
-            "seeds": cfg.seeds,
-            "epochs": cfg.epochs,
-            "channel": cfg.channel.label(),
-            "sample_rate": cfg.sample_rate,
-            "backend": cfg.backend.name(),
-            "device": cfg.backend.device(),
-            "threads": o.threads,
-            "max_fpr": 0.1,
-            "crossfit_folds": cfg.crossfit,
-        },
-        "dataset": {
-            "root": o.root.display().to_string(),
-            "synthetic": o.synthetic,
-            "clips_found": o.clips_found,
-            "groups": o.groups.iter().map(|g| json!({
-                "snr": g.key.snr_label(),
-                "machine_type": g.key.machine_type,
-                "machine_id": g.key.machine_id,
-                "protocol": format!("{:?}", g.protocol),
-                "n_train": g.train.len(),
-                "n_test": g.test.len(),
-            })).collect::<Vec<_>>(),
-            "skipped_files": o.skipped_files.iter().map(|(p, w)| json!({"path": p, "kind": w.kind(), "reason": w.to_string()})).collect::<Vec<_>>(),
-            "skipped_groups": o.skipped_groups.iter().map(|(g, w)| json!({"group": g, "kind": w.kind(), "reason": w.to_string()})).collect::<Vec<_>>(),
-        },
-        "cache": { "hits": o.cache_hits, "misses": o.cache_misses, "rejected": o.cache_rejected },
-        "timings_s": o.timings.iter().map(|t| (t.stage.to_string(), json!(t.seconds))).collect::<serde_json::Map<_, _>>(),
-        "stage_usage": o.timings.iter().map(|t| (t.stage.to_string(), json!({
-            "wall_s": t.seconds,
-            "cpu_s": t.cpu_seconds,
-            "peak_rss_bytes": t.peak_rss_bytes,
-        }))).collect::<serde_json::Map<_, _>>(),
-        "costs": {
-            "decode_ms_per_file": if o.costs.decode.1 > 0 { o.costs.decode.0 / o.costs.decode.1 as f64 * 1e3 } else { 0.0 },
-            "extract_ms_per_clip": per(&o.costs.extract, 1e3),
-            "fit_s_per_model": per(&o.costs.fit, 1.0),
-            "score_ms_per_clip": per(&o.costs.score, 1e3),
-            "autoencoder_training": ae,
-        },
-        "failures": o.failures.iter().map(ToString::to_string).collect::<Vec<_>>(),
-        "rows": o.rows.len(),
-    });
-    let text = serde_json::to_string_pretty(&v).unwrap_or_default();
-    write_text(path, &(text + "\n"))
+    json!({
+        "decode_ms_per_file": if o.costs.decode.1 > 0 { o.costs.decode.0 / o.costs.decode.1 as f64 * 1e3 } else { 0.0 },
+        "extract_ms_per_clip": per(&o.costs.extract, 1e3),
+        "fit_s_per_model": per(&o.costs.fit, 1.0),
+        "score_ms_per_clip": per(&o.costs.score, 1e3),
+        "autoencoder_training": ae,
+    })
 }
 
 #[cfg(test)]

@@ -650,19 +650,9 @@ pub fn score_histogram(
             what: "no scores".into(),
         });
     }
-    let lo = all.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = all.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let hi = if hi > lo { hi } else { lo + 1.0 };
-    let n_bins = 30usize;
-    let width = (hi - lo) / n_bins as f64;
-    let count = |v: &[f64]| {
-        let mut c = vec![0i64; n_bins];
-        for x in v.iter().filter(|x| x.is_finite()) {
-            c[(((x - lo) / width) as usize).min(n_bins - 1)] += 1;
-        }
-        c
-    };
-    let (cn, ca) = (count(normal), count(anomalous));
+    let bins = Bins::spanning(&all);
+    let (cn, ca) = (bins.count(normal), bins.count(anomalous));
+    let (lo, hi) = (bins.lo, bins.hi);
     let top = cn.iter().chain(&ca).copied().max().unwrap_or(1).max(1);
     let y_max = top + (top + 7) / 8;
     render(path, (680, 440), |root| {
@@ -681,14 +671,7 @@ pub fn score_histogram(
             .y_labels(usize::try_from(y_max + 1).unwrap_or(10).min(10))
             .draw()
             .map_err(|e| e.to_string())?;
-        let bars = |counts: &[i64]| -> Vec<(f64, f64, i64)> {
-            counts
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| **c > 0)
-                .map(|(i, &c)| (lo + i as f64 * width, lo + (i + 1) as f64 * width, c))
-                .collect()
-        };
+        let bars = |counts: &[i64]| bins.bars(counts);
         let (blue, red) = (PALETTE[0], PALETTE[3]);
         chart
             .draw_series(
@@ -718,6 +701,53 @@ pub fn score_histogram(
         legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         root.present().map_err(|e| e.to_string())
     })
+}
+
+/// 30 equal bins over the range of some finite values.
+struct Bins {
+    lo: f64,
+    hi: f64,
+    width: f64,
+}
+
+impl Bins {
+    const N: usize = 30;
+
+    fn spanning(all: &[f64]) -> Bins {
+        let lo = all.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = all.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let hi = if hi > lo { hi } else { lo + 1.0 };
+        Bins {
+            lo,
+            hi,
+            width: (hi - lo) / Self::N as f64,
+        }
+    }
+
+    /// How many of the finite values fall in each bin (the top one closed).
+    fn count(&self, v: &[f64]) -> Vec<i64> {
+        let mut c = vec![0i64; Self::N];
+        for x in v.iter().filter(|x| x.is_finite()) {
+            c[(((x - self.lo) / self.width) as usize).min(Self::N - 1)] += 1;
+        }
+        c
+    }
+
+    /// `(left, right, count)` of every bin with a count.
+    fn bars(&self, counts: &[i64]) -> Vec<(f64, f64, i64)> {
+        counts
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c > 0)
+            .map(|(i, &c)| {
+                (
+                    self.lo + i as f64 * self.width,
+                    self.lo + (i + 1) as f64 * self.width,
+                    c,
+                )
+            })
+            .collect()
+    }
 }
 
 /// A tick label without trailing zeros: 0.05, 4, 350, 1.2e5.

@@ -208,61 +208,13 @@ impl Fit for GmmConfig {
             .into_iter()
             .map(|r| r.iter().map(|&v| f64::from(v)).collect())
             .collect();
-        // k-means++ seeding, then hard assignment to the nearest seed.
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let k = self.components;
-        let mut centres = vec![xs[rng.random_range(0..n)].clone()];
-        let dist2 =
-            |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f64>();
-        while centres.len() < k {
-            let d: Vec<f64> = xs
-                .iter()
-                .map(|p| {
-                    centres
-                        .iter()
-                        .map(|c| dist2(p, c))
-                        .fold(f64::INFINITY, f64::min)
-                })
-                .collect();
-            let total: f64 = d.iter().sum();
-            let mut u = rng.random::<f64>() * total;
-            let mut pick = n - 1;
-            for (i, di) in d.iter().enumerate() {
-                if u < *di {
-                    pick = i;
-                    break;
-                }
-                u -= di;
-            }
-            centres.push(xs[pick].clone());
-        }
-        let mut r: Vec<Vec<f64>> = xs
-            .iter()
-            .map(|p| {
-                let best = (0..k)
-                    .min_by(|&a, &b| dist2(p, &centres[a]).total_cmp(&dist2(p, &centres[b])))
-                    .unwrap_or(0);
-                (0..k).map(|j| if j == best { 1.0 } else { 0.0 }).collect()
-            })
-            .collect();
+        let mut r = kmeans_pp_assignment(&xs, self.components, seed);
         let mut comps = m_step(&xs, &r, self.covariance, self.reg_covar)?;
         let mut prev = f64::NEG_INFINITY;
         let mut iterations = 0;
         for _ in 0..self.max_iter {
             iterations += 1;
-            let mut ll = 0.0;
-            for (xi, ri) in xs.iter().zip(r.iter_mut()) {
-                let logs: Vec<f64> = comps
-                    .iter()
-                    .map(|c| log_density(c, self.covariance, xi))
-                    .collect();
-                let lse = logsumexp(&logs);
-                ll += lse;
-                ri.iter_mut()
-                    .zip(&logs)
-                    .for_each(|(rv, l)| *rv = (l - lse).exp());
-            }
-            ll /= n as f64;
+            let ll = e_step(&xs, &comps, self.covariance, &mut r);
             comps = m_step(&xs, &r, self.covariance, self.reg_covar)?;
             if (ll - prev).abs() < self.tol {
                 break;
@@ -276,6 +228,63 @@ impl Fit for GmmConfig {
             iterations,
         })
     }
+}
+
+fn dist2(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f64>()
+}
+
+/// k-means++ seeding (seeded), then each vector's hard assignment to its nearest seed,
+/// as one-hot responsibilities.
+fn kmeans_pp_assignment(xs: &[Vec<f64>], k: usize, seed: u64) -> Vec<Vec<f64>> {
+    let n = xs.len();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut centres = vec![xs[rng.random_range(0..n)].clone()];
+    while centres.len() < k {
+        let d: Vec<f64> = xs
+            .iter()
+            .map(|p| {
+                centres
+                    .iter()
+                    .map(|c| dist2(p, c))
+                    .fold(f64::INFINITY, f64::min)
+            })
+            .collect();
+        let total: f64 = d.iter().sum();
+        let mut u = rng.random::<f64>() * total;
+        let mut pick = n - 1;
+        for (i, di) in d.iter().enumerate() {
+            if u < *di {
+                pick = i;
+                break;
+            }
+            u -= di;
+        }
+        centres.push(xs[pick].clone());
+    }
+    xs.iter()
+        .map(|p| {
+            let best = (0..k)
+                .min_by(|&a, &b| dist2(p, &centres[a]).total_cmp(&dist2(p, &centres[b])))
+                .unwrap_or(0);
+            (0..k).map(|j| if j == best { 1.0 } else { 0.0 }).collect()
+        })
+        .collect()
+}
+
+/// The E step: every vector's responsibilities into `r`; returns the mean
+/// log-likelihood.
+fn e_step(xs: &[Vec<f64>], comps: &[Component], kind: CovarianceType, r: &mut [Vec<f64>]) -> f64 {
+    let mut ll = 0.0;
+    for (xi, ri) in xs.iter().zip(r.iter_mut()) {
+        let logs: Vec<f64> = comps.iter().map(|c| log_density(c, kind, xi)).collect();
+        let lse = logsumexp(&logs);
+        ll += lse;
+        ri.iter_mut()
+            .zip(&logs)
+            .for_each(|(rv, l)| *rv = (l - lse).exp());
+    }
+    ll / xs.len() as f64
 }
 
 impl Gmm {
