@@ -157,6 +157,43 @@ fn parse_header<R: Read + Seek>(
     file_len: u64,
     policy: ChannelPolicy,
 ) -> Result<Option<Layout>, AudioError> {
+    let Some((fmt, data_start, data_len)) = walk_chunks(path, file, file_len)? else {
+        return Ok(None);
+    };
+    if data_len == 0 || data_len == u64::from(u32::MAX) {
+        return Ok(None); // streaming writers leave the size unset: let symphonia decide
+    }
+    if let ChannelPolicy::Index(c) = policy
+        && c >= fmt.channels
+    {
+        return Err(AudioError::ChannelOutOfRange {
+            path: path.to_path_buf(),
+            channel: c,
+            channels: fmt.channels,
+        });
+    }
+    let available = file_len.saturating_sub(data_start).min(data_len);
+    let block = fmt.block_align as u64;
+    let expected_frames = data_len / block;
+    let frames = available / block;
+    if frames < expected_frames {
+        return Err(AudioError::Truncated {
+            path: path.to_path_buf(),
+            expected: expected_frames,
+            found: frames,
+        });
+    }
+    Ok(Some(Layout { fmt, frames }))
+}
+
+/// The RIFF chunk walk of [`parse_header`]: the `fmt ` chunk and the start and length of
+/// `data`, the reader left at the first sample; `Ok(None)` for anything this path
+/// leaves to symphonia.
+fn walk_chunks<R: Read + Seek>(
+    path: &Path,
+    file: &mut R,
+    file_len: u64,
+) -> Result<Option<(Format, u64, u64)>, AudioError> {
     let mut head = [0u8; 12];
     if file.read_exact(&mut head).is_err() || &head[0..4] != b"RIFF" || &head[8..12] != b"WAVE" {
         return Ok(None);
@@ -211,33 +248,7 @@ fn parse_header<R: Read + Seek>(
             }
         }
     };
-    let Some(fmt) = fmt else {
-        return Ok(None);
-    };
-    if data_len == 0 || data_len == u64::from(u32::MAX) {
-        return Ok(None); // streaming writers leave the size unset: let symphonia decide
-    }
-    if let ChannelPolicy::Index(c) = policy
-        && c >= fmt.channels
-    {
-        return Err(AudioError::ChannelOutOfRange {
-            path: path.to_path_buf(),
-            channel: c,
-            channels: fmt.channels,
-        });
-    }
-    let available = file_len.saturating_sub(data_start).min(data_len);
-    let block = fmt.block_align as u64;
-    let expected_frames = data_len / block;
-    let frames = available / block;
-    if frames < expected_frames {
-        return Err(AudioError::Truncated {
-            path: path.to_path_buf(),
-            expected: expected_frames,
-            found: frames,
-        });
-    }
-    Ok(Some(Layout { fmt, frames }))
+    Ok(fmt.map(|f| (f, data_start, data_len)))
 }
 
 /// Converts whole frames of `bytes` into `dst` (one value per frame: the selected

@@ -279,7 +279,6 @@ impl Valve {
 
     fn render(&self, rng: &mut Rng8, ctx: &Ctx, anomaly: Option<(AnomalyKind, f32)>) -> Rendered {
         let fs = ctx.fs;
-        let dur = ctx.n as f32 / fs;
         let period = self.period * (1.0 + uniform(rng, -0.02, 0.02) as f32);
         // Pattern anomalies change the machine's own events.
         let (jitter, p_missing, p_bounce, bounce_gain) = match anomaly {
@@ -291,6 +290,44 @@ impl Valve {
             ),
             _ => (0.003, 0.0, 0.0, 0.0),
         };
+        let (mut clicks, open_spans) =
+            self.events(rng, ctx, period, (jitter, p_missing, p_bounce, bounce_gain));
+        normalize_rms(&mut clicks, 1.0);
+        let mut flow = bandpassed(white(rng, ctx.n), fs, self.flow_fc, 1.2);
+        let open_gate: Vec<f32> = (0..ctx.n)
+            .map(|i| {
+                let t = ctx.t(i);
+                open_spans
+                    .iter()
+                    .map(|&(a, b)| gate(t, a, b, 0.005))
+                    .fold(0.0, f32::max)
+            })
+            .collect();
+        normalize_rms(&mut flow, db(f64::from(self.flow_db)));
+        for (f, g) in flow.iter_mut().zip(&open_gate) {
+            *f *= g;
+        }
+        add_scaled(&mut clicks, &flow, 1.0);
+        let anomaly = valve_anomaly(rng, ctx, anomaly, &open_gate);
+        Rendered {
+            machine: clicks,
+            anomaly,
+        }
+    }
+}
+
+impl Valve {
+    /// The opening and closing clicks of one clip (with a bounce or a miss as a
+    /// clicking fault makes them: `(jitter, p_missing, p_bounce, bounce_gain)`), and
+    /// the spans the valve stood open.
+    fn events(
+        &self,
+        rng: &mut Rng8,
+        ctx: &Ctx,
+        period: f32,
+        (jitter, p_missing, p_bounce, bounce_gain): (f32, f32, f32, f32),
+    ) -> (Vec<f32>, Vec<(f32, f32)>) {
+        let (fs, dur) = (ctx.fs, ctx.n as f32 / ctx.fs);
         let mut clicks = vec![0.0; ctx.n];
         let mut open_spans = Vec::new();
         let mut t = uniform(rng, 0.0, f64::from(period)) as f32 - period;
@@ -317,49 +354,40 @@ impl Valve {
             open_spans.push((open, close));
             t += period;
         }
-        normalize_rms(&mut clicks, 1.0);
-        let mut flow = bandpassed(white(rng, ctx.n), fs, self.flow_fc, 1.2);
-        let open_gate: Vec<f32> = (0..ctx.n)
-            .map(|i| {
-                let t = ctx.t(i);
-                open_spans
-                    .iter()
-                    .map(|&(a, b)| gate(t, a, b, 0.005))
-                    .fold(0.0, f32::max)
-            })
-            .collect();
-        normalize_rms(&mut flow, db(f64::from(self.flow_db)));
-        for (f, g) in flow.iter_mut().zip(&open_gate) {
-            *f *= g;
+        (clicks, open_spans)
+    }
+}
+
+/// A valve's non-pattern anomaly sound, shaped by when it stands open.
+fn valve_anomaly(
+    rng: &mut Rng8,
+    ctx: &Ctx,
+    anomaly: Option<(AnomalyKind, f32)>,
+    open_gate: &[f32],
+) -> Vec<f32> {
+    let fs = ctx.fs;
+    match anomaly {
+        None | Some((AnomalyKind::Clicking, _)) => Vec::new(),
+        Some((AnomalyKind::Leak, _)) => {
+            // Hiss while the valve should be closed.
+            let mut h = leak_hiss(rng, ctx);
+            for (v, g) in h.iter_mut().zip(open_gate) {
+                *v *= 1.0 - 0.8 * g;
+            }
+            h
         }
-        add_scaled(&mut clicks, &flow, 1.0);
-        let anomaly = match anomaly {
-            None | Some((AnomalyKind::Clicking, _)) => Vec::new(),
-            Some((AnomalyKind::Leak, _)) => {
-                // Hiss while the valve should be closed.
-                let mut h = leak_hiss(rng, ctx);
-                for (v, g) in h.iter_mut().zip(&open_gate) {
-                    *v *= 1.0 - 0.8 * g;
-                }
-                h
+        Some((AnomalyKind::Humming, _)) | Some((AnomalyKind::Rubbing, _)) => {
+            // Coil buzz at twice the mains frequency while energised.
+            let mains = if rng.random_bool(0.5) { 50.0 } else { 60.0 };
+            let ones = vec![1.0; ctx.n];
+            let mut h = vec![0.0; ctx.n];
+            for k in [2.0f32, 4.0, 6.0, 8.0, 10.0] {
+                add_tone(&mut h, fs, mains * k, &ones, 1.0 / k.sqrt(), k);
             }
-            Some((AnomalyKind::Humming, _)) | Some((AnomalyKind::Rubbing, _)) => {
-                // Coil buzz at twice the mains frequency while energised.
-                let mains = if rng.random_bool(0.5) { 50.0 } else { 60.0 };
-                let ones = vec![1.0; ctx.n];
-                let mut h = vec![0.0; ctx.n];
-                for k in [2.0f32, 4.0, 6.0, 8.0, 10.0] {
-                    add_tone(&mut h, fs, mains * k, &ones, 1.0 / k.sqrt(), k);
-                }
-                for (v, g) in h.iter_mut().zip(&open_gate) {
-                    *v *= 0.1 + 0.9 * g;
-                }
-                h
+            for (v, g) in h.iter_mut().zip(open_gate) {
+                *v *= 0.1 + 0.9 * g;
             }
-        };
-        Rendered {
-            machine: clicks,
-            anomaly,
+            h
         }
     }
 }
@@ -481,6 +509,23 @@ impl Slider {
             *f *= v.powf(1.5);
         }
         normalize_rms(&mut fric, 1.0);
+        let (mut ticks, mut clunks) = self.events(rng, ctx, &vel);
+        normalize_rms(&mut ticks, 0.3);
+        normalize_rms(&mut clunks, 0.7);
+        add_scaled(&mut fric, &ticks, 1.0);
+        add_scaled(&mut fric, &clunks, 1.0);
+        let anomaly = self.anomaly(rng, ctx, anomaly, &vel, (stroke, phase0));
+        Rendered {
+            machine: fric,
+            anomaly,
+        }
+    }
+}
+
+impl Slider {
+    /// The rail's ticks (at a rate following the speed) and the end-stop clunks.
+    fn events(&self, rng: &mut Rng8, ctx: &Ctx, vel: &[f32]) -> (Vec<f32>, Vec<f32>) {
+        let fs = ctx.fs;
         let mut ticks = vec![0.0; ctx.n];
         let mut clunks = vec![0.0; ctx.n];
         let mut acc = 0.0f32;
@@ -506,11 +551,21 @@ impl Slider {
                 );
             }
         }
-        normalize_rms(&mut ticks, 0.3);
-        normalize_rms(&mut clunks, 0.7);
-        add_scaled(&mut fric, &ticks, 1.0);
-        add_scaled(&mut fric, &clunks, 1.0);
-        let anomaly = match anomaly {
+        (ticks, clunks)
+    }
+
+    /// The anomaly sound of one clip, placed by the motion (`vel`, and the stroke's
+    /// period and starting phase).
+    fn anomaly(
+        &self,
+        rng: &mut Rng8,
+        ctx: &Ctx,
+        anomaly: Option<(AnomalyKind, f32)>,
+        vel: &[f32],
+        (stroke, phase0): (f32, f32),
+    ) -> Vec<f32> {
+        let fs = ctx.fs;
+        match anomaly {
             None => Vec::new(),
             Some((AnomalyKind::Clicking, _)) | Some((AnomalyKind::Leak, _)) => {
                 // A rail defect: a sharp click at one position of every stroke.
@@ -538,8 +593,8 @@ impl Slider {
                 out
             }
             Some((AnomalyKind::Rubbing, _)) => {
-                let mut r = rubbing(rng, ctx, &vel, 1.0 / stroke);
-                for (v, s) in r.iter_mut().zip(&vel) {
+                let mut r = rubbing(rng, ctx, vel, 1.0 / stroke);
+                for (v, s) in r.iter_mut().zip(vel) {
                     *v *= s;
                 }
                 r
@@ -548,16 +603,12 @@ impl Slider {
                 // Servo whine following the velocity.
                 let f = uniform(rng, 300.0, 1500.0) as f32;
                 let mut h = vec![0.0; ctx.n];
-                add_tone(&mut h, fs, f, &vel, 1.0, 0.0);
-                for (v, s) in h.iter_mut().zip(&vel) {
+                add_tone(&mut h, fs, f, vel, 1.0, 0.0);
+                for (v, s) in h.iter_mut().zip(vel) {
                     *v *= 0.2 + s;
                 }
                 h
             }
-        };
-        Rendered {
-            machine: fric,
-            anomaly,
         }
     }
 }
