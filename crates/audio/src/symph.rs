@@ -6,10 +6,10 @@ use std::path::Path;
 use symphonia::core::audio::GenericAudioBufferRef;
 use symphonia::core::audio::sample::Sample;
 use symphonia::core::audio::{Audio, conv::FromSample};
-use symphonia::core::codecs::audio::AudioDecoderOptions;
+use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::probe::Hint;
-use symphonia::core::formats::{FormatOptions, TrackType};
+use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
 use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
 
@@ -112,12 +112,73 @@ pub(crate) fn decode_from(
     out: &mut Vec<f32>,
 ) -> Result<Raw, AudioError> {
     let byte_len = source.byte_len();
+    let Opened {
+        mut format,
+        track_id,
+        expected_frames,
+        params,
+        sample_rate,
+        channels,
+    } = open(path, source, policy)?;
+    let mut decoder = symphonia::default::get_codecs()
+        .make_audio_decoder(&params, &AudioDecoderOptions::default())
+        .map_err(|e| sym_err(path, e))?;
+
+    out.clear();
+    // The header's frame count is a claim; the input's length bounds what it can hold
+    // (a frame takes at least one byte per channel), so a 44-byte file never reserves a
+    // gigabyte (issue 13). The vector still grows if a compressed stream holds more.
+    if let (Some(n), Some(len)) = (expected_frames, byte_len) {
+        let can_hold = len / channels as u64;
+        out.reserve(usize::try_from(n.min(can_hold)).unwrap_or(0));
+    }
+    read_packets(
+        path,
+        &mut *format,
+        &mut *decoder,
+        (track_id, expected_frames),
+        policy,
+        out,
+    )?;
+    let found = out.len() as u64;
+    if let Some(expected) = expected_frames
+        && found < expected
+    {
+        return Err(AudioError::Truncated {
+            path: path.to_path_buf(),
+            expected,
+            found,
+        });
+    }
+    Ok(Raw {
+        sample_rate,
+        channels,
+        integer: false,
+    })
+}
+
+/// A probed stream: its format reader, the audio track and what its header claims.
+struct Opened {
+    format: Box<dyn FormatReader>,
+    track_id: u32,
+    expected_frames: Option<u64>,
+    params: AudioCodecParameters,
+    sample_rate: u32,
+    channels: usize,
+}
+
+/// Probes `source` and checks its audio track's header against `policy`.
+fn open(
+    path: &Path,
+    source: Box<dyn MediaSource>,
+    policy: ChannelPolicy,
+) -> Result<Opened, AudioError> {
     let mss = MediaSourceStream::new(source, Default::default());
     let mut hint = Hint::new();
     if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
         hint.with_extension(ext);
     }
-    let mut format = symphonia::default::get_probe()
+    let format = symphonia::default::get_probe()
         .probe(
             &hint,
             mss,
@@ -162,18 +223,26 @@ pub(crate) fn decode_from(
             channels,
         });
     }
-    let mut decoder = symphonia::default::get_codecs()
-        .make_audio_decoder(&params, &AudioDecoderOptions::default())
-        .map_err(|e| sym_err(path, e))?;
+    Ok(Opened {
+        format,
+        track_id,
+        expected_frames,
+        params,
+        sample_rate,
+        channels,
+    })
+}
 
-    out.clear();
-    // The header's frame count is a claim; the input's length bounds what it can hold
-    // (a frame takes at least one byte per channel), so a 44-byte file never reserves a
-    // gigabyte (issue 13). The vector still grows if a compressed stream holds more.
-    if let (Some(n), Some(len)) = (expected_frames, byte_len) {
-        let can_hold = len / channels as u64;
-        out.reserve(usize::try_from(n.min(can_hold)).unwrap_or(0));
-    }
+/// Decodes every packet of the track into `out`; a stream that ends early is
+/// [`AudioError::Truncated`] when the header said how long it is.
+fn read_packets(
+    path: &Path,
+    format: &mut dyn FormatReader,
+    decoder: &mut dyn AudioDecoder,
+    (track_id, expected_frames): (u32, Option<u64>),
+    policy: ChannelPolicy,
+    out: &mut Vec<f32>,
+) -> Result<(), AudioError> {
     loop {
         let packet = match format.next_packet() {
             Ok(Some(p)) => p,
@@ -196,19 +265,5 @@ pub(crate) fn decode_from(
         let buf = decoder.decode(&packet).map_err(|e| sym_err(path, e))?;
         take(buf, policy, out);
     }
-    let found = out.len() as u64;
-    if let Some(expected) = expected_frames
-        && found < expected
-    {
-        return Err(AudioError::Truncated {
-            path: path.to_path_buf(),
-            expected,
-            found,
-        });
-    }
-    Ok(Raw {
-        sample_rate,
-        channels,
-        integer: false,
-    })
+    Ok(())
 }
