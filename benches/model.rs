@@ -27,6 +27,17 @@ fn clip(seed: u64, hum_hz: f32) -> Signal {
     Signal::new(x, 16_000).expect("finite samples")
 }
 
+/// Seeded uniform values in [0, 1) (xorshift), for feature matrices of a given size.
+fn uniform_01() -> impl FnMut() -> f32 {
+    let mut s = 0x2545_F491_4F6C_DD1Du64;
+    move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s >> 40) as f32 / (1u64 << 24) as f32
+    }
+}
+
 fn model(c: &mut Criterion) {
     let normal: Vec<Signal> = (0..20).map(|s| clip(s, 120.0)).collect();
     let opts = FitOptions::default();
@@ -54,13 +65,7 @@ fn default_detector_on_a_full_machine_id(c: &mut Criterion) {
     let feature = FeatureSpec::parse(aad::experiment::model::DEFAULT_FEATURE, 16_000).unwrap();
     let spec = ModelSpec::parse(aad::experiment::model::DEFAULT_DETECTOR).unwrap();
     let dims = feature.dims();
-    let mut s = 0x2545_F491_4F6C_DD1Du64;
-    let mut next = move || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        (s >> 40) as f32 / (1u64 << 24) as f32
-    };
+    let mut next = uniform_01();
     let clips: Vec<ndarray::Array2<f32>> = (0..700)
         .map(|_| ndarray::Array2::from_shape_simple_fn((313, dims), &mut next))
         .collect();
@@ -86,13 +91,7 @@ fn id_classifier_on_a_full_machine_type(c: &mut Criterion) {
     use aad::experiment::registry::{FeatureSpec, ModelSpec};
     let feature = FeatureSpec::parse(aad::experiment::model::DEFAULT_FEATURE, 16_000).unwrap();
     let dims = feature.dims();
-    let mut s = 0x2545_F491_4F6C_DD1Du64;
-    let mut next = move || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        (s >> 40) as f32 / (1u64 << 24) as f32
-    };
+    let mut next = uniform_01();
     let machines: Vec<Vec<ndarray::Array2<f32>>> = (0..4)
         .map(|m| {
             (0..700)

@@ -92,18 +92,7 @@ pub fn run(a: Args) -> Result<u8, CliError> {
     };
     let mut opts = opts;
     let (paths, mut problems) = files::collect(&a.normal);
-    // Each --contrast value is one machine (a folder, or a file).
-    for c in &a.contrast {
-        let (set, p) = files::collect(std::slice::from_ref(c));
-        problems.extend(p);
-        if set.is_empty() {
-            return Err(CliError::bad_input(format!(
-                "--contrast {}: no .wav or .flac files found",
-                c.display()
-            )));
-        }
-        opts.contrast.push(set);
-    }
+    opts.contrast = contrast_sets(&a.contrast, &mut problems)?;
     for (p, why) in &problems {
         eprintln!("skipped {}: {why}", p.display());
     }
@@ -145,14 +134,7 @@ pub fn run(a: Args) -> Result<u8, CliError> {
             model.threshold_rule(),
             opts.folds.min(n),
         );
-        let c = model.contrast_files();
-        if !c.is_empty() {
-            eprintln!(
-                "the classifier learned this machine against {} others ({} clips)",
-                c.len(),
-                c.iter().map(Vec::len).sum::<usize>()
-            );
-        }
+        say_contrast(&model);
         eprintln!("wrote {}", a.output.display());
     }
     Ok(if skipped.is_empty() && problems.is_empty() {
@@ -160,6 +142,42 @@ pub fn run(a: Args) -> Result<u8, CliError> {
     } else {
         EXIT_BAD_INPUT
     })
+}
+
+/// The files of each `--contrast` folder (one machine each); unreadable entries join
+/// `problems`.
+///
+/// # Errors
+/// A folder without audio files (exit 2).
+fn contrast_sets(
+    dirs: &[PathBuf],
+    problems: &mut Vec<(PathBuf, String)>,
+) -> Result<Vec<Vec<PathBuf>>, CliError> {
+    dirs.iter()
+        .map(|c| {
+            let (set, p) = files::collect(std::slice::from_ref(c));
+            problems.extend(p);
+            if set.is_empty() {
+                return Err(CliError::bad_input(format!(
+                    "--contrast {}: no .wav or .flac files found",
+                    c.display()
+                )));
+            }
+            Ok(set)
+        })
+        .collect()
+}
+
+/// Says what a machine-ID classifier learned against, if it did.
+fn say_contrast(model: &Model) {
+    let c = model.contrast_files();
+    if !c.is_empty() {
+        eprintln!(
+            "the classifier learned this machine against {} others ({} clips)",
+            c.len(),
+            c.iter().map(Vec::len).sum::<usize>()
+        );
+    }
 }
 
 /// An error's message without a leading `path: ` that the caller prints already.

@@ -289,6 +289,51 @@ struct Training {
     contrast_files: Vec<Vec<TrainingFile>>,
 }
 
+/// What every fit of one `aad fit` shares: the detector, the other machines' clips, each
+/// training clip's domain (empty for none) and the seed.
+struct Fitting<'a> {
+    config: &'a aad_models::DetectorConfig,
+    contrast: &'a [Vec<ArrayView2<'a, f32>>],
+    domains: &'a [usize],
+    seed: u64,
+}
+
+impl Fitting<'_> {
+    /// The detector fitted on the clips `idx` of `x`.
+    fn on(&self, x: &[Array2<f32>], idx: &[usize]) -> Result<AnyDetector, ModelFileError> {
+        let clips: Vec<ArrayView2<'_, f32>> = idx.iter().map(|&i| x[i].view()).collect();
+        let domains: Vec<usize> = if self.domains.is_empty() {
+            Vec::new()
+        } else {
+            idx.iter().map(|&i| self.domains[i]).collect()
+        };
+        Ok(self.config.adapted_to(&clips).fit_domains(
+            &clips,
+            &domains,
+            self.contrast,
+            self.seed,
+            &mut (),
+        )?)
+    }
+
+    /// Every clip's score by a detector fitted without its fold (clips dealt into
+    /// `folds` seeded folds: clip i goes to fold `order[i] % folds`).
+    fn cross_fitted(&self, x: &[Array2<f32>], folds: usize) -> Result<Vec<f64>, ModelFileError> {
+        let n = x.len();
+        let mut order: Vec<usize> = (0..n).collect();
+        order.shuffle(&mut ChaCha8Rng::seed_from_u64(self.seed));
+        let mut scores = vec![0.0; n];
+        for k in 0..folds {
+            let fit_on: Vec<usize> = (0..n).filter(|&i| order[i] % folds != k).collect();
+            let det = self.on(x, &fit_on)?;
+            for i in (0..n).filter(|&i| order[i] % folds == k) {
+                scores[i] = det.score(x[i].view())?;
+            }
+        }
+        Ok(scores)
+    }
+}
+
 /// Clips read from files, each file's hash recorded, repeats and failures set aside.
 struct Read {
     features: Vec<Array2<f32>>,
@@ -338,45 +383,10 @@ impl Model {
             contrast: Vec::new(),
             contrast_files: Vec::new(),
         };
-        let own: std::collections::HashSet<String> =
-            training.files.iter().map(|f| f.xxh3_128.clone()).collect();
-        for set in &opts.contrast {
-            let r = read_files(set, &decode, &fx, on_file);
-            skipped.extend(r.skipped);
-            // A recording in both sets would be taught as this machine and another.
-            let (mut features, mut files) = (Vec::new(), Vec::new());
-            for (m, f) in r.features.into_iter().zip(r.files) {
-                if own.contains(&f.xxh3_128) {
-                    skipped.push((
-                        PathBuf::from(&f.path),
-                        ModelFileError::Option {
-                            name: "contrast file",
-                            value: f.path.clone(),
-                            reason: "same content as a normal training file of this machine; left out of the contrast set",
-                        },
-                    ));
-                } else {
-                    features.push(m);
-                    files.push(f);
-                }
-            }
-            if !features.is_empty() {
-                training.contrast.push(features);
-                training.contrast_files.push(files);
-            }
-        }
-        if !opts.contrast.is_empty() && training.contrast.is_empty() {
-            let first = &skipped[skipped.len().saturating_sub(1)..];
-            return Err(ModelFileError::Option {
-                name: "contrast",
-                value: first
-                    .iter()
-                    .map(|(p, e)| format!("{}: {e}", p.display()))
-                    .next()
-                    .unwrap_or_default(),
-                reason: "no contrast recording is usable: each was unreadable or the same content as a normal training file of this machine",
-            });
-        }
+        let (contrast, contrast_files) =
+            read_contrast(opts, &decode, &fx, on_file, &training.files, &mut skipped)?;
+        training.contrast = contrast;
+        training.contrast_files = contrast_files;
         let model = Self::fit_training(feature, training, opts)?;
         Ok((model, skipped))
     }
@@ -471,42 +481,18 @@ impl Model {
             .iter()
             .map(|c| c.iter().map(|m| m.view()).collect())
             .collect();
-        // DCASE 2021+ file names state their domain; a bank detector fits one per domain.
-        let domains: Vec<usize> = t
-            .files
-            .iter()
-            .map(|f| {
-                usize::from(
-                    aad_data::Domain::of_file(Path::new(&f.path)) == Some(aad_data::Domain::Target),
-                )
-            })
-            .collect();
-        let n = x.len();
-        let folds = opts.folds.min(n);
-        // Seeded fold assignment: clip i goes to fold order[i] % folds.
-        let mut order: Vec<usize> = (0..n).collect();
-        order.shuffle(&mut ChaCha8Rng::seed_from_u64(opts.seed));
-        let mut training_scores = vec![0.0; n];
-        for k in 0..folds {
-            let held: Vec<usize> = (0..n).filter(|&i| order[i] % folds == k).collect();
-            let fit_on: Vec<ArrayView2<'_, f32>> = (0..n)
-                .filter(|&i| order[i] % folds != k)
-                .map(|i| x[i].view())
-                .collect();
-            let det =
-                config
-                    .adapted_to(&fit_on)
-                    .fit_contrast(&fit_on, &contrast, opts.seed, &mut ())?;
-            for i in held {
-                training_scores[i] = det.score(x[i].view())?;
-            }
-        }
+        let domains = file_domains(&t.files);
+        let fit = Fitting {
+            config: &config,
+            contrast: &contrast,
+            domains: &domains,
+            seed: opts.seed,
+        };
+        let folds = opts.folds.min(x.len());
+        let training_scores = fit.cross_fitted(&x, folds)?;
         let (threshold, threshold_rule) = opts.threshold.apply(&training_scores)?;
-        let all: Vec<ArrayView2<'_, f32>> = x.iter().map(|m| m.view()).collect();
-        let detector =
-            config
-                .adapted_to(&all)
-                .fit_domains(&all, &domains, &contrast, opts.seed, &mut ())?;
+        let all: Vec<usize> = (0..x.len()).collect();
+        let detector = fit.on(&x, &all)?;
         Ok(Model {
             feature,
             detector_name: spec.name,
@@ -795,19 +781,93 @@ impl Model {
             seed: extra["seed"].as_u64().unwrap_or(0),
             folds: t["cross_fit_folds"].as_u64().unwrap_or(0) as usize,
         };
-        let want = match model.input {
-            ModelInput::Stacked => model.feature.dims() * model.feature.ae_context,
-            ModelInput::Frames => model.feature.dims(),
-        };
-        if model.detector.input_dims() != want {
-            return Err(bad(format!(
-                "detector takes {} inputs, feature {} gives {want}",
-                model.detector.input_dims(),
-                model.feature.name
-            )));
-        }
+        model.check_input_width().map_err(bad)?;
         Ok(model)
     }
+
+    /// Whether the detector reads what the feature gives (stacked when it stacks).
+    fn check_input_width(&self) -> Result<(), String> {
+        let want = match self.input {
+            ModelInput::Stacked => self.feature.dims() * self.feature.ae_context,
+            ModelInput::Frames => self.feature.dims(),
+        };
+        if self.detector.input_dims() != want {
+            return Err(format!(
+                "detector takes {} inputs, feature {} gives {want}",
+                self.detector.input_dims(),
+                self.feature.name
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Each training file's recording domain as the detectors number them (1 for a DCASE
+/// 2021+ target-domain file name, else 0): a bank detector fits one bank per domain.
+fn file_domains(files: &[TrainingFile]) -> Vec<usize> {
+    files
+        .iter()
+        .map(|f| {
+            usize::from(
+                aad_data::Domain::of_file(Path::new(&f.path)) == Some(aad_data::Domain::Target),
+            )
+        })
+        .collect()
+}
+
+/// The other machines' recordings of `opts.contrast`, one set per machine, read as the
+/// training files are; a file whose content is also one of `own`'s is left out (it
+/// would be taught as this machine and another), and unusable files join `skipped`.
+///
+/// # Errors
+/// Contrast sets were given and none of their files is usable.
+#[allow(clippy::type_complexity)]
+fn read_contrast(
+    opts: &FitOptions,
+    decode: &DecodeOptions,
+    fx: &AnyExtractor,
+    on_file: &(dyn Fn() + Sync),
+    own: &[TrainingFile],
+    skipped: &mut Vec<(PathBuf, ModelFileError)>,
+) -> Result<(Vec<Vec<Array2<f32>>>, Vec<Vec<TrainingFile>>), ModelFileError> {
+    let own: std::collections::HashSet<&str> = own.iter().map(|f| f.xxh3_128.as_str()).collect();
+    let before = skipped.len();
+    let (mut sets, mut set_files) = (Vec::new(), Vec::new());
+    for set in &opts.contrast {
+        let r = read_files(set, decode, fx, on_file);
+        skipped.extend(r.skipped);
+        let (mut features, mut files) = (Vec::new(), Vec::new());
+        for (m, f) in r.features.into_iter().zip(r.files) {
+            if own.contains(f.xxh3_128.as_str()) {
+                skipped.push((
+                    PathBuf::from(&f.path),
+                    ModelFileError::Option {
+                        name: "contrast file",
+                        value: f.path.clone(),
+                        reason: "same content as a normal training file of this machine; left out of the contrast set",
+                    },
+                ));
+            } else {
+                features.push(m);
+                files.push(f);
+            }
+        }
+        if !features.is_empty() {
+            sets.push(features);
+            set_files.push(files);
+        }
+    }
+    if !opts.contrast.is_empty() && sets.is_empty() {
+        return Err(ModelFileError::Option {
+            name: "contrast",
+            value: skipped
+                .get(before)
+                .map(|(_, e)| e.to_string())
+                .unwrap_or_default(),
+            reason: "no contrast recording is usable: each was unreadable or the same content as a normal training file of this machine",
+        });
+    }
+    Ok((sets, set_files))
 }
 
 /// Decodes and extracts `paths` in parallel; a file whose content repeats an earlier

@@ -114,8 +114,8 @@ impl DetectorConfig {
 
     /// Fits on `normal` whose clip `i` was recorded in domain `domains[i]` (DCASE 2021+:
     /// 0 source, 1 target; any small integers): [`DetectorConfig::DomainBanks`] fits
-    /// one bank per domain present, the others ignore the domains. Empty `domains`
-    /// means one domain.
+    /// one bank per domain present (a domain of one clip joins the largest bank), the
+    /// others ignore the domains. Empty `domains` means one domain.
     ///
     /// # Errors
     /// `domains` of another length than `normal`; the detector's own errors.
@@ -143,7 +143,7 @@ impl DetectorConfig {
         let mut present: Vec<usize> = domains.to_vec();
         present.sort_unstable();
         present.dedup();
-        let banks: Vec<Vec<ArrayView2<'_, f32>>> = present
+        let mut banks: Vec<Vec<ArrayView2<'_, f32>>> = present
             .iter()
             .map(|d| {
                 normal
@@ -154,6 +154,25 @@ impl DetectorConfig {
                     .collect()
             })
             .collect();
+        // A domain of one clip cannot be standardised (and a fold of cross-fitting may
+        // leave one): its clips join the largest bank.
+        if let Some(largest) = (0..banks.len()).max_by_key(|&b| (banks[b].len(), usize::MAX - b)) {
+            let small: Vec<ArrayView2<'_, f32>> = banks
+                .iter()
+                .enumerate()
+                .filter(|(b, bank)| *b != largest && bank.len() < 2)
+                .flat_map(|(_, bank)| bank.iter().copied())
+                .collect();
+            banks[largest].extend(small);
+            let keep: Vec<bool> = (0..banks.len())
+                .map(|b| b == largest || banks[b].len() >= 2)
+                .collect();
+            let mut i = 0;
+            banks.retain(|_| {
+                i += 1;
+                keep[i - 1]
+            });
+        }
         Ok(AnyDetector::DomainBanks(
             c.fit_banks(&banks, contrast, seed)?,
         ))

@@ -197,6 +197,46 @@ fn check_standardisers(n: usize, centre: &[f64], scale: &[f64]) -> Result<(), St
     Ok(())
 }
 
+/// Every member's standardised score of `clip`.
+fn standardised(
+    members: &[AnyDetector],
+    centre: &[f64],
+    scale: &[f64],
+    clip: ArrayView2<'_, f32>,
+) -> Result<Vec<f64>, ModelError> {
+    let mut z = Vec::with_capacity(members.len());
+    for ((m, c), s) in members.iter().zip(centre).zip(scale) {
+        z.push((m.score(clip)? - c) / s);
+    }
+    Ok(z)
+}
+
+/// Checks standardised members read from a file: as many centres and scales as
+/// members, one input width, none of a `nested` kind, each valid itself.
+fn check_members(
+    what: &str,
+    members: &[AnyDetector],
+    centre: &[f64],
+    scale: &[f64],
+    nested: impl Fn(&AnyDetector) -> bool,
+) -> Result<(), String> {
+    check_standardisers(members.len(), centre, scale).map_err(|e| format!("{what}: {e}"))?;
+    let dims = members[0].input_dims();
+    for m in members {
+        if nested(m) {
+            return Err(format!("{what}: a member is itself a fusion"));
+        }
+        if m.input_dims() != dims {
+            return Err(format!(
+                "{what}: members read {dims} and {} features",
+                m.input_dims()
+            ));
+        }
+        m.validate().map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
 impl Fit for FusionConfig {
     type Detector = Fusion;
     type Error = ModelError;
@@ -245,22 +285,9 @@ impl FusionConfig {
 impl Fusion {
     /// Checks a fusion read from a file.
     pub(crate) fn check(&self) -> Result<(), String> {
-        check_standardisers(self.members.len(), &self.centre, &self.scale)
-            .map_err(|e| format!("fusion: {e}"))?;
-        let dims = self.members[0].input_dims();
-        for m in &self.members {
-            if matches!(m, AnyDetector::Fusion(_)) {
-                return Err("a fusion member is itself a fusion".into());
-            }
-            if m.input_dims() != dims {
-                return Err(format!(
-                    "fusion members read {dims} and {} features",
-                    m.input_dims()
-                ));
-            }
-            m.validate().map_err(|e| e.to_string())?;
-        }
-        Ok(())
+        check_members("fusion", &self.members, &self.centre, &self.scale, |m| {
+            matches!(m, AnyDetector::Fusion(_))
+        })
     }
 }
 
@@ -272,10 +299,7 @@ impl Detector for Fusion {
     }
 
     fn score(&self, clip: ArrayView2<'_, f32>) -> Result<f64, ModelError> {
-        let mut z = Vec::with_capacity(self.members.len());
-        for ((m, c), s) in self.members.iter().zip(&self.centre).zip(&self.scale) {
-            z.push((m.score(clip)? - c) / s);
-        }
+        let z = standardised(&self.members, &self.centre, &self.scale, clip)?;
         Ok(combined(self.combine, &z))
     }
 }
@@ -596,22 +620,18 @@ impl DomainBanks {
     }
 
     pub(crate) fn check(&self) -> Result<(), String> {
-        check_standardisers(self.members.len(), &self.centre, &self.scale)
-            .map_err(|e| format!("domain banks: {e}"))?;
-        let dims = self.input_dims();
-        for m in &self.members {
-            if matches!(
-                m,
-                AnyDetector::Fusion(_) | AnyDetector::Subband(_) | AnyDetector::DomainBanks(_)
-            ) {
-                return Err("a domain bank is itself a fusion".into());
-            }
-            if m.input_dims() != dims {
-                return Err(format!("banks read {dims} and {} features", m.input_dims()));
-            }
-            m.validate().map_err(|e| e.to_string())?;
-        }
-        Ok(())
+        check_members(
+            "domain banks",
+            &self.members,
+            &self.centre,
+            &self.scale,
+            |m| {
+                matches!(
+                    m,
+                    AnyDetector::Fusion(_) | AnyDetector::Subband(_) | AnyDetector::DomainBanks(_)
+                )
+            },
+        )
     }
 }
 
@@ -623,10 +643,7 @@ impl Detector for DomainBanks {
     }
 
     fn score(&self, clip: ArrayView2<'_, f32>) -> Result<f64, ModelError> {
-        let mut best = f64::INFINITY;
-        for ((m, c), s) in self.members.iter().zip(&self.centre).zip(&self.scale) {
-            best = best.min((m.score(clip)? - c) / s);
-        }
-        Ok(best)
+        let z = standardised(&self.members, &self.centre, &self.scale, clip)?;
+        Ok(z.into_iter().fold(f64::INFINITY, f64::min))
     }
 }
