@@ -245,7 +245,22 @@ fn cens_with_kernel(
         ),
     };
     normalize_rows(work.view_mut(), ChromaNorm::L1, threshold, fill_l1);
-    // 2. Quantisation (float32 comparisons, as numpy compares float32 with a Python float).
+    quantize(work, config);
+    // 3. Smoothing along time (zero-extended, accumulated in f64), 4. downsampling,
+    // 5. normalisation.
+    smooth_downsample(work, kernel, config.downsample, out.view_mut());
+    let final_threshold = if fill_final.is_some() {
+        threshold
+    } else {
+        TINY_F32
+    };
+    normalize_rows(out, config.norm, final_threshold, fill_final);
+    Ok(())
+}
+
+/// Step 2: each value replaced by the summed weights of the steps it passes (float32
+/// comparisons, as numpy compares float32 with a Python float).
+fn quantize(work: &mut Array2<f32>, config: &CensConfig) {
     for v in work.iter_mut() {
         let x = *v;
         let mut q = 0.0f32;
@@ -256,53 +271,51 @@ fn cens_with_kernel(
         }
         *v = q;
     }
-    // 3. Smoothing along time (zero-extended, accumulated in f64), 4. downsampling,
-    // 5. normalisation.
-    let d = config.downsample;
-    match kernel {
-        Some((w, c)) => {
-            let c = *c;
-            // Row-wise: each output accumulates w[k] * x[src] over the valid k in
-            // ascending order (the zero padding contributes nothing), f64 per channel.
-            let mut stack = [0.0f64; 48];
-            let mut heap = Vec::new();
-            let acc: &mut [f64] = if nc <= stack.len() {
-                &mut stack[..nc]
-            } else {
-                heap.resize(nc, 0.0);
-                &mut heap
-            };
-            for (o, mut dst) in out.rows_mut().into_iter().enumerate() {
-                let i = o * d + c;
-                // src = i - k must lie in [0, t).
-                let k_lo = (i + 1).saturating_sub(t);
-                let k_hi = w.len().min(i + 1);
-                acc.fill(0.0);
-                for (k, &wk) in w.iter().enumerate().take(k_hi).skip(k_lo) {
-                    if let Some(src) = work.row(i - k).as_slice() {
-                        for (a, &x) in acc.iter_mut().zip(src) {
-                            *a += wk * f64::from(x);
-                        }
-                    }
-                }
-                for (dv, &a) in dst.iter_mut().zip(acc.iter()) {
-                    *dv = a as f32;
+}
+
+/// Steps 3 and 4: every `d`-th frame of `work` smoothed along time by `kernel` (weights
+/// and centre; zero-extended, accumulated in f64), or taken as it is without one.
+fn smooth_downsample(
+    work: &Array2<f32>,
+    kernel: Option<&(Vec<f64>, usize)>,
+    d: usize,
+    mut out: ArrayViewMut2<'_, f32>,
+) {
+    let (t, nc) = work.dim();
+    let Some((w, c)) = kernel else {
+        for (o, mut dst) in out.rows_mut().into_iter().enumerate() {
+            dst.assign(&work.row(o * d));
+        }
+        return;
+    };
+    let c = *c;
+    // Row-wise: each output accumulates w[k] * x[src] over the valid k in ascending
+    // order (the zero padding contributes nothing), f64 per channel.
+    let mut stack = [0.0f64; 48];
+    let mut heap = Vec::new();
+    let acc: &mut [f64] = if nc <= stack.len() {
+        &mut stack[..nc]
+    } else {
+        heap.resize(nc, 0.0);
+        &mut heap
+    };
+    for (o, mut dst) in out.rows_mut().into_iter().enumerate() {
+        let i = o * d + c;
+        // src = i - k must lie in [0, t).
+        let k_lo = (i + 1).saturating_sub(t);
+        let k_hi = w.len().min(i + 1);
+        acc.fill(0.0);
+        for (k, &wk) in w.iter().enumerate().take(k_hi).skip(k_lo) {
+            if let Some(src) = work.row(i - k).as_slice() {
+                for (a, &x) in acc.iter_mut().zip(src) {
+                    *a += wk * f64::from(x);
                 }
             }
         }
-        None => {
-            for (o, mut dst) in out.rows_mut().into_iter().enumerate() {
-                dst.assign(&work.row(o * d));
-            }
+        for (dv, &a) in dst.iter_mut().zip(acc.iter()) {
+            *dv = a as f32;
         }
     }
-    let final_threshold = if fill_final.is_some() {
-        threshold
-    } else {
-        TINY_F32
-    };
-    normalize_rows(out, config.norm, final_threshold, fill_final);
-    Ok(())
 }
 
 /// A planned CENS extractor: CQT chroma (tuning estimated per clip by default), then

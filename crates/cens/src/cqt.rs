@@ -644,18 +644,7 @@ impl Cqt {
         sample_rate: u32,
         mut out: ArrayViewMut2<'_, f32>,
     ) -> Result<f64, CensError> {
-        if sample_rate != self.config.sample_rate {
-            return Err(CensError::SampleRate {
-                expected: self.config.sample_rate,
-                got: sample_rate,
-            });
-        }
-        if x.is_empty() {
-            return Err(CensError::TooShort {
-                samples: 0,
-                reason: "the CQT needs at least one sample".into(),
-            });
-        }
+        self.check_input(x, sample_rate)?;
         let tuning = match (&mut self.tuner, self.config.tuning) {
             (_, Tuning::Fixed(t)) => t,
             (Some(tuner), Tuning::Estimate) => tuner.estimate(x, f64::from(sample_rate))?,
@@ -687,55 +676,81 @@ impl Cqt {
             self.decimator.decimate(&y, &mut next);
             std::mem::swap(&mut y, &mut next);
         }
-        let result = (|| {
-            for oct in &plan.octaves {
-                // One planned STFT per (n_fft, hop): octaves share n_fft but not hops.
-                let stft = match self.stfts.entry((oct.n_fft, oct.hop)) {
-                    Entry::Occupied(e) => e.into_mut(),
-                    Entry::Vacant(e) => e.insert(Stft::new(
-                        StftConfig::new(oct.n_fft, oct.hop).window(WindowKind::Ones),
-                    )?),
-                };
-                let inv = &plan.inv_sqrt_len;
-                let n_bins_oct = oct.n_fft / 2 + 1;
-                let (re, im) = (&mut self.lanes_re, &mut self.lanes_im);
-                re.resize(n_bins_oct * LANES, 0.0);
-                im.resize(n_bins_oct * LANES, 0.0);
-                let total = stft.num_frames(y.len()).min(n_frames);
-                stft.process_bins(&y, oct.used.0..oct.used.1, |t, spec| {
-                    if t >= total {
-                        return;
-                    }
-                    // Gather LANES frames bin-major, then apply every filter to all of them:
-                    // the same complex64 sums per frame, vectorised across frames.
-                    let lane = t % LANES;
-                    let (b0, b1) = oct.used;
-                    let (re_used, im_used) = (
-                        &mut re[b0 * LANES..b1 * LANES],
-                        &mut im[b0 * LANES..b1 * LANES],
-                    );
-                    for ((r, i), c) in re_used
-                        .chunks_exact_mut(LANES)
-                        .zip(im_used.chunks_exact_mut(LANES))
-                        .zip(&spec[b0..b1])
-                    {
-                        r[lane] = c.re;
-                        i[lane] = c.im;
-                    }
-                    if lane + 1 < LANES && t + 1 < total {
-                        return;
-                    }
-                    respond(oct, re, im, inv, &mut out, t - lane, lane + 1);
-                })?;
-                if oct.decimate_after {
-                    self.decimator.decimate(&y, &mut next);
-                    std::mem::swap(&mut y, &mut next);
-                }
-            }
-            Ok::<(), CensError>(())
-        })();
+        let result = self.octaves(&plan, (&mut y, &mut next), n_frames, out.view_mut());
         self.y = y;
         self.next = next;
         result.map(|()| tuning)
+    }
+
+    fn check_input(&self, x: &[f32], sample_rate: u32) -> Result<(), CensError> {
+        if sample_rate != self.config.sample_rate {
+            return Err(CensError::SampleRate {
+                expected: self.config.sample_rate,
+                got: sample_rate,
+            });
+        }
+        if x.is_empty() {
+            return Err(CensError::TooShort {
+                samples: 0,
+                reason: "the CQT needs at least one sample".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Every octave's filter responses into `out`, top octave first, `y` decimated after
+    /// each octave that asks for it (`next` is the other buffer of each decimation).
+    fn octaves(
+        &mut self,
+        plan: &Plan,
+        (y, next): (&mut Vec<f32>, &mut Vec<f32>),
+        n_frames: usize,
+        mut out: ArrayViewMut2<'_, f32>,
+    ) -> Result<(), CensError> {
+        for oct in &plan.octaves {
+            // One planned STFT per (n_fft, hop): octaves share n_fft but not hops.
+            let stft = match self.stfts.entry((oct.n_fft, oct.hop)) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => e.insert(Stft::new(
+                    StftConfig::new(oct.n_fft, oct.hop).window(WindowKind::Ones),
+                )?),
+            };
+            let inv = &plan.inv_sqrt_len;
+            let n_bins_oct = oct.n_fft / 2 + 1;
+            let (re, im) = (&mut self.lanes_re, &mut self.lanes_im);
+            re.resize(n_bins_oct * LANES, 0.0);
+            im.resize(n_bins_oct * LANES, 0.0);
+            let total = stft.num_frames(y.len()).min(n_frames);
+            stft.process_bins(y, oct.used.0..oct.used.1, |t, spec| {
+                if t >= total {
+                    return;
+                }
+                // Gather LANES frames bin-major, then apply every filter to all of them:
+                // the same complex64 sums per frame, vectorised across frames.
+                let lane = t % LANES;
+                let (b0, b1) = oct.used;
+                let (re_used, im_used) = (
+                    &mut re[b0 * LANES..b1 * LANES],
+                    &mut im[b0 * LANES..b1 * LANES],
+                );
+                for ((r, i), c) in re_used
+                    .chunks_exact_mut(LANES)
+                    .zip(im_used.chunks_exact_mut(LANES))
+                    .zip(&spec[b0..b1])
+                {
+                    r[lane] = c.re;
+                    i[lane] = c.im;
+                }
+                if lane + 1 < LANES && t + 1 < total {
+                    return;
+                }
+                respond(oct, re, im, inv, &mut out, t - lane, lane + 1);
+            })?;
+            if oct.decimate_after {
+                self.decimator.decimate(y, next);
+                std::mem::swap(y, next);
+            }
+        }
+        Ok(())
     }
 }

@@ -75,7 +75,7 @@ pub fn run(a: Args) -> Result<u8, CliError> {
         None => a.threshold.parse(),
     }
     .map_err(CliError::bad_input)?;
-    let opts = FitOptions {
+    let mut opts = FitOptions {
         feature: a.feature,
         detector: a.detector,
         seed: a.seed,
@@ -90,7 +90,6 @@ pub fn run(a: Args) -> Result<u8, CliError> {
         epochs: a.epochs,
         contrast: Vec::new(),
     };
-    let mut opts = opts;
     let (paths, mut problems) = files::collect(&a.normal);
     opts.contrast = contrast_sets(&a.contrast, &mut problems)?;
     for (p, why) in &problems {

@@ -418,8 +418,6 @@ impl<T: StftFloat> Stft<T> {
                 n_fft: self.config.n_fft,
             });
         }
-        let ratio = T::cast_f64(1000.0);
-        let zero = T::default();
         let mut t = 0;
         while t < n_frames {
             if t + 1 == n_frames {
@@ -428,20 +426,7 @@ impl<T: StftFloat> Stft<T> {
                 break;
             }
             let mut pair = std::mem::take(&mut self.pair);
-            let (mut edge_a, mut edge_b) = (
-                std::mem::take(&mut self.edge),
-                std::mem::take(&mut self.edge2),
-            );
-            let a = self.raw_frame(x, t, &mut edge_a);
-            let b = self.raw_frame(x, t + 1, &mut edge_b);
-            for (((p, &sa), &sb), &w) in pair.iter_mut().zip(a).zip(b).zip(self.window.iter()) {
-                *p = Complex::new(T::cast_f32(sa) * w, T::cast_f32(sb) * w);
-            }
-            let (ea, eb) = energies(&pair);
-            self.edge = edge_a;
-            self.edge2 = edge_b;
-            let balanced = (ea == zero && eb == zero) || (ea <= eb * ratio && eb <= ea * ratio);
-            if !balanced {
+            if !self.window_pair(x, t, &mut pair) {
                 self.pair = pair;
                 self.single(x, t)?;
                 f(t, &self.spectrum);
@@ -452,37 +437,68 @@ impl<T: StftFloat> Stft<T> {
             }
             self.cfft
                 .process_with_scratch(&mut pair, &mut self.pair_scratch);
-            let half = T::cast_f64(0.5);
-            let separate = |z: Complex<T>, c: Complex<T>| {
-                let c = c.conj();
-                let (s, d) = (z + c, z - c);
-                (
-                    Complex::new(s.re * half, s.im * half),
-                    Complex::new(d.im * half, zero - d.re * half),
-                )
-            };
-            // Bin 0 pairs with itself, bin k with bin n_fft - k.
-            let (b0, b1) = (bins.start.max(1), bins.end.max(1));
-            if bins.start == 0 {
-                (self.spectrum[0], self.second[0]) = separate(pair[0], pair[0]);
-            }
-            let n_fft = self.config.n_fft;
-            let lo = &pair[b0..b1];
-            let hi = &pair[n_fft + 1 - b1..n_fft + 1 - b0];
-            for (((z, c), a), b) in lo
-                .iter()
-                .zip(hi.iter().rev())
-                .zip(self.spectrum[b0..b1].iter_mut())
-                .zip(self.second[b0..b1].iter_mut())
-            {
-                (*a, *b) = separate(*z, *c);
-            }
+            self.separate_pair(&pair, &bins);
             self.pair = pair;
             f(t, &self.spectrum);
             f(t + 1, &self.second);
             t += 2;
         }
         Ok(n_frames)
+    }
+
+    /// Frames `t` and `t + 1`, windowed, packed as the real and imaginary parts of `pair`
+    /// (one complex FFT computes both). Returns whether their energies are within a
+    /// factor 1000 of each other; when not, the quiet frame would lose precision to the
+    /// loud one, and the caller transforms them one at a time.
+    #[inline(always)]
+    fn window_pair(&mut self, x: &[f32], t: usize, pair: &mut [Complex<T>]) -> bool {
+        let ratio = T::cast_f64(1000.0);
+        let zero = T::default();
+        let (mut edge_a, mut edge_b) = (
+            std::mem::take(&mut self.edge),
+            std::mem::take(&mut self.edge2),
+        );
+        let a = self.raw_frame(x, t, &mut edge_a);
+        let b = self.raw_frame(x, t + 1, &mut edge_b);
+        for (((p, &sa), &sb), &w) in pair.iter_mut().zip(a).zip(b).zip(self.window.iter()) {
+            *p = Complex::new(T::cast_f32(sa) * w, T::cast_f32(sb) * w);
+        }
+        let (ea, eb) = energies(pair);
+        self.edge = edge_a;
+        self.edge2 = edge_b;
+        (ea == zero && eb == zero) || (ea <= eb * ratio && eb <= ea * ratio)
+    }
+
+    /// The two real spectra in the bins `bins` out of the transformed `pair`: the first
+    /// frame's into `spectrum`, the second's into `second`.
+    #[inline(always)]
+    fn separate_pair(&mut self, pair: &[Complex<T>], bins: &std::ops::Range<usize>) {
+        let zero = T::default();
+        let half = T::cast_f64(0.5);
+        let separate = |z: Complex<T>, c: Complex<T>| {
+            let c = c.conj();
+            let (s, d) = (z + c, z - c);
+            (
+                Complex::new(s.re * half, s.im * half),
+                Complex::new(d.im * half, zero - d.re * half),
+            )
+        };
+        // Bin 0 pairs with itself, bin k with bin n_fft - k.
+        let (b0, b1) = (bins.start.max(1), bins.end.max(1));
+        if bins.start == 0 {
+            (self.spectrum[0], self.second[0]) = separate(pair[0], pair[0]);
+        }
+        let n_fft = self.config.n_fft;
+        let lo = &pair[b0..b1];
+        let hi = &pair[n_fft + 1 - b1..n_fft + 1 - b0];
+        for (((z, c), a), b) in lo
+            .iter()
+            .zip(hi.iter().rev())
+            .zip(self.spectrum[b0..b1].iter_mut())
+            .zip(self.second[b0..b1].iter_mut())
+        {
+            (*a, *b) = separate(*z, *c);
+        }
     }
 
     /// Power spectrogram `|X|^2` into `out` (`frames x bins`).

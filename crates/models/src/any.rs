@@ -133,48 +133,8 @@ impl DetectorConfig {
         if domains.is_empty() {
             return self.fit_contrast(normal, contrast, seed, observer);
         }
-        if domains.len() != normal.len() {
-            return Err(ModelError::config(
-                "domains",
-                domains.len(),
-                format!("one per training clip ({})", normal.len()),
-            ));
-        }
-        let mut present: Vec<usize> = domains.to_vec();
-        present.sort_unstable();
-        present.dedup();
-        let mut banks: Vec<Vec<ArrayView2<'_, f32>>> = present
-            .iter()
-            .map(|d| {
-                normal
-                    .iter()
-                    .zip(domains)
-                    .filter(|(_, x)| *x == d)
-                    .map(|(c, _)| *c)
-                    .collect()
-            })
-            .collect();
-        // A domain of one clip cannot be standardised (and a fold of cross-fitting may
-        // leave one): its clips join the largest bank.
-        if let Some(largest) = (0..banks.len()).max_by_key(|&b| (banks[b].len(), usize::MAX - b)) {
-            let small: Vec<ArrayView2<'_, f32>> = banks
-                .iter()
-                .enumerate()
-                .filter(|(b, bank)| *b != largest && bank.len() < 2)
-                .flat_map(|(_, bank)| bank.iter().copied())
-                .collect();
-            banks[largest].extend(small);
-            let keep: Vec<bool> = (0..banks.len())
-                .map(|b| b == largest || banks[b].len() >= 2)
-                .collect();
-            let mut i = 0;
-            banks.retain(|_| {
-                i += 1;
-                keep[i - 1]
-            });
-        }
         Ok(AnyDetector::DomainBanks(
-            c.fit_banks(&banks, contrast, seed)?,
+            c.fit_domains(normal, domains, contrast, seed)?,
         ))
     }
 

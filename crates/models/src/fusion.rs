@@ -596,6 +596,63 @@ impl DomainBanksConfig {
     }
 }
 
+impl DomainBanksConfig {
+    /// Fits one bank per domain of `normal` (clip `i` recorded in domain `domains[i]`).
+    /// A domain of one clip cannot be standardised, and a fold of cross-fitting may
+    /// leave one: its clips join the largest bank.
+    ///
+    /// # Errors
+    /// `domains` of another length than `normal`, and those of
+    /// [`fit_banks`](Self::fit_banks).
+    pub fn fit_domains(
+        &self,
+        normal: &[ArrayView2<'_, f32>],
+        domains: &[usize],
+        contrast: &[Vec<ArrayView2<'_, f32>>],
+        seed: u64,
+    ) -> Result<DomainBanks, ModelError> {
+        if domains.len() != normal.len() {
+            return Err(ModelError::config(
+                "domains",
+                domains.len(),
+                format!("one per training clip ({})", normal.len()),
+            ));
+        }
+        let mut present: Vec<usize> = domains.to_vec();
+        present.sort_unstable();
+        present.dedup();
+        let mut banks: Vec<Vec<ArrayView2<'_, f32>>> = present
+            .iter()
+            .map(|d| {
+                normal
+                    .iter()
+                    .zip(domains)
+                    .filter(|(_, x)| *x == d)
+                    .map(|(c, _)| *c)
+                    .collect()
+            })
+            .collect();
+        // The first of the largest banks takes in every bank too small to stand alone.
+        if let Some(largest) = (0..banks.len()).max_by_key(|&b| (banks[b].len(), usize::MAX - b)) {
+            let mut merged = std::mem::take(&mut banks[largest]);
+            let (mut kept, mut slot) = (Vec::new(), 0);
+            for (b, bank) in banks.into_iter().enumerate() {
+                if b == largest {
+                    slot = kept.len();
+                    kept.push(Vec::new());
+                } else if bank.len() < 2 {
+                    merged.extend(bank);
+                } else {
+                    kept.push(bank);
+                }
+            }
+            kept[slot] = merged;
+            banks = kept;
+        }
+        self.fit_banks(&banks, contrast, seed)
+    }
+}
+
 impl Fit for DomainBanksConfig {
     type Detector = DomainBanks;
     type Error = ModelError;
