@@ -22,7 +22,7 @@
 //! when the two fullest bins nearly tie. The parity tests check the estimate on every
 //! reference clip.
 
-use aad_dsp::{Complex, Stft, StftConfig, abs_c32, linspace};
+use aad_dsp::{Complex, Stft, StftConfig, Transformed, abs_c32, linspace, separate};
 use ndarray::ArrayView2;
 
 /// How the tuning (deviation from A440 in fractions of a bin) is chosen.
@@ -250,18 +250,85 @@ aad_core::avx2_dispatch! {
 
 }
 
+/// `|X_k|^2` of the complex64-rounded value `c`, evaluated in f64: the square of the
+/// float32 magnitude librosa sees (`hypotf`, evaluated in double) before its rounding.
+#[inline(always)]
+fn power64(c: Complex<f64>) -> f64 {
+    let (re, im) = (f64::from(c.re as f32), f64::from(c.im as f32));
+    re * re + im * im
+}
+
+/// The largest of four lane maxima (powers are never negative or NaN).
+#[inline(always)]
+fn lanes_max(top: [f64; 4]) -> f64 {
+    top.iter().fold(0.0f64, |a, &b| if b > a { b } else { a })
+}
+
 aad_core::avx2_dispatch! {
-    /// piptrack on one magnitude frame of the f64 spectrum `spec`.
-    ///
-    /// `sq[k]` is `|X_k|^2` of the complex64-rounded spectrum evaluated in f64, and the
-    /// float32 magnitude librosa sees (`hypotf`, evaluated in double) is `sqrt(sq[k])`
-    /// rounded once. Rounding is monotonic, so the frame maximum is the root of the largest
-    /// `sq`; magnitudes are taken only on the searched band. The result is identical to
-    /// [`piptrack_frame`] on the full magnitude row.
+    /// [`power64`] of every bin of a real frame's spectrum into `sq`; returns the largest.
+    fn single_powers(spec: &[Complex<f64>], sq: &mut [f64]) -> f64 {
+        let mut top = [0.0f64; 4];
+        for (q, c) in sq.chunks_exact_mut(4).zip(spec.chunks_exact(4)) {
+            for l in 0..4 {
+                q[l] = power64(c[l]);
+                top[l] = if q[l] > top[l] { q[l] } else { top[l] };
+            }
+        }
+        let done = spec.len() / 4 * 4;
+        for (q, &c) in sq[done..].iter_mut().zip(&spec[done..]) {
+            *q = power64(c);
+            top[0] = if *q > top[0] { *q } else { top[0] };
+        }
+        lanes_max(top)
+    }
+}
+
+aad_core::avx2_dispatch! {
+    /// [`power64`] of every bin of both frames packed in the complex FFT `z` (see
+    /// [`aad_dsp::Transformed::Pair`]), separated in the same sweep, into `qa` and `qb`;
+    /// returns the two frames' largest.
+    fn pair_powers(z: &[Complex<f64>], qa: &mut [f64], qb: &mut [f64]) -> (f64, f64) {
+        let n = z.len();
+        let n_bins = n / 2 + 1;
+        let (a, b) = separate(z[0], z[0]);
+        (qa[0], qb[0]) = (power64(a), power64(b));
+        let (mut ta, mut tb) = ([qa[0], 0.0, 0.0, 0.0], [qb[0], 0.0, 0.0, 0.0]);
+        let lo = &z[1..n_bins];
+        let hi = &z[n + 1 - n_bins..n];
+        let (qa, qb) = (&mut qa[1..n_bins], &mut qb[1..n_bins]);
+        // Four bins at a time: bin k reads z[k] and z[n - k], a reversed chunk.
+        let lanes = qa
+            .chunks_exact_mut(4)
+            .zip(qb.chunks_exact_mut(4))
+            .zip(lo.chunks_exact(4).zip(hi.rchunks_exact(4)));
+        for ((a4, b4), (z4, c4)) in lanes {
+            for l in 0..4 {
+                let (sa, sb) = separate(z4[l], c4[3 - l]);
+                (a4[l], b4[l]) = (power64(sa), power64(sb));
+                ta[l] = if a4[l] > ta[l] { a4[l] } else { ta[l] };
+                tb[l] = if b4[l] > tb[l] { b4[l] } else { tb[l] };
+            }
+        }
+        let done = lo.len() / 4 * 4;
+        for k in done..lo.len() {
+            let (sa, sb) = separate(lo[k], hi[hi.len() - 1 - k]);
+            (qa[k], qb[k]) = (power64(sa), power64(sb));
+            ta[0] = if qa[k] > ta[0] { qa[k] } else { ta[0] };
+            tb[0] = if qb[k] > tb[0] { qb[k] } else { tb[0] };
+        }
+        (lanes_max(ta), lanes_max(tb))
+    }
+}
+
+aad_core::avx2_dispatch! {
+    /// piptrack on one magnitude frame given its [`power64`] values `sq` and their
+    /// largest, `top`. Rounding is monotonic, so the frame maximum is the root of the
+    /// largest `sq`; magnitudes are taken only on the searched band. The result is
+    /// identical to [`piptrack_frame`] on the full magnitude row.
     #[allow(clippy::too_many_arguments)]
-    fn magnitude_peaks(
-        spec: &[Complex<f64>],
-        sq: &mut [f64],
+    fn band_peaks(
+        sq: &[f64],
+        top: f64,
         mags: &mut [f32],
         band: (usize, usize),
         sr: f64,
@@ -270,27 +337,11 @@ aad_core::avx2_dispatch! {
         out: &mut Vec<(f32, f32)>,
     ) {
         let (lo, hi) = band;
-        let n_bins = spec.len();
+        let n_bins = sq.len();
         if n_bins < 3 {
             return;
         }
         scratch.resize(n_bins);
-        for (q, c) in sq.iter_mut().zip(spec) {
-            let (re, im) = (f64::from(c.re as f32), f64::from(c.im as f32));
-            *q = re * re + im * im;
-        }
-        let mut top = [0.0f64; 4];
-        let chunks = sq.chunks_exact(4);
-        let rest = chunks.remainder();
-        for c in chunks {
-            for l in 0..4 {
-                top[l] = if c[l] > top[l] { c[l] } else { top[l] };
-            }
-        }
-        let top = rest
-            .iter()
-            .chain(&top)
-            .fold(0.0f64, |a, &b| if b > a { b } else { a });
         let max = top.sqrt() as f32;
         let reference = threshold * max;
         let (m0, m1) = (lo.saturating_sub(1), (hi + 1).min(n_bins));
@@ -310,7 +361,6 @@ aad_core::avx2_dispatch! {
             push_peak_at([mags[k - 1], mags[k], next], k, n_bins, sr, 2048, out);
         }
     }
-
 }
 
 /// `np.median` of float32 values (the mean of the middle two in float32 for even counts).
@@ -466,6 +516,7 @@ pub struct TuningEstimator {
     power: bool,
     params: PiptrackParams,
     sq: Vec<f64>,
+    sq2: Vec<f64>,
     work: TuningWork,
 }
 
@@ -484,6 +535,7 @@ impl TuningEstimator {
             power,
             params: PiptrackParams::default(),
             sq: vec![0.0; n],
+            sq2: vec![0.0; n],
             work: TuningWork {
                 row: vec![0.0; n],
                 ..TuningWork::default()
@@ -505,28 +557,36 @@ impl TuningEstimator {
             ..
         } = &mut self.work;
         peaks.clear();
-        let (sq, power, threshold) = (&mut self.sq, self.power, self.params.threshold);
-        self.stft.process(x, |_, spec| {
-            if power {
+        let (sq, sq2, threshold) = (&mut self.sq, &mut self.sq2, self.params.threshold);
+        if self.power {
+            self.stft.process(x, |_, spec| {
                 // |X|^2 as numpy computes abs(complex64)**2, for every bin.
                 for (r, c) in row.iter_mut().zip(spec) {
                     let m = abs_c32(c.re as f32, c.im as f32);
                     *r = m * m;
                 }
-                piptrack_frame(
-                    row,
-                    max_f32(row),
-                    range,
-                    sr,
-                    2048,
-                    threshold,
-                    scratch,
-                    peaks,
-                );
-            } else {
-                magnitude_peaks(spec, sq, row, range, sr, threshold, scratch, peaks);
-            }
-        })?;
+                let max = max_f32(row);
+                piptrack_frame(row, max, range, sr, 2048, threshold, scratch, peaks);
+            })?;
+        } else {
+            // Paired frames are separated and squared in one sweep, never written out.
+            self.stft.process_raw(x, |_, raw| {
+                let mut peaks_of = |q: &[f64], top: f64| {
+                    band_peaks(q, top, row, range, sr, threshold, scratch, peaks);
+                };
+                match raw {
+                    Transformed::Single(spec) => {
+                        let top = single_powers(spec, sq);
+                        peaks_of(sq, top);
+                    }
+                    Transformed::Pair(z) => {
+                        let (ta, tb) = pair_powers(z, sq, sq2);
+                        peaks_of(sq, ta);
+                        peaks_of(sq2, tb);
+                    }
+                }
+            })?;
+        }
         Ok(tuning_from_peaks(&mut self.work, self.bins_per_octave))
     }
 

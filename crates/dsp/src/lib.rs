@@ -33,5 +33,7 @@ mod window;
 pub use error::DspError;
 pub use fastlog::{ln_fast, log10_fast};
 pub use realfft::num_complex::Complex;
-pub use stft::{PadMode, Stft, StftConfig, StftFloat, abs_c32, magnitude_of, power_of};
+pub use stft::{
+    PadMode, Stft, StftConfig, StftFloat, Transformed, abs_c32, magnitude_of, power_of, separate,
+};
 pub use window::{WindowKind, linspace, pad_center, window};

@@ -205,6 +205,7 @@ pub struct Stft<T: StftFloat> {
     scratch: Vec<Complex<T>>,
     pair: Vec<Complex<T>>,
     pair_scratch: Vec<Complex<T>>,
+    first: Vec<Complex<T>>,
     second: Vec<Complex<T>>,
     edge: Vec<f32>,
     edge2: Vec<f32>,
@@ -230,6 +231,7 @@ impl<T: StftFloat> Clone for Stft<T> {
             scratch: self.fft.make_scratch_vec(),
             pair: self.pair.clone(),
             pair_scratch: self.pair_scratch.clone(),
+            first: self.first.clone(),
             second: self.second.clone(),
             edge: Vec::with_capacity(self.config.n_fft),
             edge2: Vec::with_capacity(self.config.n_fft),
@@ -269,6 +271,7 @@ impl<T: StftFloat> Stft<T> {
             scratch: fft.make_scratch_vec(),
             pair: vec![zero; config.n_fft],
             pair_scratch: vec![zero; cfft.get_inplace_scratch_len()],
+            first: vec![zero; config.n_fft / 2 + 1],
             second: vec![zero; config.n_fft / 2 + 1],
             edge: Vec::with_capacity(config.n_fft),
             edge2: Vec::with_capacity(config.n_fft),
@@ -410,6 +413,67 @@ impl<T: StftFloat> Stft<T> {
                 format!("must lie within 0..{}", self.n_bins()),
             ));
         }
+        // `spectrum` holds single frames' transforms, so paired ones go elsewhere.
+        let (mut first, mut second) = (
+            std::mem::take(&mut self.first),
+            std::mem::take(&mut self.second),
+        );
+        let n_fft = self.config.n_fft;
+        let result = self.process_raw_impl(x, |t, raw| match raw {
+            Transformed::Single(spec) => f(t, spec),
+            Transformed::Pair(pair) => {
+                separate_pair(pair, n_fft, &bins, &mut first, &mut second);
+                f(t, &first);
+                f(t + 1, &second);
+            }
+        });
+        self.first = first;
+        self.second = second;
+        result
+    }
+
+    /// Every frame's transform, unseparated: [`Transformed::Pair`] for frames `t` and
+    /// `t + 1` transformed together (`f` is then called once for both), else
+    /// [`Transformed::Single`]. For callers that read the two spectra in one sweep
+    /// (see [`separate`]) instead of having them written out first.
+    ///
+    /// # Errors
+    /// As [`process`](Self::process).
+    ///
+    /// # Allocation
+    /// None.
+    pub fn process_raw(
+        &mut self,
+        x: &[f32],
+        f: impl FnMut(usize, Transformed<'_, T>),
+    ) -> Result<usize, DspError> {
+        #[cfg(target_arch = "x86_64")]
+        if aad_core::simd::avx2_enabled() {
+            // SAFETY: the CPU supports AVX2 (checked by `avx2_enabled` just above), the
+            // only requirement of calling a function compiled with `target_feature(avx2)`.
+            #[allow(unsafe_code)]
+            return unsafe { self.process_raw_avx2(x, f) };
+        }
+        self.process_raw_impl(x, f)
+    }
+
+    /// [`process_raw`](Self::process_raw) compiled for AVX2, with `f` inlined into it.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn process_raw_avx2(
+        &mut self,
+        x: &[f32],
+        f: impl FnMut(usize, Transformed<'_, T>),
+    ) -> Result<usize, DspError> {
+        self.process_raw_impl(x, f)
+    }
+
+    #[inline(always)]
+    fn process_raw_impl(
+        &mut self,
+        x: &[f32],
+        mut f: impl FnMut(usize, Transformed<'_, T>),
+    ) -> Result<usize, DspError> {
         let n_frames = self.num_frames(x.len());
         if n_frames == 0 {
             return Err(DspError::TooShort {
@@ -422,25 +486,23 @@ impl<T: StftFloat> Stft<T> {
         while t < n_frames {
             if t + 1 == n_frames {
                 self.single(x, t)?;
-                f(t, &self.spectrum);
+                f(t, Transformed::Single(&self.spectrum));
                 break;
             }
             let mut pair = std::mem::take(&mut self.pair);
             if !self.window_pair(x, t, &mut pair) {
                 self.pair = pair;
                 self.single(x, t)?;
-                f(t, &self.spectrum);
+                f(t, Transformed::Single(&self.spectrum));
                 self.single(x, t + 1)?;
-                f(t + 1, &self.spectrum);
+                f(t + 1, Transformed::Single(&self.spectrum));
                 t += 2;
                 continue;
             }
             self.cfft
                 .process_with_scratch(&mut pair, &mut self.pair_scratch);
-            self.separate_pair(&pair, &bins);
+            f(t, Transformed::Pair(&pair));
             self.pair = pair;
-            f(t, &self.spectrum);
-            f(t + 1, &self.second);
             t += 2;
         }
         Ok(n_frames)
@@ -467,38 +529,6 @@ impl<T: StftFloat> Stft<T> {
         self.edge = edge_a;
         self.edge2 = edge_b;
         (ea == zero && eb == zero) || (ea <= eb * ratio && eb <= ea * ratio)
-    }
-
-    /// The two real spectra in the bins `bins` out of the transformed `pair`: the first
-    /// frame's into `spectrum`, the second's into `second`.
-    #[inline(always)]
-    fn separate_pair(&mut self, pair: &[Complex<T>], bins: &std::ops::Range<usize>) {
-        let zero = T::default();
-        let half = T::cast_f64(0.5);
-        let separate = |z: Complex<T>, c: Complex<T>| {
-            let c = c.conj();
-            let (s, d) = (z + c, z - c);
-            (
-                Complex::new(s.re * half, s.im * half),
-                Complex::new(d.im * half, zero - d.re * half),
-            )
-        };
-        // Bin 0 pairs with itself, bin k with bin n_fft - k.
-        let (b0, b1) = (bins.start.max(1), bins.end.max(1));
-        if bins.start == 0 {
-            (self.spectrum[0], self.second[0]) = separate(pair[0], pair[0]);
-        }
-        let n_fft = self.config.n_fft;
-        let lo = &pair[b0..b1];
-        let hi = &pair[n_fft + 1 - b1..n_fft + 1 - b0];
-        for (((z, c), a), b) in lo
-            .iter()
-            .zip(hi.iter().rev())
-            .zip(self.spectrum[b0..b1].iter_mut())
-            .zip(self.second[b0..b1].iter_mut())
-        {
-            (*a, *b) = separate(*z, *c);
-        }
     }
 
     /// Power spectrogram `|X|^2` into `out` (`frames x bins`).
@@ -543,6 +573,58 @@ impl<T: StftFloat> Stft<T> {
             }
         })?;
         Ok(())
+    }
+}
+
+/// What [`Stft::process_raw`] hands over.
+#[derive(Debug, Clone, Copy)]
+pub enum Transformed<'a, T> {
+    /// One frame's real FFT, `n_fft / 2 + 1` bins.
+    Single(&'a [Complex<T>]),
+    /// The complex FFT (`n_fft` values) of frames `t` and `t + 1` packed as `a + i b`:
+    /// bin `k` of each is [`separate`]`(z[k], z[(n_fft - k) % n_fft])`.
+    Pair(&'a [Complex<T>]),
+}
+
+/// Bin `k` of the two real frames packed in a complex FFT, from `z = Z[k]` and
+/// `c = Z[n_fft - k]` (`Z[0]` for `k = 0`): `((z + conj c) / 2, (z - conj c) / 2i)`.
+/// Exactly the values [`Stft::process`] hands out for paired frames.
+#[inline(always)]
+pub fn separate<T: StftFloat>(z: Complex<T>, c: Complex<T>) -> (Complex<T>, Complex<T>) {
+    let zero = T::default();
+    let half = T::cast_f64(0.5);
+    let c = c.conj();
+    let (s, d) = (z + c, z - c);
+    (
+        Complex::new(s.re * half, s.im * half),
+        Complex::new(d.im * half, zero - d.re * half),
+    )
+}
+
+/// The two real spectra in the bins `bins` out of the transformed `pair`: the first
+/// frame's into `first`, the second's into `second`.
+#[inline(always)]
+fn separate_pair<T: StftFloat>(
+    pair: &[Complex<T>],
+    n_fft: usize,
+    bins: &std::ops::Range<usize>,
+    first: &mut [Complex<T>],
+    second: &mut [Complex<T>],
+) {
+    // Bin 0 pairs with itself, bin k with bin n_fft - k.
+    let (b0, b1) = (bins.start.max(1), bins.end.max(1));
+    if bins.start == 0 {
+        (first[0], second[0]) = separate(pair[0], pair[0]);
+    }
+    let lo = &pair[b0..b1];
+    let hi = &pair[n_fft + 1 - b1..n_fft + 1 - b0];
+    for (((z, c), a), b) in lo
+        .iter()
+        .zip(hi.iter().rev())
+        .zip(first[b0..b1].iter_mut())
+        .zip(second[b0..b1].iter_mut())
+    {
+        (*a, *b) = separate(*z, *c);
     }
 }
 
@@ -628,5 +710,52 @@ mod tests {
         let e = Stft::<f32>::new(StftConfig::new(1024, 0)).unwrap_err();
         assert!(e.to_string().contains("hop_length = 0"), "{e}");
         assert!(Stft::<f32>::new(StftConfig::new(512, 128).win_length(Some(600))).is_err());
+    }
+
+    #[test]
+    fn raw_pairs_separate_into_exactly_the_processed_spectra() {
+        // Silence from a frame edge on, so frames are both paired and single.
+        let x: Vec<f32> = (0..9_000)
+            .map(|i| {
+                let v = (i as f32 * 0.37).sin() + 0.3 * (i as f32 * 2.9).cos();
+                if (2_872..5_000).contains(&i) {
+                    0.0
+                } else {
+                    v
+                }
+            })
+            .collect();
+        let mut stft = Stft::<f64>::new(StftConfig::new(512, 128)).unwrap();
+        let n_fft = 512;
+        let mut want = Vec::new();
+        stft.process(&x, |t, s| want.push((t, s.to_vec()))).unwrap();
+        let (mut got, mut kinds) = (Vec::new(), [0usize; 2]);
+        stft.process_raw(&x, |t, raw| match raw {
+            Transformed::Single(s) => {
+                kinds[0] += 1;
+                got.push((t, s.to_vec()));
+            }
+            Transformed::Pair(z) => {
+                kinds[1] += 1;
+                let (a, b): (Vec<_>, Vec<_>) = (0..=n_fft / 2)
+                    .map(|k| separate(z[k], z[(n_fft - k) % n_fft]))
+                    .unzip();
+                got.push((t, a));
+                got.push((t + 1, b));
+            }
+        })
+        .unwrap();
+        assert!(kinds[0] > 1 && kinds[1] > 1, "{kinds:?}");
+        assert_eq!(got.len(), want.len());
+        for ((tg, g), (tw, w)) in got.iter().zip(&want) {
+            assert_eq!(tg, tw);
+            assert!(
+                g.iter()
+                    .zip(w)
+                    .all(|(a, b)| a.re.to_bits() == b.re.to_bits()
+                        && a.im.to_bits() == b.im.to_bits()),
+                "frame {tg}"
+            );
+        }
     }
 }
