@@ -10,6 +10,8 @@
 //! index the product touches.
 #![allow(unsafe_code)]
 
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+
 /// A row-major or column-major view of an `rows x cols` matrix inside a slice.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Mat<'a> {
@@ -82,22 +84,28 @@ const MIN_SPLIT_WORK: usize = 1 << 20;
 /// thread count. Measured on two cores: a 512 x 640 x 128 product 1.6-1.7x; `gemm`'s own
 /// `Parallelism::Rayon` made the DCASE autoencoder's epoch no faster (0.96x, median of 8).
 fn gemm_split_rows(c: &mut [f32], a: Mat<'_>, b: Mat<'_>, alpha: f32, beta: f32, threads: usize) {
-    use rayon::prelude::*;
     let (m, n) = (a.rows, b.cols);
     let parts = threads.min(m / MIN_SPLIT_ROWS).max(1);
     let per = m.div_ceil(parts);
+    let block_of = |i: usize, block: &mut [f32]| {
+        let rows = block.len() / n;
+        let a_rows = Mat {
+            data: &a.data[i * per * a.rs..],
+            rows,
+            ..a
+        };
+        gemm_one(block, a_rows, b, alpha, beta);
+    };
+    if parts == 2 {
+        let (top, bottom) = c[..m * n].split_at_mut(per * n);
+        join(|| block_of(0, top), || block_of(1, bottom));
+        return;
+    }
+    use rayon::prelude::*;
     c[..m * n]
         .par_chunks_mut(per * n)
         .enumerate()
-        .for_each(|(i, block)| {
-            let rows = block.len() / n;
-            let a_rows = Mat {
-                data: &a.data[i * per * a.rs..],
-                rows,
-                ..a
-            };
-            gemm_one(block, a_rows, b, alpha, beta);
-        });
+        .for_each(|(i, block)| block_of(i, block));
 }
 
 fn gemm_one(c: &mut [f32], a: Mat<'_>, b: Mat<'_>, alpha: f32, beta: f32) {
@@ -196,6 +204,68 @@ mod tests {
     }
 
     #[test]
+    fn the_helper_runs_the_second_half_and_nested_joins_in_order() {
+        let helper = HelperThread::start().unwrap();
+        let here = std::thread::current().id();
+        let (mut a, mut b, inner) = (None, None, std::sync::Mutex::new(Vec::new()));
+        helper.run(|| {
+            assert_eq!(threads(), 2);
+            join(
+                || {
+                    a = Some(std::thread::current().id());
+                    join(
+                        || inner.lock().unwrap().push(1),
+                        || inner.lock().unwrap().push(2),
+                    );
+                },
+                || b = Some(std::thread::current().id()),
+            );
+        });
+        assert_eq!(a, Some(here));
+        assert!(
+            b.is_some_and(|b| b != here),
+            "the second half ran on the caller"
+        );
+        assert_eq!(*inner.lock().unwrap(), [1, 2]);
+        assert_eq!(threads(), 1);
+        // Many short jobs in a row, as a training step posts them.
+        let mut sums = [0u64; 2];
+        helper.run(|| {
+            for i in 0..10_000u64 {
+                let (x, y) = sums.split_at_mut(1);
+                join(|| x[0] += i, || y[0] += 2 * i);
+            }
+        });
+        assert_eq!(sums, [49_995_000, 99_990_000]);
+    }
+
+    #[test]
+    fn a_panic_on_either_side_reaches_the_caller_after_both_halves_ended() {
+        let helper = HelperThread::start().unwrap();
+        let done = std::sync::atomic::AtomicBool::new(false);
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            helper.run(|| {
+                join(
+                    || panic!("first half"),
+                    || {
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                        done.store(true, Ordering::SeqCst);
+                    },
+                )
+            })
+        }));
+        assert!(caught.is_err());
+        assert!(
+            done.load(Ordering::SeqCst),
+            "returned before the helper's half ended"
+        );
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            helper.run(|| join(|| (), || panic!("second half")))
+        }));
+        assert!(caught.is_err());
+    }
+
+    #[test]
     fn matches_a_naive_product_for_every_transpose_combination() {
         let (m, k, n) = (7, 13, 5);
         let a: Vec<f32> = (0..m * k).map(|i| (i % 11) as f32 * 0.3 - 1.0).collect();
@@ -237,4 +307,171 @@ pub(crate) fn set_threads(n: usize) {
 /// autoencoder's own pool, so a fork never lands in the caller's pool.
 pub(crate) fn threads() -> usize {
     THREADS.with(|t| t.get())
+}
+
+/// The second thread of the autoencoder's two-thread training, which waits for work by
+/// spinning instead of sleeping: a product takes 50-300 us, and waking a sleeping rayon
+/// worker for each of the ~30 products of a step cost about 12 % of the cycles
+/// (scheduler wake-ups, measured with `perf`). It spins for a while after each job, then
+/// yields, then naps, so an idle phase (validation, scoring) does not hold a core.
+pub(crate) struct Helper {
+    /// Jobs posted so far; the helper runs job `posted` when it moves past `taken`.
+    posted: AtomicUsize,
+    finished: AtomicUsize,
+    job: AtomicPtr<()>,
+    stop: AtomicBool,
+    panicked: AtomicBool,
+}
+
+/// The job the helper runs: a type-erased `&mut dyn FnMut()` on the poster's stack.
+type JobRef<'a> = &'a mut (dyn FnMut() + Send);
+
+impl Helper {
+    fn new() -> Self {
+        Helper {
+            posted: AtomicUsize::new(0),
+            finished: AtomicUsize::new(0),
+            job: AtomicPtr::new(std::ptr::null_mut()),
+            stop: AtomicBool::new(false),
+            panicked: AtomicBool::new(false),
+        }
+    }
+
+    /// The helper thread's loop: run each posted job, until [`Helper::stop`].
+    fn serve(&self) {
+        let mut taken = 0;
+        let mut idle = 0u32;
+        loop {
+            let posted = self.posted.load(Ordering::Acquire);
+            if posted != taken {
+                taken = posted;
+                idle = 0;
+                let job = self.job.load(Ordering::Acquire).cast::<JobRef<'_>>();
+                // SAFETY: `join` stored a pointer to a `JobRef` that lives on its stack
+                // until it has seen `finished == posted`, which is only stored below,
+                // after the job returned; no other thread touches the job meanwhile.
+                let run =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe { (**job)() }));
+                if run.is_err() {
+                    self.panicked.store(true, Ordering::Release);
+                }
+                self.finished.store(taken, Ordering::Release);
+                continue;
+            }
+            if self.stop.load(Ordering::Acquire) {
+                return;
+            }
+            idle = idle.saturating_add(1);
+            match idle {
+                0..=20_000 => std::hint::spin_loop(),
+                20_001..=40_000 => std::thread::yield_now(),
+                _ => std::thread::sleep(std::time::Duration::from_micros(100)),
+            }
+        }
+    }
+
+    /// Runs `a` here and `b` on the helper; returns when both have.
+    fn join(&self, a: impl FnOnce(), b: impl FnOnce() + Send) {
+        let mut b = Some(b);
+        let mut call = || {
+            if let Some(b) = b.take() {
+                b();
+            }
+        };
+        let mut job: JobRef<'_> = &mut call;
+        self.job
+            .store(std::ptr::from_mut(&mut job).cast(), Ordering::Release);
+        let ticket = self.posted.fetch_add(1, Ordering::AcqRel) + 1;
+        // The helper may be reading this stack frame: wait for it even if `a` panics.
+        let here = std::panic::catch_unwind(std::panic::AssertUnwindSafe(a));
+        while self.finished.load(Ordering::Acquire) != ticket {
+            std::hint::spin_loop();
+        }
+        if let Err(p) = here {
+            std::panic::resume_unwind(p);
+        }
+        assert!(
+            !self.panicked.load(Ordering::Acquire),
+            "a job on the autoencoder's helper thread panicked"
+        );
+    }
+}
+
+thread_local! {
+    static HELPER: std::cell::Cell<*const Helper> = const { std::cell::Cell::new(std::ptr::null()) };
+    /// Whether this thread is inside a [`join`] on the helper.
+    static IN_JOIN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// A started [`Helper`] thread, stopped and joined on drop.
+pub(crate) struct HelperThread {
+    helper: std::sync::Arc<Helper>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl HelperThread {
+    /// Starts the helper thread.
+    ///
+    /// # Errors
+    /// The OS refused a thread.
+    pub(crate) fn start() -> std::io::Result<Self> {
+        let helper = std::sync::Arc::new(Helper::new());
+        let theirs = std::sync::Arc::clone(&helper);
+        let thread = std::thread::Builder::new()
+            .name("aad-ae-helper".into())
+            .spawn(move || theirs.serve())?;
+        Ok(HelperThread {
+            helper,
+            thread: Some(thread),
+        })
+    }
+
+    /// Runs `f` on this thread with the helper: inside it, [`join`] (and so every split
+    /// product) runs its second half there, and [`threads`] is 2.
+    pub(crate) fn run<R>(&self, f: impl FnOnce() -> R) -> R {
+        let before = HELPER.with(|h| h.replace(std::sync::Arc::as_ptr(&self.helper)));
+        let threads_before = threads();
+        set_threads(2);
+        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+        set_threads(threads_before);
+        HELPER.with(|h| h.set(before));
+        out.unwrap_or_else(|p| std::panic::resume_unwind(p))
+    }
+}
+
+impl Drop for HelperThread {
+    fn drop(&mut self) {
+        self.helper.stop.store(true, Ordering::Release);
+        if let Some(t) = self.thread.take() {
+            // A panic on the helper was already reported by the `join` that saw it.
+            let _ = t.join();
+        }
+    }
+}
+
+/// `a` and `b` in parallel: on the helper of [`HelperThread::run`] when there is one,
+/// else on rayon.
+pub(crate) fn join(a: impl FnOnce() + Send, b: impl FnOnce() + Send) {
+    let helper = HELPER.with(|h| h.get());
+    if helper.is_null() {
+        rayon::join(a, b);
+        return;
+    }
+    if IN_JOIN.with(|j| j.replace(true)) {
+        // The helper runs one job at a time: a join inside a join runs here, in order.
+        a();
+        b();
+        return;
+    }
+    struct Leave;
+    impl Drop for Leave {
+        fn drop(&mut self) {
+            IN_JOIN.with(|j| j.set(false));
+        }
+    }
+    let _leave = Leave;
+    // SAFETY: the pointer is set only inside `HelperThread::run`, on this thread, to the
+    // helper its `HelperThread` owns, which outlives the call to `f` during which this
+    // code runs.
+    unsafe { &*helper }.join(a, b);
 }

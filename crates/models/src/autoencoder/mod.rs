@@ -620,20 +620,18 @@ fn train_native(
         let order = epoch_order(n, cfg.shuffle, rng);
         let mut sum = 0.0f64;
         for (b, chunk) in order.chunks(cfg.batch_size).enumerate() {
-            for (dst, &i) in batch.chunks_exact_mut(d).zip(chunk) {
-                dst.copy_from_slice(&data[i * d..(i + 1) * d]);
-            }
             let rows = chunk.len();
-            let loss = if train.y.is_some() {
-                for (dst, &i) in batch_target.chunks_exact_mut(e).zip(chunk) {
-                    dst.copy_from_slice(&targets[i * e..(i + 1) * e]);
+            let loss = runner.run(|| {
+                gather(&mut batch, data, chunk, d);
+                if train.y.is_some() {
+                    gather(&mut batch_target, targets, chunk, e);
+                    let (x, y) = (&batch[..rows * d], &batch_target[..rows * e]);
+                    trainer.step(&mut net, x, y, rows)
+                } else {
+                    let x = &batch[..rows * d];
+                    trainer.step(&mut net, x, x, rows)
                 }
-                let (x, y) = (&batch[..rows * d], &batch_target[..rows * e]);
-                runner.run(|| trainer.step(&mut net, x, y, rows))
-            } else {
-                let x = &batch[..rows * d];
-                runner.run(|| trainer.step(&mut net, x, x, rows))
-            };
+            });
             sum += loss * chunk.len() as f64;
             observer.on_batch(epoch, b + 1);
         }
@@ -650,12 +648,31 @@ fn train_native(
     Ok((best.unwrap_or(net), log.into_history()))
 }
 
+/// Copies the `d`-wide rows `idx` of `src` into the first rows of `dst`, in two halves
+/// when the engine has a second thread.
+fn gather(dst: &mut [f32], src: &[f32], idx: &[usize], d: usize) {
+    let copy = |dst: &mut [f32], idx: &[usize]| {
+        for (out, &i) in dst.chunks_exact_mut(d).zip(idx) {
+            out.copy_from_slice(&src[i * d..(i + 1) * d]);
+        }
+    };
+    if crate::linalg::threads() > 1 && idx.len() >= 64 {
+        let h = idx.len() / 2;
+        let (first, second) = dst.split_at_mut(h * d);
+        crate::linalg::join(|| copy(first, &idx[..h]), || copy(second, &idx[h..]));
+    } else {
+        copy(dst, idx);
+    }
+}
+
 /// Where the native engine's steps run: on the calling thread, or in a pool of its own
 /// whose workers split each matrix product into row blocks. The products must be forked
 /// from inside the pool: forked from outside, every product waits for a worker to wake
 /// (measured: no gain on two cores).
 enum Runner {
     Here,
+    /// Two threads: the caller and a spinning helper (see `linalg::HelperThread`).
+    Pair(crate::linalg::HelperThread),
     Pool(rayon::ThreadPool, usize),
 }
 
@@ -663,6 +680,11 @@ impl Runner {
     fn new(threads: usize) -> Result<Self, ModelError> {
         if threads <= 1 {
             return Ok(Runner::Here);
+        }
+        if threads == 2 {
+            return crate::linalg::HelperThread::start()
+                .map(Runner::Pair)
+                .map_err(|e| ModelError::Numerical(format!("cannot start a second thread: {e}")));
         }
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -675,6 +697,7 @@ impl Runner {
     fn run<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
         match self {
             Runner::Here => f(),
+            Runner::Pair(helper) => helper.run(f),
             Runner::Pool(pool, threads) => pool.install(|| {
                 crate::linalg::set_threads(*threads);
                 f()

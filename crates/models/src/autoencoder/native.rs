@@ -258,6 +258,8 @@ pub(crate) struct Trainer {
     states: Vec<LayerState>,
     grad: Vec<f32>,
     grad_prev: Vec<f32>,
+    /// Each batch row's squared error.
+    row_sse: Vec<f64>,
     step: i32,
     adam: Adam,
     /// The output layer's width.
@@ -295,6 +297,7 @@ impl Trainer {
             states,
             grad: Vec::new(),
             grad_prev: Vec::new(),
+            row_sse: Vec::new(),
             step: 0,
             adam,
             out_width: net.layers.last().map_or(0, |l| l.n_out),
@@ -327,18 +330,18 @@ impl Trainer {
                 1.0,
                 0.0,
             );
-            add_bias(&mut st.act, &layer.b);
-            if let Some(bn) = &mut layer.bn {
-                bn_forward_train(
-                    &mut st.act,
-                    rows,
-                    layer.n_out,
-                    bn,
-                    &mut st.zhat,
-                    &mut st.inv_std,
-                );
+            let (n, act) = (layer.n_out, layer.act);
+            by_rows(&mut st.act, &[][..], n, |z, _| add_bias(z, &layer.b));
+            match &mut layer.bn {
+                Some(bn) => {
+                    let out = BnOut {
+                        zhat: &mut st.zhat,
+                        inv_std: &mut st.inv_std,
+                    };
+                    bn_forward_train(&mut st.act, rows, n, bn, act, out);
+                }
+                None => by_rows(&mut st.act, &[][..], n, |a, _| act.apply(a)),
             }
-            layer.act.apply(&mut st.act);
         }
     }
 
@@ -353,23 +356,36 @@ impl Trainer {
         let d = self.out_width;
         let scale = 2.0 / target.len().max(1) as f32;
         self.grad.resize(out.len(), 0.0);
-        let mut sse = 0.0f64;
-        for ((gr, orow), trow) in self
-            .grad
-            .chunks_exact_mut(d)
-            .zip(out.chunks_exact(d))
-            .zip(target.chunks_exact(d))
-        {
-            // Per-row sums in f32 (8 lanes), accumulated over rows in f64.
-            let mut acc = [0.0f32; 8];
-            for (i, ((g, &o), &t)) in gr.iter_mut().zip(orow).zip(trow).enumerate() {
-                let e = o - t;
-                acc[i % 8] += e * e;
-                *g = scale * e;
+        let rows = out.len() / d.max(1);
+        self.row_sse.resize(rows, 0.0);
+        let rows_of = |grad: &mut [f32], out: &[f32], target: &[f32], sse: &mut [f64]| {
+            for (((gr, orow), trow), s) in grad
+                .chunks_exact_mut(d)
+                .zip(out.chunks_exact(d))
+                .zip(target.chunks_exact(d))
+                .zip(sse)
+            {
+                // Per-row sums in f32 (8 lanes), accumulated over rows in f64.
+                let mut acc = [0.0f32; 8];
+                for (i, ((g, &o), &t)) in gr.iter_mut().zip(orow).zip(trow).enumerate() {
+                    let e = o - t;
+                    acc[i % 8] += e * e;
+                    *g = scale * e;
+                }
+                *s = acc.iter().map(|&v| f64::from(v)).sum::<f64>();
             }
-            sse += acc.iter().map(|&v| f64::from(v)).sum::<f64>();
+        };
+        if crate::linalg::threads() > 1 && out.len() >= MIN_SPLIT_ELEMENTS && rows >= 2 {
+            let (h, at) = (rows / 2, rows / 2 * d);
+            let (g1, g2) = self.grad.split_at_mut(at);
+            let (s1, s2) = self.row_sse.split_at_mut(h);
+            let ((o1, o2), (t1, t2)) = (out.split_at(at), target.split_at(at));
+            crate::linalg::join(|| rows_of(g1, o1, t1, s1), || rows_of(g2, o2, t2, s2));
+        } else {
+            rows_of(&mut self.grad, out, target, &mut self.row_sse);
         }
-        sse
+        // Summed over the rows in order, as one thread would.
+        self.row_sse.iter().fold(0.0f64, |sum, &v| sum + v)
     }
 
     /// Backpropagates `grad` (the output's gradient) into every layer's parameter
@@ -380,7 +396,10 @@ impl Trainer {
             let st = &mut rest[0];
             let layer = &net.layers[l];
             let input: &[f32] = if l == 0 { x } else { &before[l - 1].act };
-            layer.act.backward(&mut self.grad, &st.act);
+            let act = layer.act;
+            by_rows(&mut self.grad, &st.act[..], layer.n_out, |d, a| {
+                act.backward(d, a)
+            });
             if let Some(bn) = &layer.bn {
                 bn_backward(
                     &mut self.grad,
@@ -401,10 +420,15 @@ impl Trainer {
                 1.0,
                 0.0,
             );
-            st.gb.iter_mut().for_each(|v| *v = 0.0);
-            for row in self.grad.chunks_exact(layer.n_out) {
-                st.gb.iter_mut().zip(row).for_each(|(g, r)| *g += r);
-            }
+            let grad = &self.grad;
+            by_cols(&mut st.gb, &mut [], rows, |cols, gb, _| {
+                gb.iter_mut().for_each(|v| *v = 0.0);
+                for row in grad.chunks_exact(layer.n_out) {
+                    gb.iter_mut()
+                        .zip(&row[cols.clone()])
+                        .for_each(|(g, r)| *g += r);
+                }
+            });
             if l > 0 {
                 self.grad_prev.resize(rows * layer.n_in, 0.0);
                 gemm(
@@ -440,44 +464,65 @@ impl Trainer {
             }
         };
         // Each parameter's update is independent of the others: the same numbers on any
-        // number of threads. Only inside the engine's own pool (see `linalg::threads`).
+        // number of threads. The encoder and decoder mirror each other, so the first and
+        // second halves of the layers are about equal work.
+        let pairs = net.layers.iter_mut().zip(self.states.iter_mut());
         if crate::linalg::threads() > 1 {
-            use rayon::prelude::*;
-            net.layers
-                .par_iter_mut()
-                .zip(self.states.par_iter_mut())
-                .for_each(update);
+            let mut all: Vec<_> = pairs.collect();
+            let half = all.len() / 2;
+            let (first, second) = all.split_at_mut(half);
+            crate::linalg::join(
+                || {
+                    first
+                        .iter_mut()
+                        .for_each(|(l, s)| update((&mut **l, &mut **s)))
+                },
+                || {
+                    second
+                        .iter_mut()
+                        .for_each(|(l, s)| update((&mut **l, &mut **s)))
+                },
+            );
         } else {
-            net.layers
-                .iter_mut()
-                .zip(self.states.iter_mut())
-                .for_each(update);
+            pairs.for_each(update);
         }
     }
 }
 
-/// BatchNorm in training mode on `z` (`rows x n`, in place), saving `zhat` and
-/// `1/sqrt(var + eps)`, and updating the moving statistics (Keras: momentum 0.99,
-/// biased variance).
+/// Where [`bn_forward_train`] leaves what the backward pass needs.
+struct BnOut<'a> {
+    /// Normalised pre-activations.
+    zhat: &'a mut Vec<f32>,
+    /// `1/sqrt(var + eps)` per feature.
+    inv_std: &'a mut [f32],
+}
+
+/// BatchNorm in training mode on `z` (`rows x n`, in place), then the activation `act`,
+/// saving `zhat` and `1/sqrt(var + eps)`, and updating the moving statistics (Keras:
+/// momentum 0.99, biased variance).
 fn bn_forward_train(
     z: &mut [f32],
     rows: usize,
     n: usize,
     bn: &mut Bn,
-    zhat: &mut Vec<f32>,
-    inv_std: &mut [f32],
+    act: Activation,
+    out: BnOut<'_>,
 ) {
-    // Batch mean and (biased) variance per feature, f32 sums as TensorFlow computes
-    // them, vectorised across features.
+    // Batch mean and (biased) variance per feature, f32 sums over the rows in order as
+    // TensorFlow computes them, vectorised across features.
     let mut sum = vec![0.0f32; n];
     let mut sq = vec![0.0f32; n];
-    for row in z.chunks_exact(n) {
-        for ((s, q), &v) in sum.iter_mut().zip(sq.iter_mut()).zip(row) {
-            *s += v;
-            *q += v * v;
+    let zr: &[f32] = z;
+    by_cols(&mut sum, &mut sq, rows, |cols, sum, sq| {
+        for row in zr.chunks_exact(n) {
+            for ((s, q), &v) in sum.iter_mut().zip(sq.iter_mut()).zip(&row[cols.clone()]) {
+                *s += v;
+                *q += v * v;
+            }
         }
-    }
+    });
     let inv_rows = 1.0 / rows as f32;
+    let inv_std = out.inv_std;
     let mut shift = vec![0.0f32; n];
     for j in 0..n {
         let mean = sum[j] * inv_rows;
@@ -487,14 +532,77 @@ fn bn_forward_train(
         bn.mean[j] = bn.mean[j] * BN_MOMENTUM + mean * (1.0 - BN_MOMENTUM);
         bn.var[j] = bn.var[j] * BN_MOMENTUM + var * (1.0 - BN_MOMENTUM);
     }
-    zhat.resize(rows * n, 0.0);
-    for (zr, hr) in z.chunks_exact_mut(n).zip(zhat.chunks_exact_mut(n)) {
-        for j in 0..n {
-            let h = (zr[j] - shift[j]) * inv_std[j];
-            hr[j] = h;
-            zr[j] = bn.gamma[j] * h + bn.beta[j];
+    out.zhat.resize(rows * n, 0.0);
+    let (inv_std, gamma, beta) = (&*inv_std, &bn.gamma, &bn.beta);
+    by_rows(z, &mut out.zhat[..], n, |z, zhat| {
+        for (zr, hr) in z.chunks_exact_mut(n).zip(zhat.chunks_exact_mut(n)) {
+            for j in 0..n {
+                let h = (zr[j] - shift[j]) * inv_std[j];
+                hr[j] = h;
+                zr[j] = gamma[j] * h + beta[j];
+            }
         }
+        act.apply(z);
+    });
+}
+
+/// Smallest `rows x n` pass worth a second thread.
+const MIN_SPLIT_ELEMENTS: usize = 1 << 13;
+
+/// A buffer that splits into two disjoint parts: a shared or a unique slice.
+trait Halves: Sized + Send {
+    fn halves(self, at: usize) -> (Self, Self);
+}
+
+impl Halves for &[f32] {
+    fn halves(self, at: usize) -> (Self, Self) {
+        self.split_at(at.min(self.len()))
     }
+}
+
+impl Halves for &mut [f32] {
+    fn halves(self, at: usize) -> (Self, Self) {
+        let at = at.min(self.len());
+        self.split_at_mut(at)
+    }
+}
+
+/// `f` on the rows of the `rows x n` buffers `a` and `b` (`b` may be empty), in two
+/// halves on the engine's second thread when it has one. Element-wise passes only, so
+/// the numbers do not depend on the split.
+fn by_rows<B: Halves>(a: &mut [f32], b: B, n: usize, f: impl Fn(&mut [f32], B) + Sync) {
+    let rows = a.len() / n.max(1);
+    if crate::linalg::threads() < 2 || a.len() < MIN_SPLIT_ELEMENTS || rows < 2 {
+        return f(a, b);
+    }
+    let at = rows / 2 * n;
+    let (a1, a2) = a.split_at_mut(at);
+    let (b1, b2) = b.halves(at);
+    crate::linalg::join(|| f(a1, b1), || f(a2, b2));
+}
+
+/// `f(columns, a[columns], b[columns])` for the per-feature vectors `a` and `b` (`b` may
+/// be empty) of a pass over `rows` rows, the features in two halves on the engine's
+/// second thread when it has one. Each feature's sum runs over the rows in the same
+/// order either way.
+fn by_cols(
+    a: &mut [f32],
+    b: &mut [f32],
+    rows: usize,
+    f: impl Fn(std::ops::Range<usize>, &mut [f32], &mut [f32]) + Sync,
+) {
+    let n = a.len();
+    if crate::linalg::threads() < 2 || rows * n < MIN_SPLIT_ELEMENTS || n < 2 {
+        return f(0..n, a, b);
+    }
+    let h = n / 2;
+    let (a1, a2) = a.split_at_mut(h);
+    let (b1, b2) = if b.is_empty() {
+        (&mut [][..], &mut [][..])
+    } else {
+        b.split_at_mut(h)
+    };
+    crate::linalg::join(|| f(0..h, a1, b1), || f(h..n, a2, b2));
 }
 
 /// BatchNorm backward: turns `dy` into `dz` in place and fills the parameter gradients.
@@ -509,21 +617,28 @@ fn bn_backward(
     ggamma: &mut [f32],
     gbeta: &mut [f32],
 ) {
-    ggamma.iter_mut().for_each(|v| *v = 0.0);
-    gbeta.iter_mut().for_each(|v| *v = 0.0);
-    for (dr, hr) in dy.chunks_exact(n).zip(zhat.chunks_exact(n)) {
-        for j in 0..n {
-            gbeta[j] += dr[j];
-            ggamma[j] += dr[j] * hr[j];
+    let d: &[f32] = dy;
+    by_cols(gbeta, ggamma, rows, |cols, gbeta, ggamma| {
+        gbeta.iter_mut().for_each(|v| *v = 0.0);
+        ggamma.iter_mut().for_each(|v| *v = 0.0);
+        for (dr, hr) in d.chunks_exact(n).zip(zhat.chunks_exact(n)) {
+            let (dr, hr) = (&dr[cols.clone()], &hr[cols.clone()]);
+            for j in 0..dr.len() {
+                gbeta[j] += dr[j];
+                ggamma[j] += dr[j] * hr[j];
+            }
         }
-    }
+    });
     let inv_rows = 1.0 / rows as f32;
     let k: Vec<f32> = (0..n).map(|j| bn.gamma[j] * inv_std[j]).collect();
-    for (dr, hr) in dy.chunks_exact_mut(n).zip(zhat.chunks_exact(n)) {
-        for j in 0..n {
-            dr[j] = k[j] * (dr[j] - gbeta[j] * inv_rows - hr[j] * ggamma[j] * inv_rows);
+    let (gbeta, ggamma) = (&*gbeta, &*ggamma);
+    by_rows(dy, zhat, n, |dy, zhat| {
+        for (dr, hr) in dy.chunks_exact_mut(n).zip(zhat.chunks_exact(n)) {
+            for j in 0..n {
+                dr[j] = k[j] * (dr[j] - gbeta[j] * inv_rows - hr[j] * ggamma[j] * inv_rows);
+            }
         }
-    }
+    });
 }
 
 #[cfg(test)]
