@@ -60,6 +60,9 @@ pub struct Args {
     /// `knn_idclf`) learns to tell this machine from them; other detectors ignore them.
     #[arg(long, value_name = "DIR")]
     pub contrast: Vec<PathBuf>,
+    /// Threads an autoencoder trains on (0: every core). The model does not depend on it.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
     /// No progress on stderr.
     #[arg(long)]
     pub quiet: bool,
@@ -89,6 +92,10 @@ pub fn run(a: Args) -> Result<u8, CliError> {
         folds: a.folds,
         epochs: a.epochs,
         contrast: Vec::new(),
+        threads: match a.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        },
     };
     let (paths, mut problems) = files::collect(&a.normal);
     opts.contrast = contrast_sets(&a.contrast, &mut problems)?;

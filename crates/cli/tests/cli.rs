@@ -378,6 +378,40 @@ fn a_quantile_threshold_flags_about_that_share_of_training_scores() {
 }
 
 #[test]
+fn an_autoencoder_fitted_on_two_threads_is_the_one_fitted_on_one() {
+    let (t, d) = fixture();
+    let fit = |threads: &str| {
+        let out = t.join(format!("ae{threads}.aadm"));
+        let o = aad(&[
+            "fit",
+            "--normal",
+            d.join("train").to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--detector",
+            "ae_mimii",
+            "--epochs",
+            "2",
+            "--threads",
+            threads,
+            "--quiet",
+        ]);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        aad_experiment::model::Model::load(&out).unwrap()
+    };
+    let (one, two) = (fit("1"), fit("2"));
+    assert_eq!(one.training_scores(), two.training_scores());
+    assert_eq!(one.threshold(), two.threshold());
+    let clip = d.join("test");
+    let scores = |m: &str| {
+        let o = aad(&["score", t.join(m).to_str().unwrap(), clip.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        text(&o.stdout)
+    };
+    assert_eq!(scores("ae1.aadm"), scores("ae2.aadm"));
+}
+
+#[test]
 fn a_recording_at_another_rate_than_the_model_is_a_clear_error() {
     let (t, d) = fixture();
     let p = t.join("at_8k.wav");

@@ -718,11 +718,7 @@ mod tests {
         let x: Vec<f32> = (0..9_000)
             .map(|i| {
                 let v = (i as f32 * 0.37).sin() + 0.3 * (i as f32 * 2.9).cos();
-                if (2_872..5_000).contains(&i) {
-                    0.0
-                } else {
-                    v
-                }
+                if (2_872..5_000).contains(&i) { 0.0 } else { v }
             })
             .collect();
         let mut stft = Stft::<f64>::new(StftConfig::new(512, 128)).unwrap();

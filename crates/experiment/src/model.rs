@@ -234,6 +234,9 @@ pub struct FitOptions {
     /// what the machine-ID classifier (`idclf`, `knn_idclf`) learns to tell this
     /// machine from. Other detectors ignore them.
     pub contrast: Vec<Vec<PathBuf>>,
+    /// Threads an autoencoder trains on (1 by default; the fitted model does not depend
+    /// on it). `aad fit` gives all cores.
+    pub threads: usize,
 }
 
 impl Default for FitOptions {
@@ -246,6 +249,7 @@ impl Default for FitOptions {
             threshold: ThresholdRule::default(),
             folds: 5,
             epochs: None,
+            threads: 1,
             contrast: Vec::new(),
         }
     }
@@ -468,7 +472,9 @@ impl Model {
                 })?,
             ModelInput::Frames => t.features,
         };
-        let config = spec.config(&feature, opts.epochs);
+        let config = spec
+            .config(&feature, opts.epochs)
+            .with_threads(opts.threads);
         if config.needs_contrast() && t.contrast.is_empty() {
             return Err(ModelFileError::Option {
                 name: "contrast",

@@ -87,6 +87,32 @@ impl DetectorConfig {
         }
     }
 
+    /// The same configuration with every autoencoder in it (members of fusions, bands
+    /// and banks included) training on `threads` threads. The fitted model is the same
+    /// bit for bit on any number of threads; only the time differs.
+    pub fn with_threads(self, threads: usize) -> Self {
+        match self {
+            DetectorConfig::Autoencoder(c) => DetectorConfig::Autoencoder(c.threads(threads)),
+            DetectorConfig::Fusion(mut f) => {
+                f.members = f
+                    .members
+                    .into_iter()
+                    .map(|m| m.with_threads(threads))
+                    .collect();
+                DetectorConfig::Fusion(f)
+            }
+            DetectorConfig::Subband(mut b) => {
+                b.member = Box::new(b.member.with_threads(threads));
+                DetectorConfig::Subband(b)
+            }
+            DetectorConfig::DomainBanks(mut b) => {
+                b.member = Box::new(b.member.with_threads(threads));
+                DetectorConfig::DomainBanks(b)
+            }
+            other => other,
+        }
+    }
+
     /// Whether fitting needs other machines' normal clips (a machine-ID classifier, or
     /// a fusion with one).
     pub fn needs_contrast(&self) -> bool {

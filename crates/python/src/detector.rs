@@ -45,6 +45,7 @@ fn options(
         folds,
         epochs,
         contrast: Vec::new(),
+        threads: d.threads,
     })
 }
 

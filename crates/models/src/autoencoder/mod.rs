@@ -132,9 +132,10 @@ pub struct AutoencoderConfig {
     pub max_train_vectors: Option<usize>,
     /// Training backend.
     pub backend: Backend,
-    /// Threads the native engine's matrix products use (default 1: train independent
-    /// models in parallel instead, one per core).
-    #[serde(default = "one")]
+    /// Threads the native engine trains on (default 1: train independent models in
+    /// parallel instead, one per core). Not saved: the model is the same bit for bit on
+    /// any number of threads.
+    #[serde(default = "one", skip_serializing)]
     pub threads: usize,
     /// The input width the preset is made for (`None`: any). Fitting on vectors of
     /// another width is an error rather than a silently different network: the CENS
