@@ -2,7 +2,7 @@
 //! batch's mean: a steady loop to run under `perf record`.
 //!
 //! ```text
-//! cargo run --release -p cens-features --example profile_chroma -- WAV [cens|cqt|stft|tuning|plan] [N]
+//! cargo run --release -p cens-features --example profile_chroma -- WAV [cens|cqt|cqt0|stft|tuning|plan] [N]
 //! ```
 //! `AAD_DISABLE_AVX2=1` times the portable loops. With `cqt` it also prints the time to
 //! plan the extractor (CQT bases for tuning 0, and 0.5 as a check).
@@ -17,7 +17,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let path = args
         .next()
-        .ok_or("usage: profile_chroma WAV [cens|cqt|stft|tuning|plan] [N]")?;
+        .ok_or("usage: profile_chroma WAV [cens|cqt|cqt0|stft|tuning|plan] [N]")?;
     let which = args.next().unwrap_or_else(|| "cens".into());
     let n: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(1000);
     let sig = decode_file(std::path::Path::new(&path), &DecodeOptions::default())?;
@@ -38,6 +38,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "planning (tuning 0, and 0.5 checked): {:.1} ms",
                 t.elapsed().as_secs_f64() * 1e3
             );
+            Box::new(move || {
+                std::hint::black_box(fx.extract(&sig)?);
+                Ok(())
+            })
+        }
+        "cqt0" => {
+            // chroma_cqt at a fixed tuning: the CQT and chroma without the estimate.
+            let cfg = ChromaCqtConfig::default().tuning(cens_features::Tuning::Fixed(0.0));
+            let mut fx = ChromaCqtExtractor::new(cfg)?;
             Box::new(move || {
                 std::hint::black_box(fx.extract(&sig)?);
                 Ok(())
