@@ -60,7 +60,9 @@ pub struct Args {
     /// `knn_idclf`) learns to tell this machine from them; other detectors ignore them.
     #[arg(long, value_name = "DIR")]
     pub contrast: Vec<PathBuf>,
-    /// Threads an autoencoder trains on (0: every core). The model does not depend on it.
+    /// Threads an autoencoder trains on (0: two, or one on a one-core machine; more than
+    /// two share each product on a thread pool, which has not been measured to help).
+    /// The model does not depend on it.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
     /// No progress on stderr.
@@ -93,7 +95,7 @@ pub fn run(a: Args) -> Result<u8, CliError> {
         epochs: a.epochs,
         contrast: Vec::new(),
         threads: match a.threads {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get().min(2)),
             n => n,
         },
     };

@@ -235,7 +235,7 @@ pub struct FitOptions {
     /// machine from. Other detectors ignore them.
     pub contrast: Vec<Vec<PathBuf>>,
     /// Threads an autoencoder trains on (1 by default; the fitted model does not depend
-    /// on it). `aad fit` gives all cores.
+    /// on it). `aad fit` gives two.
     pub threads: usize,
 }
 
