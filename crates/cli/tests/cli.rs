@@ -44,6 +44,26 @@ fn fixture() -> &'static (PathBuf, PathBuf) {
     })
 }
 
+/// `aad fit` on the demo's training clips with `extra` options, into `name` in the
+/// fixture's folder; the loaded model.
+fn fit_demo(name: &str, extra: &[&str]) -> aad_experiment::model::Model {
+    let (t, d) = fixture();
+    let out = t.join(name);
+    let (train, path) = (d.join("train"), out.to_str().unwrap().to_string());
+    let mut args = vec![
+        "fit",
+        "--normal",
+        train.to_str().unwrap(),
+        "-o",
+        &path,
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    let o = aad(&args);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    aad_experiment::model::Model::load(&out).unwrap()
+}
+
 /// `aad synth --preset mimii --fraction F` into `parent/syn`, checked to succeed:
 /// the folder and the command's output.
 fn synth_mimii(parent: &Path, fraction: &str) -> (PathBuf, Output) {
@@ -352,20 +372,7 @@ fn bad_options_are_usage_errors() {
 
 #[test]
 fn a_quantile_threshold_flags_about_that_share_of_training_scores() {
-    let (t, d) = fixture();
-    let out = t.join("q.aadm");
-    let o = aad(&[
-        "fit",
-        "--normal",
-        d.join("train").to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--target-fpr",
-        "0.25",
-        "--quiet",
-    ]);
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    let m = aad_experiment::model::Model::load(&out).unwrap();
+    let m = fit_demo("q.aadm", &["--target-fpr", "0.25"]);
     let above = m
         .training_scores()
         .iter()
@@ -381,23 +388,16 @@ fn a_quantile_threshold_flags_about_that_share_of_training_scores() {
 fn an_autoencoder_fitted_on_two_threads_is_the_one_fitted_on_one() {
     let (t, d) = fixture();
     let fit = |threads: &str| {
-        let out = t.join(format!("ae{threads}.aadm"));
-        let o = aad(&[
-            "fit",
-            "--normal",
-            d.join("train").to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
+        let name = format!("ae{threads}.aadm");
+        let args = [
             "--detector",
             "ae_mimii",
             "--epochs",
             "2",
             "--threads",
             threads,
-            "--quiet",
-        ]);
-        assert!(o.status.success(), "{}", text(&o.stderr));
-        aad_experiment::model::Model::load(&out).unwrap()
+        ];
+        fit_demo(&name, &args)
     };
     let (one, two) = (fit("1"), fit("2"));
     assert_eq!(one.training_scores(), two.training_scores());

@@ -1,5 +1,6 @@
-//! f32 matrix products for the native autoencoder engine: one thread, or row blocks on
-//! rayon's threads when [`set_threads`] asks for more.
+//! f32 matrix products for the native autoencoder engine: one thread, or two row blocks,
+//! the second on a spinning helper thread ([`HelperThread`], [`join`]), or row blocks on
+//! rayon's threads for more than two.
 //!
 //! Training the DCASE 2020 autoencoder is ~383 GFLOP per epoch on 270k vectors, almost
 //! all of it in three matrix products per layer. Measured on our 2-core AMD EPYC

@@ -1,5 +1,7 @@
 //! The native CPU engine: a dense network with hand-written forward and backward passes
-//! over preallocated buffers, single-threaded, deterministic.
+//! over preallocated buffers, deterministic. With a second thread (see
+//! `linalg::HelperThread`) the products and the element-wise passes are split in halves
+//! that compute exactly the numbers one thread does.
 //!
 //! It follows Keras' conventions so a model trains like the MIMII / DCASE baselines:
 //! Glorot-uniform weights and zero biases, BatchNorm with momentum 0.99 and epsilon 1e-3
