@@ -44,6 +44,16 @@ fn fixture() -> &'static (PathBuf, PathBuf) {
     })
 }
 
+/// `aad score MODEL INPUT --quiet`.
+fn score_quiet(model: &Path, input: &Path) -> Output {
+    aad(&[
+        "score",
+        model.to_str().unwrap(),
+        input.to_str().unwrap(),
+        "--quiet",
+    ])
+}
+
 /// `aad fit` on the demo's training clips with `extra` options, into `name` in the
 /// fixture's folder; the loaded model.
 fn fit_demo(name: &str, extra: &[&str]) -> aad_experiment::model::Model {
@@ -93,12 +103,7 @@ fn fit_score_and_eval_separate_the_synthetic_anomalies() {
     let (_t, d) = fixture();
     let model = d.join("fan.aadm");
     let before = std::fs::read(&model).unwrap();
-    let o = aad(&[
-        "score",
-        model.to_str().unwrap(),
-        d.join("test").to_str().unwrap(),
-        "--quiet",
-    ]);
+    let o = score_quiet(&model, &d.join("test"));
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let out = text(&o.stdout);
     assert_eq!(out.lines().next(), Some("file,score,threshold,anomaly"));
@@ -404,7 +409,7 @@ fn an_autoencoder_fitted_on_two_threads_is_the_one_fitted_on_one() {
     assert_eq!(one.threshold(), two.threshold());
     let clip = d.join("test");
     let scores = |m: &str| {
-        let o = aad(&["score", t.join(m).to_str().unwrap(), clip.to_str().unwrap()]);
+        let o = score_quiet(&t.join(m), &clip);
         assert!(o.status.success(), "{}", text(&o.stderr));
         text(&o.stdout)
     };
@@ -420,12 +425,7 @@ fn a_recording_at_another_rate_than_the_model_is_a_clear_error() {
         .collect();
     aad_audio::write_wav_i16(&p, &x, aad_audio::WavFormat::mono(8_000)).unwrap();
     let model = d.join("fan.aadm");
-    let o = aad(&[
-        "score",
-        model.to_str().unwrap(),
-        p.to_str().unwrap(),
-        "--quiet",
-    ]);
+    let o = score_quiet(&model, &p);
     assert_eq!(o.status.code(), Some(2));
     let err = text(&o.stderr);
     assert!(
@@ -610,12 +610,7 @@ fn a_bank_detector_reads_each_training_file_s_domain_from_its_dcase_name() {
         ])
     };
     let score = || {
-        let o = aad(&[
-            "score",
-            model.to_str().unwrap(),
-            d.join("test").to_str().unwrap(),
-            "--quiet",
-        ]);
+        let o = score_quiet(&model, &d.join("test"));
         assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
         let r = rows(&text(&o.stdout));
         assert_eq!(r.len(), 18);

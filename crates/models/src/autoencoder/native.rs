@@ -250,6 +250,8 @@ struct LayerState {
     /// BatchNorm: normalised pre-activations and inverse standard deviations.
     zhat: Vec<f32>,
     inv_std: Vec<f32>,
+    /// BatchNorm's per-feature sums (scratch).
+    bn_stats: Vec<f32>,
     /// The layer's output (post-activation) for the current batch.
     act: Vec<f32>,
 }
@@ -291,6 +293,7 @@ impl Trainer {
                     vbeta: z(nb),
                     zhat: Vec::new(),
                     inv_std: z(nb),
+                    bn_stats: z(2 * nb),
                     act: Vec::new(),
                 }
             })
@@ -339,6 +342,7 @@ impl Trainer {
                     let out = BnOut {
                         zhat: &mut st.zhat,
                         inv_std: &mut st.inv_std,
+                        stats: &mut st.bn_stats,
                     };
                     bn_forward_train(&mut st.act, rows, n, bn, act, out);
                 }
@@ -497,6 +501,8 @@ struct BnOut<'a> {
     zhat: &'a mut Vec<f32>,
     /// `1/sqrt(var + eps)` per feature.
     inv_std: &'a mut [f32],
+    /// Scratch for the per-feature sums, kept between steps.
+    stats: &'a mut Vec<f32>,
 }
 
 /// BatchNorm in training mode on `z` (`rows x n`, in place), then the activation `act`,
@@ -512,10 +518,11 @@ fn bn_forward_train(
 ) {
     // Batch mean and (biased) variance per feature, f32 sums over the rows in order as
     // TensorFlow computes them, vectorised across features.
-    let mut sum = vec![0.0f32; n];
-    let mut sq = vec![0.0f32; n];
+    out.stats.clear();
+    out.stats.resize(2 * n, 0.0);
+    let (sum, sq) = out.stats.split_at_mut(n);
     let zr: &[f32] = z;
-    by_cols(&mut sum, &mut sq, rows, |cols, sum, sq| {
+    by_cols(sum, sq, rows, |cols, sum, sq| {
         for row in zr.chunks_exact(n) {
             for ((s, q), &v) in sum.iter_mut().zip(sq.iter_mut()).zip(&row[cols.clone()]) {
                 *s += v;
@@ -525,17 +532,17 @@ fn bn_forward_train(
     });
     let inv_rows = 1.0 / rows as f32;
     let inv_std = out.inv_std;
-    let mut shift = vec![0.0f32; n];
     for j in 0..n {
         let mean = sum[j] * inv_rows;
         let var = (sq[j] * inv_rows - mean * mean).max(0.0);
         inv_std[j] = 1.0 / (var + BN_EPS).sqrt();
-        shift[j] = mean;
+        // The sum is not needed again: its slot holds the mean.
+        sum[j] = mean;
         bn.mean[j] = bn.mean[j] * BN_MOMENTUM + mean * (1.0 - BN_MOMENTUM);
         bn.var[j] = bn.var[j] * BN_MOMENTUM + var * (1.0 - BN_MOMENTUM);
     }
     out.zhat.resize(rows * n, 0.0);
-    let (inv_std, gamma, beta) = (&*inv_std, &bn.gamma, &bn.beta);
+    let (shift, inv_std, gamma, beta) = (&*sum, &*inv_std, &bn.gamma, &bn.beta);
     by_rows(z, &mut out.zhat[..], n, |z, zhat| {
         for (zr, hr) in z.chunks_exact_mut(n).zip(zhat.chunks_exact_mut(n)) {
             for j in 0..n {
@@ -632,12 +639,12 @@ fn bn_backward(
         }
     });
     let inv_rows = 1.0 / rows as f32;
-    let k: Vec<f32> = (0..n).map(|j| bn.gamma[j] * inv_std[j]).collect();
     let (gbeta, ggamma) = (&*gbeta, &*ggamma);
     by_rows(dy, zhat, n, |dy, zhat| {
         for (dr, hr) in dy.chunks_exact_mut(n).zip(zhat.chunks_exact(n)) {
             for j in 0..n {
-                dr[j] = k[j] * (dr[j] - gbeta[j] * inv_rows - hr[j] * ggamma[j] * inv_rows);
+                let k = bn.gamma[j] * inv_std[j];
+                dr[j] = k * (dr[j] - gbeta[j] * inv_rows - hr[j] * ggamma[j] * inv_rows);
             }
         }
     });
