@@ -258,6 +258,22 @@ fn power64(c: Complex<f64>) -> f64 {
     re * re + im * im
 }
 
+/// The largest power of `q` (never negative or NaN), in four lanes so that it
+/// vectorises; 0 when empty.
+#[inline(always)]
+fn max_power(q: &[f64]) -> f64 {
+    let mut top = [0.0f64; 4];
+    let chunks = q.chunks_exact(4);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for l in 0..4 {
+            top[l] = if c[l] > top[l] { c[l] } else { top[l] };
+        }
+    }
+    rest.iter()
+        .fold(lanes_max(top), |a, &b| if b > a { b } else { a })
+}
+
 /// The largest of four lane maxima (powers are never negative or NaN).
 #[inline(always)]
 fn lanes_max(top: [f64; 4]) -> f64 {
@@ -292,31 +308,22 @@ aad_core::avx2_dispatch! {
         let n_bins = n / 2 + 1;
         let (a, b) = separate(z[0], z[0]);
         (qa[0], qb[0]) = (power64(a), power64(b));
-        let (mut ta, mut tb) = ([qa[0], 0.0, 0.0, 0.0], [qb[0], 0.0, 0.0, 0.0]);
+        // `separate` then `power64` spelled out on split real and imaginary parts, as
+        // a plain loop the compiler vectorises four bins wide (on complex values it
+        // kept two-wide vectors); bin k reads z[k] and z[n - k]. The second frame is
+        // (d.im / 2, -d.re / 2), whose sign does not reach the square.
+        let sq = |v: f64| {
+            let v = f64::from(v as f32);
+            v * v
+        };
+        let (qa1, qb1) = (&mut qa[1..n_bins], &mut qb[1..n_bins]);
         let lo = &z[1..n_bins];
         let hi = &z[n + 1 - n_bins..n];
-        let (qa, qb) = (&mut qa[1..n_bins], &mut qb[1..n_bins]);
-        // Four bins at a time: bin k reads z[k] and z[n - k], a reversed chunk.
-        let lanes = qa
-            .chunks_exact_mut(4)
-            .zip(qb.chunks_exact_mut(4))
-            .zip(lo.chunks_exact(4).zip(hi.rchunks_exact(4)));
-        for ((a4, b4), (z4, c4)) in lanes {
-            for l in 0..4 {
-                let (sa, sb) = separate(z4[l], c4[3 - l]);
-                (a4[l], b4[l]) = (power64(sa), power64(sb));
-                ta[l] = if a4[l] > ta[l] { a4[l] } else { ta[l] };
-                tb[l] = if b4[l] > tb[l] { b4[l] } else { tb[l] };
-            }
+        for (((a, b), z), c) in qa1.iter_mut().zip(qb1.iter_mut()).zip(lo).zip(hi.iter().rev()) {
+            *a = sq((z.re + c.re) * 0.5) + sq((z.im - c.im) * 0.5);
+            *b = sq((z.im + c.im) * 0.5) + sq((z.re - c.re) * 0.5);
         }
-        let done = lo.len() / 4 * 4;
-        for k in done..lo.len() {
-            let (sa, sb) = separate(lo[k], hi[hi.len() - 1 - k]);
-            (qa[k], qb[k]) = (power64(sa), power64(sb));
-            ta[0] = if qa[k] > ta[0] { qa[k] } else { ta[0] };
-            tb[0] = if qb[k] > tb[0] { qb[k] } else { tb[0] };
-        }
-        (lanes_max(ta), lanes_max(tb))
+        (max_power(&qa[..n_bins]), max_power(&qb[..n_bins]))
     }
 }
 
