@@ -372,12 +372,25 @@ impl Trainer {
                 .zip(target.chunks_exact(d))
                 .zip(sse)
             {
-                // Per-row sums in f32 (8 lanes), accumulated over rows in f64.
+                // Per-row sums in f32 (element i in lane i % 8), accumulated over rows
+                // in f64. Chunks of eight, not `acc[i % 8]`, which stayed scalar.
                 let mut acc = [0.0f32; 8];
-                for (i, ((g, &o), &t)) in gr.iter_mut().zip(orow).zip(trow).enumerate() {
+                let lane = |g: &mut f32, o: f32, t: f32, a: &mut f32| {
                     let e = o - t;
-                    acc[i % 8] += e * e;
+                    *a += e * e;
                     *g = scale * e;
+                };
+                let mut g8 = gr.chunks_exact_mut(8);
+                let (o8, t8) = (orow.chunks_exact(8), trow.chunks_exact(8));
+                let (o_rest, t_rest) = (o8.remainder(), t8.remainder());
+                for ((g, o), t) in (&mut g8).zip(o8).zip(t8) {
+                    for l in 0..8 {
+                        lane(&mut g[l], o[l], t[l], &mut acc[l]);
+                    }
+                }
+                let rest = g8.into_remainder().iter_mut().zip(o_rest).zip(t_rest);
+                for (((g, &o), &t), a) in rest.zip(&mut acc) {
+                    lane(g, o, t, a);
                 }
                 *s = acc.iter().map(|&v| f64::from(v)).sum::<f64>();
             }
