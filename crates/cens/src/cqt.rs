@@ -219,6 +219,7 @@ aad_core::avx2_dispatch! {
         // filter, the magnitude loop over eight lanes stayed scalar.
         const GROUP: usize = 4;
         for (g, group) in oct.filters.chunks(GROUP).enumerate() {
+            let first_bin = oct.first_bin + g * GROUP;
             let (mut ar, mut ai) = ([0.0f32; GROUP * LANES], [0.0f32; GROUP * LANES]);
             let mut scale = [0.0f64; GROUP * LANES];
             for (j, f) in group.iter().enumerate() {
@@ -226,7 +227,7 @@ aad_core::avx2_dispatch! {
                 let lanes = j * LANES..(j + 1) * LANES;
                 ar[lanes.clone()].copy_from_slice(&r);
                 ai[lanes.clone()].copy_from_slice(&i);
-                scale[lanes].fill(inv[oct.first_bin + g * GROUP + j]);
+                scale[lanes].fill(inv[first_bin + j]);
             }
             // |r + i j| as numpy's complex64 abs (hypotf in double).
             let mut mag = [0.0f32; GROUP * LANES];
@@ -235,10 +236,9 @@ aad_core::avx2_dispatch! {
                 let i = f64::from((f64::from(i) * s) as f32);
                 *m = (r * r + i * i).sqrt() as f32;
             }
-            for j in 0..group.len() {
-                let bin = oct.first_bin + g * GROUP + j;
-                for (l, &m) in mag[j * LANES..(j + 1) * LANES].iter().enumerate().take(n) {
-                    out[[first + l, bin]] = m;
+            for (j, lanes) in mag.chunks_exact(LANES).take(group.len()).enumerate() {
+                for (l, &m) in lanes.iter().enumerate().take(n) {
+                    out[[first + l, first_bin + j]] = m;
                 }
             }
         }

@@ -204,17 +204,24 @@ fn push_peak_at(
 /// vectorises; `-inf` when empty.
 #[inline(always)]
 fn max_f32(x: &[f32]) -> f32 {
-    let mut top = [f32::NEG_INFINITY; 8];
-    let chunks = x.chunks_exact(8);
+    lanes_max_of::<f32, 8>(x, f32::NEG_INFINITY)
+}
+
+/// The largest of `floor` and the values of `x`, NaN ignored, in `L` lanes so that it
+/// vectorises.
+#[inline(always)]
+fn lanes_max_of<T: Copy + PartialOrd, const L: usize>(x: &[T], floor: T) -> T {
+    let mut top = [floor; L];
+    let chunks = x.chunks_exact(L);
     let rest = chunks.remainder();
     for c in chunks {
-        for l in 0..8 {
+        for l in 0..L {
             top[l] = if c[l] > top[l] { c[l] } else { top[l] };
         }
     }
     rest.iter()
         .chain(&top)
-        .fold(f32::NEG_INFINITY, |a, &b| if b > a { b } else { a })
+        .fold(floor, |a, &b| if b > a { b } else { a })
 }
 
 aad_core::avx2_dispatch! {
@@ -258,44 +265,13 @@ fn power64(c: Complex<f64>) -> f64 {
     re * re + im * im
 }
 
-/// The largest power of `q` (never negative or NaN), in four lanes so that it
-/// vectorises; 0 when empty.
-#[inline(always)]
-fn max_power(q: &[f64]) -> f64 {
-    let mut top = [0.0f64; 4];
-    let chunks = q.chunks_exact(4);
-    let rest = chunks.remainder();
-    for c in chunks {
-        for l in 0..4 {
-            top[l] = if c[l] > top[l] { c[l] } else { top[l] };
-        }
-    }
-    rest.iter()
-        .fold(lanes_max(top), |a, &b| if b > a { b } else { a })
-}
-
-/// The largest of four lane maxima (powers are never negative or NaN).
-#[inline(always)]
-fn lanes_max(top: [f64; 4]) -> f64 {
-    top.iter().fold(0.0f64, |a, &b| if b > a { b } else { a })
-}
-
 aad_core::avx2_dispatch! {
     /// [`power64`] of every bin of a real frame's spectrum into `sq`; returns the largest.
     fn single_powers(spec: &[Complex<f64>], sq: &mut [f64]) -> f64 {
-        let mut top = [0.0f64; 4];
-        for (q, c) in sq.chunks_exact_mut(4).zip(spec.chunks_exact(4)) {
-            for l in 0..4 {
-                q[l] = power64(c[l]);
-                top[l] = if q[l] > top[l] { q[l] } else { top[l] };
-            }
-        }
-        let done = spec.len() / 4 * 4;
-        for (q, &c) in sq[done..].iter_mut().zip(&spec[done..]) {
+        for (q, &c) in sq.iter_mut().zip(spec) {
             *q = power64(c);
-            top[0] = if *q > top[0] { *q } else { top[0] };
         }
-        lanes_max(top)
+        lanes_max_of::<f64, 4>(&sq[..spec.len()], 0.0)
     }
 }
 
@@ -323,7 +299,10 @@ aad_core::avx2_dispatch! {
             *a = sq((z.re + c.re) * 0.5) + sq((z.im - c.im) * 0.5);
             *b = sq((z.im + c.im) * 0.5) + sq((z.re - c.re) * 0.5);
         }
-        (max_power(&qa[..n_bins]), max_power(&qb[..n_bins]))
+        (
+            lanes_max_of::<f64, 4>(&qa[..n_bins], 0.0),
+            lanes_max_of::<f64, 4>(&qb[..n_bins], 0.0),
+        )
     }
 }
 

@@ -644,8 +644,8 @@ fn bn_backward(
     gbeta: &mut [f32],
 ) {
     // On this thread, like the forward statistics (see `bn_forward_train`).
-    gbeta.iter_mut().for_each(|v| *v = 0.0);
-    ggamma.iter_mut().for_each(|v| *v = 0.0);
+    gbeta.fill(0.0);
+    ggamma.fill(0.0);
     for (dr, hr) in dy.chunks_exact(n).zip(zhat.chunks_exact(n)) {
         for (((gb, gg), &d), &h) in gbeta.iter_mut().zip(ggamma.iter_mut()).zip(dr).zip(hr) {
             *gb += d;
