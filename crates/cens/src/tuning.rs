@@ -88,6 +88,51 @@ impl PeakScratch {
         self.idx.resize(n_bins, 0);
         self.flags.resize(n_bins, 0);
     }
+
+    /// Local maxima of `self.masked` in `[lo, hi)` (`x[k] > x[k-1] and x[k] >= x[k+1]`,
+    /// the last bin against its left neighbour only, bin 0 never), written to `self.idx`
+    /// in increasing order; returns their count. Zero bins cannot pass (`x[k] > x[k-1] >=
+    /// 0`), so above a threshold the peaks are sparse: the test runs as one vectorised pass
+    /// of 0/1 bytes into `self.flags`, which is then read eight bytes at a time, skipping
+    /// words without a peak.
+    #[inline(always)]
+    fn local_maxima(&mut self, (lo, hi): (usize, usize)) -> usize {
+        let Self { masked, idx, flags } = self;
+        let n_bins = masked.len();
+        let k0 = lo.max(1);
+        let k1 = hi.min(n_bins.saturating_sub(1));
+        let mut n = 0;
+        if k0 < k1 {
+            let len = k1 - k0;
+            let (left, mid, right) = (
+                &masked[k0 - 1..k1 - 1],
+                &masked[k0..k1],
+                &masked[k0 + 1..=k1],
+            );
+            for (((f, &l), &c), &r) in flags[..len].iter_mut().zip(left).zip(mid).zip(right) {
+                *f = u8::from((c > l) & (c >= r));
+            }
+            let (words, tail) = flags[..len].as_chunks::<8>();
+            for (w, word) in words.iter().enumerate() {
+                let mut bits = u64::from_le_bytes(*word);
+                while bits != 0 {
+                    idx[n] = (k0 + w * 8 + bits.trailing_zeros() as usize / 8) as u32;
+                    n += 1;
+                    bits &= bits - 1;
+                }
+            }
+            let base = k0 + len - tail.len();
+            for (j, &f) in tail.iter().enumerate() {
+                idx[n] = (base + j) as u32;
+                n += usize::from(f);
+            }
+        }
+        if hi == n_bins && n_bins >= 2 && masked[n_bins - 1] > masked[n_bins - 2] {
+            idx[n] = (n_bins - 1) as u32;
+            n += 1;
+        }
+        n
+    }
 }
 
 /// Every buffer of a tuning estimate, kept between calls so that a warm call allocates
@@ -103,54 +148,6 @@ pub(crate) struct TuningWork {
     freqs: Vec<f32>,
     counts: Vec<usize>,
     edges: Vec<f64>,
-}
-
-/// Local maxima of `masked` in `[lo, hi)` (`x[k] > x[k-1] and x[k] >= x[k+1]`, the last
-/// bin against its left neighbour only, bin 0 never), written to `idx` in increasing
-/// order; returns their count. Zero bins cannot pass (`x[k] > x[k-1] >= 0`), so above a
-/// threshold the peaks are sparse: the test runs as one vectorised pass of 0/1 bytes
-/// into `flags`, which is then read eight bytes at a time, skipping words without a peak.
-#[inline(always)]
-fn local_maxima(
-    masked: &[f32],
-    (lo, hi): (usize, usize),
-    flags: &mut [u8],
-    idx: &mut [u32],
-) -> usize {
-    let n_bins = masked.len();
-    let k0 = lo.max(1);
-    let k1 = hi.min(n_bins.saturating_sub(1));
-    let mut n = 0;
-    if k0 < k1 {
-        let len = k1 - k0;
-        let (left, mid, right) = (
-            &masked[k0 - 1..k1 - 1],
-            &masked[k0..k1],
-            &masked[k0 + 1..=k1],
-        );
-        for (((f, &l), &c), &r) in flags[..len].iter_mut().zip(left).zip(mid).zip(right) {
-            *f = u8::from((c > l) & (c >= r));
-        }
-        let (words, tail) = flags[..len].as_chunks::<8>();
-        for (w, word) in words.iter().enumerate() {
-            let mut bits = u64::from_le_bytes(*word);
-            while bits != 0 {
-                idx[n] = (k0 + w * 8 + bits.trailing_zeros() as usize / 8) as u32;
-                n += 1;
-                bits &= bits - 1;
-            }
-        }
-        let base = k0 + len - tail.len();
-        for (j, &f) in tail.iter().enumerate() {
-            idx[n] = (base + j) as u32;
-            n += usize::from(f);
-        }
-    }
-    if hi == n_bins && n_bins >= 2 && masked[n_bins - 1] > masked[n_bins - 2] {
-        idx[n] = (n_bins - 1) as u32;
-        n += 1;
-    }
-    n
 }
 
 /// piptrack on one frame: `x` holds the frame's values at least on `lo - 1 ..= hi`
@@ -179,12 +176,7 @@ fn piptrack_frame(
     for (d, &v) in scratch.masked[m0..m1].iter_mut().zip(&x[m0..m1]) {
         *d = if v > reference { v } else { 0.0 };
     }
-    let n = local_maxima(
-        &scratch.masked,
-        (lo, hi),
-        &mut scratch.flags,
-        &mut scratch.idx,
-    );
+    let n = scratch.local_maxima((lo, hi));
     for &k in &scratch.idx[..n] {
         push_peak(x, k as usize, sr, n_fft, out);
     }
@@ -371,12 +363,7 @@ aad_core::avx2_dispatch! {
             *m = q.sqrt() as f32;
             *d = if *m > reference { *m } else { 0.0 };
         }
-        let n = local_maxima(
-            &scratch.masked,
-            (lo, hi),
-            &mut scratch.flags,
-            &mut scratch.idx,
-        );
+        let n = scratch.local_maxima((lo, hi));
         for &k in &scratch.idx[..n] {
             let k = k as usize;
             // The parabola reads the unmasked neighbours.
@@ -671,9 +658,13 @@ mod tests {
                 })
                 .map(|k| k as u32)
                 .collect();
-            let (mut flags, mut idx) = (vec![0; n], vec![0; n]);
-            let m = local_maxima(&x, (lo, hi), &mut flags, &mut idx);
-            assert_eq!(&idx[..m], &expected[..], "{x:?} in {lo}..{hi}");
+            let mut scratch = PeakScratch {
+                masked: x.clone(),
+                ..PeakScratch::default()
+            };
+            scratch.resize(n);
+            let m = scratch.local_maxima((lo, hi));
+            assert_eq!(&scratch.idx[..m], &expected[..], "{x:?} in {lo}..{hi}");
         }
     }
 
