@@ -92,16 +92,79 @@ pub fn cq_to_chroma_map(
         .collect())
 }
 
-/// Sums CQT bins into chroma (frames x n_bins -> frames x n_chroma), in float32.
+/// How [`fold_chroma`] sums CQT bins into chroma: `idx[j * n_chroma + k]` is the `j`-th
+/// bin of chroma `k` in increasing bin order, or `n_bins` (a zero slot) past its last.
+#[derive(Debug, Clone)]
+pub(crate) struct FoldPlan {
+    n_chroma: usize,
+    n_bins: usize,
+    idx: Vec<usize>,
+}
+
+impl FoldPlan {
+    /// The plan of a bin-to-chroma map with values below `n_chroma`.
+    pub(crate) fn new(map: &[usize], n_chroma: usize) -> FoldPlan {
+        let mut members = vec![Vec::new(); n_chroma];
+        for (b, &k) in map.iter().enumerate() {
+            members[k].push(b);
+        }
+        let depth = members.iter().map(Vec::len).max().unwrap_or(0);
+        let mut idx = vec![map.len(); depth * n_chroma];
+        for (k, bins) in members.iter().enumerate() {
+            for (j, &b) in bins.iter().enumerate() {
+                idx[j * n_chroma + k] = b;
+            }
+        }
+        FoldPlan {
+            n_chroma,
+            n_bins: map.len(),
+            idx,
+        }
+    }
+}
+
+/// Sums CQT bins into chroma (frames x n_bins -> frames x n_chroma), in float32: each
+/// chroma is the sum of its bins from 0.0 in increasing bin order. Twelve chroma
+/// advance together, one bin each per step, in registers: summed one chroma after
+/// another, or added into the output bin by bin, each sum was a chain of dependent
+/// additions.
 pub(crate) fn fold_chroma(
     c: ndarray::ArrayView2<'_, f32>,
-    map: &[usize],
+    plan: &FoldPlan,
+    row: &mut Vec<f32>,
     mut out: ArrayViewMut2<'_, f32>,
 ) {
+    const W: usize = 12;
+    let nc = plan.n_chroma;
+    // The row with a zero after it, for the chroma with fewer bins (x + 0.0 == x for
+    // the non-negative magnitudes summed here).
+    row.clear();
+    row.resize(plan.n_bins + 1, 0.0);
     for (src, mut dst) in c.rows().into_iter().zip(out.rows_mut()) {
-        dst.fill(0.0);
-        for (v, &k) in src.iter().zip(map) {
-            dst[k] += v;
+        match src.as_slice() {
+            Some(s) => row[..plan.n_bins].copy_from_slice(s),
+            None => row.iter_mut().zip(src).for_each(|(r, &v)| *r = v),
+        }
+        for k0 in (0..nc).step_by(W) {
+            let w = W.min(nc - k0);
+            let mut acc = [0.0f32; W];
+            if w == W {
+                for step in plan.idx.chunks_exact(nc) {
+                    let step: &[usize; W] = step[k0..k0 + W].try_into().unwrap_or(&[0; W]);
+                    for (a, &b) in acc.iter_mut().zip(step) {
+                        *a += row[b];
+                    }
+                }
+            } else {
+                for step in plan.idx.chunks_exact(nc) {
+                    for (a, &b) in acc.iter_mut().zip(&step[k0..k0 + w]) {
+                        *a += row[b];
+                    }
+                }
+            }
+            for (d, &a) in dst.iter_mut().skip(k0).zip(&acc[..w]) {
+                *d = a;
+            }
         }
     }
 }
@@ -165,7 +228,10 @@ impl ChromaCqtConfig {
 pub struct ChromaCqtExtractor {
     config: ChromaCqtConfig,
     cqt: Cqt,
-    map: Arc<[usize]>,
+    /// How the CQT bins are summed into chroma.
+    fold: Arc<FoldPlan>,
+    /// A CQT row and a zero slot (see [`fold_chroma`]).
+    row: Vec<f32>,
     c: Array2<f32>,
 }
 
@@ -183,7 +249,8 @@ impl ChromaCqtExtractor {
         )?;
         Ok(ChromaCqtExtractor {
             cqt: Cqt::new(config.cqt.clone())?,
-            map: map.into(),
+            fold: FoldPlan::new(&map, config.n_chroma).into(),
+            row: Vec::new(),
             c: Array2::zeros((0, config.cqt.n_bins)),
             config,
         })
@@ -211,7 +278,7 @@ impl ChromaCqtExtractor {
         }
         self.cqt
             .magnitude_into(signal.samples(), signal.sample_rate(), self.c.view_mut())?;
-        fold_chroma(self.c.view(), &self.map, out);
+        fold_chroma(self.c.view(), &self.fold, &mut self.row, out);
         Ok(())
     }
 }

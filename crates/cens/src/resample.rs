@@ -192,12 +192,22 @@ impl HalfBand {
     /// Only when `x` is longer than any signal decimated before.
     pub fn decimate(&mut self, x: &[f32], out: &mut Vec<f32>) {
         #[cfg(target_arch = "x86_64")]
-        if aad_core::simd::avx2_enabled() {
-            // SAFETY: the CPU supports AVX2 (checked just above), the only requirement
-            // of calling a function compiled with `target_feature(avx2)`.
+        match aad_core::simd::level() {
+            // SAFETY: the CPU supports AVX-512 F/BW/DQ/VL (checked by `level` just
+            // above), the only requirement of calling a function compiled with them.
             #[allow(unsafe_code)]
-            return unsafe { self.decimate_avx2(x, out) };
+            aad_core::simd::Level::Avx512 => return unsafe { self.decimate_avx512(x, out) },
+            // SAFETY: as above, for AVX2.
+            #[allow(unsafe_code)]
+            aad_core::simd::Level::Avx2 => return unsafe { self.decimate_avx2(x, out) },
+            aad_core::simd::Level::Portable => {}
         }
+        self.decimate_impl(x, out);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl")]
+    fn decimate_avx512(&mut self, x: &[f32], out: &mut Vec<f32>) {
         self.decimate_impl(x, out);
     }
 

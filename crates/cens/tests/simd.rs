@@ -1,4 +1,5 @@
-//! The AVX2 builds of the hot loops give bit-identical features to the portable ones
+//! The AVX2 and AVX-512 builds of the hot loops give bit-identical features to the
+//! portable ones
 //! (same operations in the same order per value). One test function: the switch is
 //! process-wide.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -62,24 +63,32 @@ fn features(signals: &[Signal]) -> Vec<(String, Array2<f32>, f64)> {
 }
 
 #[test]
-fn avx2_and_portable_loops_give_identical_features() {
+fn every_simd_level_gives_identical_features() {
     let signals = signals();
-    simd::set_avx2_allowed(true);
-    let fast_path = simd::avx2_enabled();
-    let fast = features(&signals);
-    simd::set_avx2_allowed(false);
-    assert!(!simd::avx2_enabled());
-    let portable = features(&signals);
-    simd::set_avx2_allowed(true);
-    if !fast_path {
-        eprintln!("this CPU has no AVX2: both runs used the portable loops");
+    let detected = simd::detected();
+    let mut runs = Vec::new();
+    for level in simd::Level::ALL {
+        simd::set_max_level(level);
+        assert_eq!(simd::level(), level.min(detected));
+        runs.push((level, features(&signals)));
     }
-    assert_eq!(fast.len(), portable.len());
-    for ((name, a, ta), (_, b, tb)) in fast.iter().zip(&portable) {
-        assert_eq!(ta.to_bits(), tb.to_bits(), "{name}: tuning {ta} vs {tb}");
-        assert_eq!(a.dim(), b.dim(), "{name}");
-        for (x, y) in a.iter().zip(b) {
-            assert_eq!(x.to_bits(), y.to_bits(), "{name}: {x} vs {y}");
+    simd::set_max_level(simd::Level::Avx512);
+    if detected < simd::Level::Avx512 {
+        eprintln!("this CPU stops at {detected:?}: the wider levels ran that build");
+    }
+    let (_, portable) = &runs[0];
+    for (level, fast) in &runs[1..] {
+        assert_eq!(fast.len(), portable.len());
+        for ((name, a, ta), (_, b, tb)) in fast.iter().zip(portable) {
+            assert_eq!(
+                ta.to_bits(),
+                tb.to_bits(),
+                "{level:?} {name}: tuning {ta} vs {tb}"
+            );
+            assert_eq!(a.dim(), b.dim(), "{level:?} {name}");
+            for (x, y) in a.iter().zip(b) {
+                assert_eq!(x.to_bits(), y.to_bits(), "{level:?} {name}: {x} vs {y}");
+            }
         }
     }
 }

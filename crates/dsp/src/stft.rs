@@ -312,18 +312,23 @@ impl<T: StftFloat> Stft<T> {
         if start >= 0 && start as usize + n_fft <= len {
             return &x[start as usize..start as usize + n_fft];
         }
+        // Frame positions [a, b) lie inside `x`: copied as one slice (the low octaves of
+        // a CQT have dozens of edge frames per clip, so a per-sample test showed up).
+        let a = start.unsigned_abs().min(n_fft) * usize::from(start < 0);
+        let b = (len as isize - start).clamp(a as isize, n_fft as isize) as usize;
         edge.clear();
-        edge.extend((0..n_fft).map(|n| {
-            let i = start + n as isize;
-            if i >= 0 && (i as usize) < len {
-                x[i as usize]
-            } else {
-                match self.config.pad_mode {
-                    PadMode::Constant => 0.0,
-                    PadMode::Reflect => x[reflect_index(i, len)],
+        edge.resize(n_fft, 0.0);
+        if a < b {
+            let src = (start + a as isize) as usize;
+            edge[a..b].copy_from_slice(&x[src..src + (b - a)]);
+        }
+        if self.config.pad_mode == PadMode::Reflect {
+            for (n, e) in edge.iter_mut().enumerate() {
+                if n < a || n >= b {
+                    *e = x[reflect_index(start + n as isize, len)];
                 }
             }
-        }));
+        }
         edge
     }
 
@@ -378,12 +383,30 @@ impl<T: StftFloat> Stft<T> {
         f: impl FnMut(usize, &[Complex<T>]),
     ) -> Result<usize, DspError> {
         #[cfg(target_arch = "x86_64")]
-        if aad_core::simd::avx2_enabled() {
-            // SAFETY: the CPU supports AVX2 (checked by `avx2_enabled` just above), the
-            // only requirement of calling a function compiled with `target_feature(avx2)`.
+        match aad_core::simd::level() {
+            // SAFETY: the CPU supports AVX-512 F/BW/DQ/VL (checked by `level` just
+            // above), the only requirement of calling a function compiled with them.
             #[allow(unsafe_code)]
-            return unsafe { self.process_bins_avx2(x, bins, f) };
+            aad_core::simd::Level::Avx512 => {
+                return unsafe { self.process_bins_avx512(x, bins, f) };
+            }
+            // SAFETY: as above, for AVX2.
+            #[allow(unsafe_code)]
+            aad_core::simd::Level::Avx2 => return unsafe { self.process_bins_avx2(x, bins, f) },
+            aad_core::simd::Level::Portable => {}
         }
+        self.process_bins_impl(x, bins, f)
+    }
+
+    /// [`process_bins`](Self::process_bins) compiled for AVX-512, with `f` inlined into it.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl")]
+    fn process_bins_avx512(
+        &mut self,
+        x: &[f32],
+        bins: std::ops::Range<usize>,
+        f: impl FnMut(usize, &[Complex<T>]),
+    ) -> Result<usize, DspError> {
         self.process_bins_impl(x, bins, f)
     }
 
@@ -448,12 +471,27 @@ impl<T: StftFloat> Stft<T> {
         f: impl FnMut(usize, Transformed<'_, T>),
     ) -> Result<usize, DspError> {
         #[cfg(target_arch = "x86_64")]
-        if aad_core::simd::avx2_enabled() {
-            // SAFETY: the CPU supports AVX2 (checked by `avx2_enabled` just above), the
-            // only requirement of calling a function compiled with `target_feature(avx2)`.
+        match aad_core::simd::level() {
+            // SAFETY: the CPU supports AVX-512 F/BW/DQ/VL (checked by `level` just
+            // above), the only requirement of calling a function compiled with them.
             #[allow(unsafe_code)]
-            return unsafe { self.process_raw_avx2(x, f) };
+            aad_core::simd::Level::Avx512 => return unsafe { self.process_raw_avx512(x, f) },
+            // SAFETY: as above, for AVX2.
+            #[allow(unsafe_code)]
+            aad_core::simd::Level::Avx2 => return unsafe { self.process_raw_avx2(x, f) },
+            aad_core::simd::Level::Portable => {}
         }
+        self.process_raw_impl(x, f)
+    }
+
+    /// [`process_raw`](Self::process_raw) compiled for AVX-512, with `f` inlined into it.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl")]
+    fn process_raw_avx512(
+        &mut self,
+        x: &[f32],
+        f: impl FnMut(usize, Transformed<'_, T>),
+    ) -> Result<usize, DspError> {
         self.process_raw_impl(x, f)
     }
 
@@ -682,6 +720,37 @@ pub fn power_of<T: StftFloat>(c: Complex<T>) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn edge_frames_follow_the_padding_rule_sample_by_sample() {
+        for mode in [PadMode::Constant, PadMode::Reflect] {
+            for (n_fft, hop) in [(8, 2), (16, 5), (64, 16)] {
+                for len in [1usize, 3, 7, 8, 9, 20, 33, 100] {
+                    let x: Vec<f32> = (0..len).map(|i| i as f32 + 1.0).collect();
+                    let stft = Stft::<f32>::new(StftConfig::new(n_fft, hop).pad_mode(mode))
+                        .unwrap_or_else(|e| panic!("{e}"));
+                    let mut edge = Vec::new();
+                    for t in 0..stft.num_frames(len) {
+                        let start = (t * hop) as isize - (n_fft / 2) as isize;
+                        let want: Vec<f32> = (0..n_fft as isize)
+                            .map(|n| {
+                                let i = start + n;
+                                if (0..len as isize).contains(&i) {
+                                    x[i as usize]
+                                } else if mode == PadMode::Reflect {
+                                    x[reflect_index(i, len)]
+                                } else {
+                                    0.0
+                                }
+                            })
+                            .collect();
+                        let got = stft.raw_frame(&x, t, &mut edge);
+                        assert_eq!(got, &want[..], "{mode:?} {n_fft}/{hop} len {len} t {t}");
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn reflect_index_mirrors_without_repeating_the_edge() {

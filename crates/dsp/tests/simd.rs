@@ -1,5 +1,5 @@
-//! The AVX2 build of the STFT framing loop gives bit-identical spectra to the portable
-//! one. One test function: the switch is process-wide.
+//! The AVX2 and AVX-512 builds of the STFT framing loop give bit-identical spectra to
+//! the portable one. One test function: the switch is process-wide.
 #![allow(clippy::unwrap_used)]
 
 use aad_core::simd;
@@ -22,7 +22,7 @@ fn spectra(x: &[f32]) -> Vec<Array2<f32>> {
 }
 
 #[test]
-fn avx2_and_portable_stft_are_bit_identical() {
+fn every_simd_level_gives_a_bit_identical_stft() {
     let mut s = 0x9E37_79B9_7F4A_7C15u64;
     let x: Vec<f32> = (0..40_001)
         .map(|i| {
@@ -34,13 +34,20 @@ fn avx2_and_portable_stft_are_bit_identical() {
             if (i / 3000) % 3 == 1 { 1e-7 * n } else { n }
         })
         .collect();
-    simd::set_avx2_allowed(true);
-    let fast = spectra(&x);
-    simd::set_avx2_allowed(false);
-    let portable = spectra(&x);
-    simd::set_avx2_allowed(true);
-    for (a, b) in fast.iter().zip(&portable) {
-        assert_eq!(a.dim(), b.dim());
-        assert!(a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits()));
+    let mut runs = Vec::new();
+    for level in simd::Level::ALL {
+        simd::set_max_level(level);
+        runs.push((level, spectra(&x)));
+    }
+    simd::set_max_level(simd::Level::Avx512);
+    let (_, portable) = &runs[0];
+    for (level, fast) in &runs[1..] {
+        for (a, b) in fast.iter().zip(portable) {
+            assert_eq!(a.dim(), b.dim());
+            assert!(
+                a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits()),
+                "{level:?}"
+            );
+        }
     }
 }
