@@ -134,27 +134,17 @@ impl HalfBand {
         // Inputs 2 m - c ..= 2 m + c for every m in range, zero outside the signal.
         let lo = 2 * range.start as isize - c as isize;
         let len = 2 * range.len() + self.edge.len();
+        // The part of the window inside the signal, copied as one slice.
+        let a = (-lo).clamp(0, len as isize) as usize;
+        let b = (n - lo).clamp(a as isize, len as isize) as usize;
         self.segment.clear();
-        self.segment.extend((0..len as isize).map(|i| {
-            let j = lo + i;
-            if (0..n).contains(&j) {
-                x[j as usize]
-            } else {
-                0.0
-            }
-        }));
-        self.edge_out.clear();
-        for j in 0..range.len() {
-            let seg = &self.segment[2 * j..2 * j + self.edge.len()];
-            // Eight partial sums: the dot product vectorises.
-            let mut acc = [0.0f32; 8];
-            for (hc, xc) in self.edge.chunks_exact(8).zip(seg.chunks_exact(8)) {
-                for l in 0..8 {
-                    acc[l] += hc[l] * xc[l];
-                }
-            }
-            self.edge_out.push(acc.iter().sum());
+        self.segment.resize(len, 0.0);
+        if a < b {
+            let src = (lo + a as isize) as usize;
+            self.segment[a..b].copy_from_slice(&x[src..src + (b - a)]);
         }
+        self.edge_out.clear();
+        edge_dots(&self.edge, &self.segment, range.len(), &mut self.edge_out);
     }
 
     /// Replaces the first and last `EDGE` outputs with the edge filter's and blends the
@@ -262,6 +252,49 @@ impl HalfBand {
             out[m] = v;
         }
         self.fix_edges(x, out);
+    }
+}
+
+aad_core::avx2_dispatch! {
+    /// `n` edge-filter outputs: output `j` is the dot product of `h` (a multiple of eight
+    /// taps) with `seg[2 j..]`, in eight partial sums added up in order. Four outputs
+    /// advance together: one alone was a chain of dependent additions.
+    fn edge_dots(h: &[f32], seg: &[f32], n: usize, out: &mut Vec<f32>) {
+        const G: usize = 4;
+        let hl = h.len();
+        let (taps, _) = h.as_chunks::<8>();
+        let mut j = 0;
+        while j < n {
+            let g = G.min(n - j);
+            let mut acc = [[0.0f32; 8]; G];
+            let mut xs: [&[[f32; 8]]; G] = [&[]; G];
+            for (i, x) in xs.iter_mut().enumerate().take(g) {
+                let Some(s) = seg.get(2 * (j + i)..2 * (j + i) + hl) else {
+                    return;
+                };
+                *x = s.as_chunks::<8>().0;
+            }
+            if g == G {
+                for (c, hc) in taps.iter().enumerate() {
+                    for (a, x) in acc.iter_mut().zip(&xs) {
+                        let xc = &x[c];
+                        for l in 0..8 {
+                            a[l] += hc[l] * xc[l];
+                        }
+                    }
+                }
+            } else {
+                for (a, x) in acc.iter_mut().zip(&xs).take(g) {
+                    for (hc, xc) in taps.iter().zip(x.iter()) {
+                        for l in 0..8 {
+                            a[l] += hc[l] * xc[l];
+                        }
+                    }
+                }
+            }
+            out.extend(acc[..g].iter().map(|a| a.iter().sum::<f32>()));
+            j += g;
+        }
     }
 }
 
