@@ -146,8 +146,7 @@ pub(crate) struct TuningWork {
     peaks: Vec<(f32, f32)>,
     mags: Vec<f32>,
     freqs: Vec<f32>,
-    counts: Vec<usize>,
-    edges: Vec<f64>,
+    hist: Histogram,
 }
 
 /// piptrack on one frame: `x` holds the frame's values at least on `lo - 1 ..= hi`
@@ -392,48 +391,96 @@ pub fn pitch_tuning(frequencies: &[f32], resolution: f64, bins_per_octave: u32) 
         frequencies,
         resolution,
         bins_per_octave,
-        &mut Vec::new(),
-        &mut Vec::new(),
+        &mut Histogram::default(),
     )
 }
 
-/// [`pitch_tuning`] with the histogram's buffers supplied (`edges` is rebuilt only when
-/// its length changes).
+/// The buffers of [`pitch_tuning`]'s histogram.
+#[derive(Debug, Clone, Default)]
+struct Histogram {
+    /// Bin edges, rebuilt only when their number changes.
+    edges: Vec<f64>,
+    counts: Vec<usize>,
+    /// Per frequency: `f / 27.5`, then its octaves, then its residual.
+    res: Vec<f32>,
+    /// Per frequency: its bin guessed from the uniform width, or the bin count when the
+    /// frequency is not counted.
+    guess: Vec<u32>,
+}
+
+aad_core::avx2_dispatch! {
+    /// `res[i] = f[i] / 27.5` in float32.
+    fn quotients(f: &[f32], res: &mut [f32]) {
+        for (r, &f) in res.iter_mut().zip(f) {
+            *r = f / 27.5f32;
+        }
+    }
+}
+
+aad_core::avx2_dispatch! {
+    /// Octaves `o` (in `res`) to residuals `bpo * o mod 1` shifted to [-0.5, 0.5), in
+    /// place, and each one's bin guessed from the uniform width of the `nb` bins between
+    /// `e0` and `e_last` (`nb` for a frequency not above 0 or a residual outside the
+    /// edges). The shifts are selections, not branches: the residual's sign is random.
+    #[allow(clippy::too_many_arguments)]
+    fn residuals(f: &[f32], res: &mut [f32], guess: &mut [u32], bpo: f32, e0: f64, e_last: f64, nb: u32) {
+        for ((r, g), &f) in res.iter_mut().zip(guess.iter_mut()).zip(f) {
+            // `x % 1.0` (fmodf) is exactly `x - trunc(x)`: the fractional part is
+            // representable.
+            let x = bpo * *r;
+            let mut v = x - x.trunc();
+            v = if v < 0.0 { v + 1.0 } else { v };
+            v = if v >= 0.5 { v - 1.0 } else { v };
+            let d = f64::from(v);
+            let counted = f > 0.0 && d >= e0 && d <= e_last;
+            let bin = (((d - e0) * f64::from(nb)) as u32).min(nb - 1);
+            *g = if counted { bin } else { nb };
+            *r = v;
+        }
+    }
+}
+
+/// [`pitch_tuning`] with the histogram's buffers supplied. Residuals are computed in
+/// vectorised passes around the float64 `log2` (a libm call per frequency), then
+/// counted.
 fn pitch_tuning_with(
     frequencies: &[f32],
     resolution: f64,
     bins_per_octave: u32,
-    edges: &mut Vec<f64>,
-    counts: &mut Vec<usize>,
+    h: &mut Histogram,
 ) -> f64 {
     let nb = (1.0 / resolution).ceil() as usize;
-    if edges.len() != nb + 1 {
-        *edges = linspace(-0.5, 0.5, nb + 1);
+    if h.edges.len() != nb + 1 {
+        h.edges = linspace(-0.5, 0.5, nb + 1);
     }
+    let Histogram {
+        edges,
+        counts,
+        res,
+        guess,
+    } = h;
     counts.clear();
     counts.resize(nb, 0);
+    if !frequencies.iter().any(|&f| f > 0.0) {
+        return 0.0;
+    }
+    let n = frequencies.len();
+    res.resize(n, 0.0);
+    guess.resize(n, 0);
+    quotients(frequencies, res);
+    for q in res.iter_mut() {
+        *q = f64::from(*q).log2() as f32;
+    }
     let bpo = bins_per_octave as f32;
-    let mut any = false;
-    for &f in frequencies.iter().filter(|&&f| f > 0.0) {
-        any = true;
-        let q = f / 27.5f32;
-        let octs = f64::from(q).log2() as f32;
-        // `x % 1.0` (fmodf) is exactly `x - trunc(x)`: the fractional part is representable.
-        let x = bpo * octs;
-        let mut r = x - x.trunc();
-        if r < 0.0 {
-            r += 1.0;
-        }
-        if r >= 0.5 {
-            r -= 1.0;
-        }
-        let r = f64::from(r);
-        if !(r >= edges[0] && r <= edges[nb]) {
+    residuals(frequencies, res, guess, bpo, edges[0], edges[nb], nb as u32);
+    for (&r, &g) in res.iter().zip(guess.iter()) {
+        let mut i = g as usize;
+        if i == nb {
             continue;
         }
-        // np.histogram: bins [e_i, e_{i+1}), the last one closed. Guess the bin from
-        // the uniform width, then settle it against the float64 edges themselves.
-        let mut i = (((r - edges[0]) * nb as f64) as usize).min(nb - 1);
+        // np.histogram: bins [e_i, e_{i+1}), the last one closed. Settle the guess
+        // against the float64 edges themselves.
+        let r = f64::from(r);
         while i > 0 && edges[i] > r {
             i -= 1;
         }
@@ -441,9 +488,6 @@ fn pitch_tuning_with(
             i += 1;
         }
         counts[i] += 1;
-    }
-    if !any {
-        return 0.0;
     }
     let mut best = 0;
     for (i, &c) in counts.iter().enumerate() {
@@ -492,8 +536,7 @@ fn tuning_from_peaks(work: &mut TuningWork, bins_per_octave: u32) -> f64 {
         peaks,
         mags,
         freqs,
-        counts,
-        edges,
+        hist,
         ..
     } = work;
     mags.clear();
@@ -510,7 +553,7 @@ fn tuning_from_peaks(work: &mut TuningWork, bins_per_octave: u32) -> f64 {
             .filter(|(f, m)| *f > 0.0 && *m >= threshold)
             .map(|p| p.0),
     );
-    pitch_tuning_with(freqs, 0.01, bins_per_octave, edges, counts)
+    pitch_tuning_with(freqs, 0.01, bins_per_octave, hist)
 }
 
 /// A planned tuning estimator over a signal: STFT (n_fft 2048, hop 512, periodic Hann,
