@@ -679,17 +679,24 @@ impl Cqt {
 
         let mut y = std::mem::take(&mut self.y);
         let mut next = std::mem::take(&mut self.next);
-        // The two buffers swap roles at every decimation: both must hold the whole clip.
+        // The signal is read in place until the first decimation; then the two buffers
+        // swap roles at every decimation (each holds at most half the clip).
         y.clear();
         next.clear();
-        y.reserve(x.len());
-        next.reserve(x.len());
-        y.extend_from_slice(x);
+        y.reserve(x.len() / 2 + 1);
+        next.reserve(x.len() / 2 + 1);
+        let mut from_x = true;
         for _ in 0..plan.early_count {
-            self.decimator.decimate(&y, &mut next);
-            std::mem::swap(&mut y, &mut next);
+            if from_x {
+                self.decimator.decimate(x, &mut y);
+                from_x = false;
+            } else {
+                self.decimator.decimate(&y, &mut next);
+                std::mem::swap(&mut y, &mut next);
+            }
         }
-        let result = self.octaves(&plan, (&mut y, &mut next), n_frames, out.view_mut());
+        let input = if from_x { Some(x) } else { None };
+        let result = self.octaves(&plan, input, (&mut y, &mut next), n_frames, out.view_mut());
         self.y = y;
         self.next = next;
         result.map(|()| tuning)
@@ -711,11 +718,13 @@ impl Cqt {
         Ok(())
     }
 
-    /// Every octave's filter responses into `out`, top octave first, `y` decimated after
-    /// each octave that asks for it (`next` is the other buffer of each decimation).
+    /// Every octave's filter responses into `out`, top octave first. The first octave
+    /// reads `input` when given (the undecimated signal), else `y`; the signal is
+    /// decimated into `next` after each octave that asks for it, and the buffers swap.
     fn octaves(
         &mut self,
         plan: &Plan,
+        mut input: Option<&[f32]>,
         (y, next): (&mut Vec<f32>, &mut Vec<f32>),
         n_frames: usize,
         mut out: ArrayViewMut2<'_, f32>,
@@ -733,8 +742,9 @@ impl Cqt {
             let (re, im) = (&mut self.lanes_re, &mut self.lanes_im);
             re.resize(n_bins_oct * LANES, 0.0);
             im.resize(n_bins_oct * LANES, 0.0);
-            let total = stft.num_frames(y.len()).min(n_frames);
-            stft.process_bins(y, oct.used.0..oct.used.1, |t, spec| {
+            let sig: &[f32] = input.unwrap_or(y);
+            let total = stft.num_frames(sig.len()).min(n_frames);
+            stft.process_bins(sig, oct.used.0..oct.used.1, |t, spec| {
                 if t >= total {
                     return;
                 }
@@ -760,8 +770,9 @@ impl Cqt {
                 respond(oct, re, im, inv, &mut out, t - lane, lane + 1);
             })?;
             if oct.decimate_after {
-                self.decimator.decimate(y, next);
+                self.decimator.decimate(sig, next);
                 std::mem::swap(y, next);
+                input = None;
             }
         }
         Ok(())
