@@ -4,7 +4,8 @@
 //! ```text
 //! cargo run --release -p cens-features --example profile_chroma -- WAV [cens|cqt|cqt0|stft|tuning|plan] [N]
 //! ```
-//! `AAD_DISABLE_AVX2=1` times the portable loops. With `cqt` it also prints the time to
+//! `AAD_DISABLE_AVX2=1` times the portable loops, `AAD_DISABLE_AVX512=1` the AVX2 ones
+//! (on an AMD CPU with AVX-512, which runs by default). With `cqt` it also prints the time to
 //! plan the extractor (CQT bases for tuning 0, and 0.5 as a check).
 use aad_audio::{DecodeOptions, decode_file};
 use aad_core::FeatureExtractor;

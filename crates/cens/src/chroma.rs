@@ -628,3 +628,60 @@ impl FeatureExtractor for ChromaStftExtractor {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The definition: each bin added into its chroma in increasing bin order.
+    fn fold_by_definition(
+        c: ndarray::ArrayView2<'_, f32>,
+        map: &[usize],
+        nc: usize,
+    ) -> Array2<f32> {
+        let mut out = Array2::zeros((c.nrows(), nc));
+        for (src, mut dst) in c.rows().into_iter().zip(out.rows_mut()) {
+            for (v, &k) in src.iter().zip(map) {
+                dst[k] += v;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn fold_chroma_adds_in_the_order_of_the_definition() {
+        let mut s = 0x1234_5678_9abc_def1u64;
+        let mut next = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        // 5 chroma (fewer than twelve), 12, and 29 (two full blocks and a partial one);
+        // uneven memberships, and chroma with no bin at all.
+        for nc in [5usize, 12, 29] {
+            let n_bins = 97;
+            let map: Vec<usize> = (0..n_bins).map(|_| (next() % nc as u64) as usize).collect();
+            let c = Array2::from_shape_fn((11, n_bins), |_| (next() >> 40) as f32 * 1e-3);
+            let want = fold_by_definition(c.view(), &map, nc);
+            let plan = FoldPlan::new(&map, nc);
+            let mut row = Vec::new();
+            let mut got = Array2::from_elem((11, nc), f32::NAN);
+            fold_chroma(c.view(), &plan, &mut row, got.view_mut());
+            assert_eq!(
+                got.mapv(f32::to_bits),
+                want.mapv(f32::to_bits),
+                "{nc} chroma"
+            );
+            // Rows that are not contiguous (a transposed copy viewed back).
+            let t = c.t().to_owned();
+            let mut got_t = Array2::from_elem((11, nc), f32::NAN);
+            fold_chroma(t.t(), &plan, &mut row, got_t.view_mut());
+            assert_eq!(
+                got_t.mapv(f32::to_bits),
+                want.mapv(f32::to_bits),
+                "{nc} chroma, strided"
+            );
+        }
+    }
+}

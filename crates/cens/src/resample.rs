@@ -176,35 +176,16 @@ impl HalfBand {
         n.div_ceil(2)
     }
 
-    /// Decimates `x` by 2 into `out` (cleared and filled with `ceil(n / 2)` samples).
-    ///
-    /// # Allocation
-    /// Only when `x` is longer than any signal decimated before.
-    pub fn decimate(&mut self, x: &[f32], out: &mut Vec<f32>) {
-        #[cfg(target_arch = "x86_64")]
-        match aad_core::simd::level() {
-            // SAFETY: the CPU supports AVX-512 F/BW/DQ/VL (checked by `level` just
-            // above), the only requirement of calling a function compiled with them.
-            #[allow(unsafe_code)]
-            aad_core::simd::Level::Avx512 => return unsafe { self.decimate_avx512(x, out) },
-            // SAFETY: as above, for AVX2.
-            #[allow(unsafe_code)]
-            aad_core::simd::Level::Avx2 => return unsafe { self.decimate_avx2(x, out) },
-            aad_core::simd::Level::Portable => {}
-        }
-        self.decimate_impl(x, out);
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl")]
-    fn decimate_avx512(&mut self, x: &[f32], out: &mut Vec<f32>) {
-        self.decimate_impl(x, out);
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn decimate_avx2(&mut self, x: &[f32], out: &mut Vec<f32>) {
-        self.decimate_impl(x, out);
+    aad_core::dispatch_method! {
+        /// Decimates `x` by 2 into `out` (cleared and filled with `ceil(n / 2)` samples).
+        ///
+        /// # Allocation
+        /// Only when `x` is longer than any signal decimated before.
+        pub fn decimate / decimate_avx512 / decimate_avx2 => decimate_impl(
+            &mut self,
+            x: &[f32],
+            out: &mut Vec<f32>,
+        )
     }
 
     #[inline(always)]

@@ -194,3 +194,60 @@ macro_rules! avx2_dispatch {
         }
     };
 }
+
+/// [`avx2_dispatch!`] for a method on `&mut self`: defines `$name`, which runs `$imp`
+/// (an `#[inline(always)]` method holding the body) compiled with AVX-512, with AVX2 or
+/// as the crate is compiled, as [`level`] says. `$avx512` and `$avx2` name the two
+/// compiled copies. Closure arguments are inlined into each copy, so a caller's loops
+/// get the wide instructions too.
+///
+/// ```
+/// struct Acc(f32);
+/// impl Acc {
+///     aad_core::dispatch_method! {
+///         /// Adds the squares of `x`.
+///         pub fn add_squares / add_squares_avx512 / add_squares_avx2 => add_squares_impl(
+///             &mut self, x: &[f32]) -> f32
+///     }
+///     #[inline(always)]
+///     fn add_squares_impl(&mut self, x: &[f32]) -> f32 {
+///         self.0 += x.iter().map(|v| v * v).sum::<f32>();
+///         self.0
+///     }
+/// }
+/// assert_eq!(Acc(1.0).add_squares(&[2.0, 3.0]), 14.0);
+/// ```
+#[macro_export]
+macro_rules! dispatch_method {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident / $avx512:ident / $avx2:ident => $imp:ident(
+        &mut self $(, $arg:ident: $ty:ty)* $(,)?) $(-> $ret:ty)?) => {
+        $(#[$meta])*
+        $vis fn $name(&mut self $(, $arg: $ty)*) $(-> $ret)? {
+            #[cfg(target_arch = "x86_64")]
+            match $crate::simd::level() {
+                // SAFETY: calling a function compiled with `target_feature` requires
+                // only that the CPU supports those features, which `level` has just
+                // checked at run time.
+                #[allow(unsafe_code)]
+                $crate::simd::Level::Avx512 => return unsafe { self.$avx512($($arg),*) },
+                // SAFETY: as above, for AVX2.
+                #[allow(unsafe_code)]
+                $crate::simd::Level::Avx2 => return unsafe { self.$avx2($($arg),*) },
+                $crate::simd::Level::Portable => {}
+            }
+            self.$imp($($arg),*)
+        }
+
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl")]
+        fn $avx512(&mut self $(, $arg: $ty)*) $(-> $ret)? {
+            self.$imp($($arg),*)
+        }
+
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2")]
+        fn $avx2(&mut self $(, $arg: $ty)*) $(-> $ret)? {
+            self.$imp($($arg),*)
+        }
+    };
+}

@@ -367,59 +367,22 @@ impl<T: StftFloat> Stft<T> {
         self.process_bins(x, 0..n_bins, f)
     }
 
-    /// [`process`](Self::process) for callers that read only the bins in `bins`: the
-    /// slice handed to `f` is still `n_bins` long, but only `bins` hold this frame's
-    /// values (the rest are stale), which saves separating paired frames elsewhere.
-    ///
-    /// # Errors
-    /// As [`process`](Self::process); also a range beyond `n_bins`.
-    ///
-    /// # Allocation
-    /// None.
-    pub fn process_bins(
-        &mut self,
-        x: &[f32],
-        bins: std::ops::Range<usize>,
-        f: impl FnMut(usize, &[Complex<T>]),
-    ) -> Result<usize, DspError> {
-        #[cfg(target_arch = "x86_64")]
-        match aad_core::simd::level() {
-            // SAFETY: the CPU supports AVX-512 F/BW/DQ/VL (checked by `level` just
-            // above), the only requirement of calling a function compiled with them.
-            #[allow(unsafe_code)]
-            aad_core::simd::Level::Avx512 => {
-                return unsafe { self.process_bins_avx512(x, bins, f) };
-            }
-            // SAFETY: as above, for AVX2.
-            #[allow(unsafe_code)]
-            aad_core::simd::Level::Avx2 => return unsafe { self.process_bins_avx2(x, bins, f) },
-            aad_core::simd::Level::Portable => {}
-        }
-        self.process_bins_impl(x, bins, f)
-    }
-
-    /// [`process_bins`](Self::process_bins) compiled for AVX-512, with `f` inlined into it.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl")]
-    fn process_bins_avx512(
-        &mut self,
-        x: &[f32],
-        bins: std::ops::Range<usize>,
-        f: impl FnMut(usize, &[Complex<T>]),
-    ) -> Result<usize, DspError> {
-        self.process_bins_impl(x, bins, f)
-    }
-
-    /// [`process_bins`](Self::process_bins) compiled for AVX2, with `f` inlined into it.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn process_bins_avx2(
-        &mut self,
-        x: &[f32],
-        bins: std::ops::Range<usize>,
-        f: impl FnMut(usize, &[Complex<T>]),
-    ) -> Result<usize, DspError> {
-        self.process_bins_impl(x, bins, f)
+    aad_core::dispatch_method! {
+        /// [`process`](Self::process) for callers that read only the bins in `bins`: the
+        /// slice handed to `f` is still `n_bins` long, but only `bins` hold this frame's
+        /// values (the rest are stale), which saves separating paired frames elsewhere.
+        ///
+        /// # Errors
+        /// As [`process`](Self::process); also a range beyond `n_bins`.
+        ///
+        /// # Allocation
+        /// None.
+        pub fn process_bins / process_bins_avx512 / process_bins_avx2 => process_bins_impl(
+            &mut self,
+            x: &[f32],
+            bins: std::ops::Range<usize>,
+            f: impl FnMut(usize, &[Complex<T>]),
+        ) -> Result<usize, DspError>
     }
 
     #[inline(always)]
@@ -455,55 +418,22 @@ impl<T: StftFloat> Stft<T> {
         result
     }
 
-    /// Every frame's transform, unseparated: [`Transformed::Pair`] for frames `t` and
-    /// `t + 1` transformed together (`f` is then called once for both), else
-    /// [`Transformed::Single`]. For callers that read the two spectra in one sweep
-    /// (see [`separate`]) instead of having them written out first.
-    ///
-    /// # Errors
-    /// As [`process`](Self::process).
-    ///
-    /// # Allocation
-    /// None.
-    pub fn process_raw(
-        &mut self,
-        x: &[f32],
-        f: impl FnMut(usize, Transformed<'_, T>),
-    ) -> Result<usize, DspError> {
-        #[cfg(target_arch = "x86_64")]
-        match aad_core::simd::level() {
-            // SAFETY: the CPU supports AVX-512 F/BW/DQ/VL (checked by `level` just
-            // above), the only requirement of calling a function compiled with them.
-            #[allow(unsafe_code)]
-            aad_core::simd::Level::Avx512 => return unsafe { self.process_raw_avx512(x, f) },
-            // SAFETY: as above, for AVX2.
-            #[allow(unsafe_code)]
-            aad_core::simd::Level::Avx2 => return unsafe { self.process_raw_avx2(x, f) },
-            aad_core::simd::Level::Portable => {}
-        }
-        self.process_raw_impl(x, f)
-    }
-
-    /// [`process_raw`](Self::process_raw) compiled for AVX-512, with `f` inlined into it.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl")]
-    fn process_raw_avx512(
-        &mut self,
-        x: &[f32],
-        f: impl FnMut(usize, Transformed<'_, T>),
-    ) -> Result<usize, DspError> {
-        self.process_raw_impl(x, f)
-    }
-
-    /// [`process_raw`](Self::process_raw) compiled for AVX2, with `f` inlined into it.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn process_raw_avx2(
-        &mut self,
-        x: &[f32],
-        f: impl FnMut(usize, Transformed<'_, T>),
-    ) -> Result<usize, DspError> {
-        self.process_raw_impl(x, f)
+    aad_core::dispatch_method! {
+        /// Every frame's transform, unseparated: [`Transformed::Pair`] for frames `t` and
+        /// `t + 1` transformed together (`f` is then called once for both), else
+        /// [`Transformed::Single`]. For callers that read the two spectra in one sweep
+        /// (see [`separate`]) instead of having them written out first.
+        ///
+        /// # Errors
+        /// As [`process`](Self::process).
+        ///
+        /// # Allocation
+        /// None.
+        pub fn process_raw / process_raw_avx512 / process_raw_avx2 => process_raw_impl(
+            &mut self,
+            x: &[f32],
+            f: impl FnMut(usize, Transformed<'_, T>),
+        ) -> Result<usize, DspError>
     }
 
     #[inline(always)]
