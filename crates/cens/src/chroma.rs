@@ -666,22 +666,17 @@ mod tests {
             let want = fold_by_definition(c.view(), &map, nc);
             let plan = FoldPlan::new(&map, nc);
             let mut row = Vec::new();
-            let mut got = Array2::from_elem((11, nc), f32::NAN);
-            fold_chroma(c.view(), &plan, &mut row, got.view_mut());
-            assert_eq!(
-                got.mapv(f32::to_bits),
-                want.mapv(f32::to_bits),
-                "{nc} chroma"
-            );
-            // Rows that are not contiguous (a transposed copy viewed back).
+            // Contiguous rows, and rows that are not (a transposed copy viewed back).
             let t = c.t().to_owned();
-            let mut got_t = Array2::from_elem((11, nc), f32::NAN);
-            fold_chroma(t.t(), &plan, &mut row, got_t.view_mut());
-            assert_eq!(
-                got_t.mapv(f32::to_bits),
-                want.mapv(f32::to_bits),
-                "{nc} chroma, strided"
-            );
+            for (view, rows) in [(c.view(), "contiguous"), (t.t(), "strided")] {
+                let mut got = Array2::from_elem((11, nc), f32::NAN);
+                fold_chroma(view, &plan, &mut row, got.view_mut());
+                assert_eq!(
+                    got.mapv(f32::to_bits),
+                    want.mapv(f32::to_bits),
+                    "{nc} chroma, {rows} rows"
+                );
+            }
         }
     }
 }
