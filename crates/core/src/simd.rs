@@ -76,7 +76,10 @@ pub fn detected() -> Level {
 fn is_amd() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        let r = std::arch::x86_64::__cpuid(0);
+        // SAFETY: CPUID leaf 0 exists on every x86-64 processor. (`__cpuid` is a safe
+        // function in current Rust, an unsafe one in older releases such as 1.89.)
+        #[allow(unsafe_code, unused_unsafe)]
+        let r = unsafe { std::arch::x86_64::__cpuid(0) };
         // "AuthenticAMD" in EBX, EDX, ECX.
         (r.ebx, r.edx, r.ecx) == (0x6874_7541, 0x6974_6e65, 0x444d_4163)
     }
