@@ -495,6 +495,22 @@ impl Plan {
     }
 }
 
+/// Decimates the current signal by 2 into `y`: the undecimated `input` while there is
+/// one (it is then used up), else `y` itself, through `next` (the two buffers swap).
+fn decimate_step(
+    decimator: &mut HalfBand,
+    input: &mut Option<&[f32]>,
+    (y, next): (&mut Vec<f32>, &mut Vec<f32>),
+) {
+    match input.take() {
+        Some(x) => decimator.decimate(x, y),
+        None => {
+            decimator.decimate(y, next);
+            std::mem::swap(y, next);
+        }
+    }
+}
+
 /// A planned constant-Q transform. Bases are built per tuning value on first use and
 /// shared by every `Cqt` of the process with the same parameters (tuning estimates take
 /// at most 101 distinct values; the cache holds at most [`PLAN_CACHE_LIMIT`] bases), so
@@ -685,17 +701,10 @@ impl Cqt {
         next.clear();
         y.reserve(x.len() / 2 + 1);
         next.reserve(x.len() / 2 + 1);
-        let mut from_x = true;
+        let mut input = Some(x);
         for _ in 0..plan.early_count {
-            if from_x {
-                self.decimator.decimate(x, &mut y);
-                from_x = false;
-            } else {
-                self.decimator.decimate(&y, &mut next);
-                std::mem::swap(&mut y, &mut next);
-            }
+            decimate_step(&mut self.decimator, &mut input, (&mut y, &mut next));
         }
-        let input = if from_x { Some(x) } else { None };
         let result = self.octaves(&plan, input, (&mut y, &mut next), n_frames, out.view_mut());
         self.y = y;
         self.next = next;
@@ -770,9 +779,7 @@ impl Cqt {
                 respond(oct, re, im, inv, &mut out, t - lane, lane + 1);
             })?;
             if oct.decimate_after {
-                self.decimator.decimate(sig, next);
-                std::mem::swap(y, next);
-                input = None;
+                decimate_step(&mut self.decimator, &mut input, (y, next));
             }
         }
         Ok(())

@@ -130,19 +130,10 @@ impl HalfBand {
     /// Edge-filter outputs `range` of the zero-extended `x`, into `self.edge_out`.
     fn edge_outputs(&mut self, x: &[f32], range: std::ops::Range<usize>) {
         let c = (EDGE_TAPS - 1) / 2;
-        let n = x.len() as isize;
         // Inputs 2 m - c ..= 2 m + c for every m in range, zero outside the signal.
         let lo = 2 * range.start as isize - c as isize;
         let len = 2 * range.len() + self.edge.len();
-        // The part of the window inside the signal, copied as one slice.
-        let a = (-lo).clamp(0, len as isize) as usize;
-        let b = (n - lo).clamp(a as isize, len as isize) as usize;
-        self.segment.clear();
-        self.segment.resize(len, 0.0);
-        if a < b {
-            let src = (lo + a as isize) as usize;
-            self.segment[a..b].copy_from_slice(&x[src..src + (b - a)]);
-        }
+        aad_dsp::zero_extended(x, lo, len, &mut self.segment);
         self.edge_out.clear();
         edge_dots(&self.edge, &self.segment, range.len(), &mut self.edge_out);
     }

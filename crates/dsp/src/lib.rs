@@ -35,5 +35,6 @@ pub use fastlog::{ln_fast, log10_fast};
 pub use realfft::num_complex::Complex;
 pub use stft::{
     PadMode, Stft, StftConfig, StftFloat, Transformed, abs_c32, magnitude_of, power_of, separate,
+    zero_extended,
 };
 pub use window::{WindowKind, linspace, pad_center, window};

@@ -252,6 +252,34 @@ fn reflect_index(i: isize, len: usize) -> usize {
     k as usize
 }
 
+/// Fills `out` with `len` samples of `x` zero-extended on both sides, starting at
+/// position `start` (negative before the signal), and returns the positions of `out`
+/// that lie inside `x`. The inside part is copied as one slice: the low octaves of a CQT
+/// have dozens of edge frames per clip, and a per-sample bounds test showed up.
+///
+/// ```
+/// let mut out = Vec::new();
+/// let inside = aad_dsp::zero_extended(&[1.0, 2.0, 3.0], -2, 4, &mut out);
+/// assert_eq!(out, [0.0, 0.0, 1.0, 2.0]);
+/// assert_eq!(inside, 2..4);
+/// ```
+pub fn zero_extended(
+    x: &[f32],
+    start: isize,
+    len: usize,
+    out: &mut Vec<f32>,
+) -> std::ops::Range<usize> {
+    let a = start.unsigned_abs().min(len) * usize::from(start < 0);
+    let b = (x.len() as isize - start).clamp(a as isize, len as isize) as usize;
+    out.clear();
+    out.resize(len, 0.0);
+    if a < b {
+        let src = (start + a as isize) as usize;
+        out[a..b].copy_from_slice(&x[src..src + (b - a)]);
+    }
+    a..b
+}
+
 impl<T: StftFloat> Stft<T> {
     /// Plans the FFT and builds the window.
     ///
@@ -312,19 +340,10 @@ impl<T: StftFloat> Stft<T> {
         if start >= 0 && start as usize + n_fft <= len {
             return &x[start as usize..start as usize + n_fft];
         }
-        // Frame positions [a, b) lie inside `x`: copied as one slice (the low octaves of
-        // a CQT have dozens of edge frames per clip, so a per-sample test showed up).
-        let a = start.unsigned_abs().min(n_fft) * usize::from(start < 0);
-        let b = (len as isize - start).clamp(a as isize, n_fft as isize) as usize;
-        edge.clear();
-        edge.resize(n_fft, 0.0);
-        if a < b {
-            let src = (start + a as isize) as usize;
-            edge[a..b].copy_from_slice(&x[src..src + (b - a)]);
-        }
+        let inside = zero_extended(x, start, n_fft, edge);
         if self.config.pad_mode == PadMode::Reflect {
             for (n, e) in edge.iter_mut().enumerate() {
-                if n < a || n >= b {
+                if !inside.contains(&n) {
                     *e = x[reflect_index(start + n as isize, len)];
                 }
             }
