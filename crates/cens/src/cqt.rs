@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::sync::{Arc, OnceLock, RwLock};
 
-use aad_dsp::{Complex, Stft, StftConfig, WindowKind, abs_c32, window};
+use aad_dsp::{Aligned, Complex, Stft, StftConfig, WindowKind, abs_c32, window};
 use ndarray::ArrayViewMut2;
 use rustfft::FftPlanner;
 
@@ -536,8 +536,8 @@ pub struct Cqt {
     decimator: HalfBand,
     y: Vec<f32>,
     next: Vec<f32>,
-    lanes_re: Vec<f32>,
-    lanes_im: Vec<f32>,
+    lanes_re: Aligned<f32>,
+    lanes_im: Aligned<f32>,
     last_tuning: f64,
 }
 
@@ -559,8 +559,8 @@ impl Clone for Cqt {
             decimator: self.decimator.clone(),
             y: Vec::new(),
             next: Vec::new(),
-            lanes_re: Vec::new(),
-            lanes_im: Vec::new(),
+            lanes_re: Aligned::default(),
+            lanes_im: Aligned::default(),
             last_tuning: self.last_tuning,
         }
     }
@@ -636,8 +636,8 @@ impl Cqt {
             decimator: HalfBand::new(),
             y: Vec::new(),
             next: Vec::new(),
-            lanes_re: Vec::new(),
-            lanes_im: Vec::new(),
+            lanes_re: Aligned::default(),
+            lanes_im: Aligned::default(),
             last_tuning: t0,
         })
     }
@@ -749,8 +749,10 @@ impl Cqt {
             let inv = &plan.inv_sqrt_len;
             let n_bins_oct = oct.n_fft / 2 + 1;
             let (re, im) = (&mut self.lanes_re, &mut self.lanes_im);
-            re.resize(n_bins_oct * LANES, 0.0);
-            im.resize(n_bins_oct * LANES, 0.0);
+            if re.len() != n_bins_oct * LANES {
+                *re = Aligned::new(n_bins_oct * LANES);
+                *im = Aligned::new(n_bins_oct * LANES);
+            }
             let sig: &[f32] = input.unwrap_or(y);
             let total = stft.num_frames(sig.len()).min(n_frames);
             stft.process_bins(sig, oct.used.0..oct.used.1, |t, spec| {

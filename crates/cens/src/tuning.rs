@@ -22,7 +22,7 @@
 //! when the two fullest bins nearly tie. The parity tests check the estimate on every
 //! reference clip.
 
-use aad_dsp::{Complex, Stft, StftConfig, Transformed, abs_c32, linspace, separate};
+use aad_dsp::{Aligned, Complex, Stft, StftConfig, Transformed, abs_c32, linspace, separate};
 use ndarray::ArrayView2;
 
 /// How the tuning (deviation from A440 in fractions of a bin) is chosen.
@@ -568,8 +568,8 @@ pub struct TuningEstimator {
     bins_per_octave: u32,
     power: bool,
     params: PiptrackParams,
-    sq: Vec<f64>,
-    sq2: Vec<f64>,
+    sq: Aligned<f64>,
+    sq2: Aligned<f64>,
     work: TuningWork,
 }
 
@@ -587,8 +587,8 @@ impl TuningEstimator {
             bins_per_octave,
             power,
             params: PiptrackParams::default(),
-            sq: vec![0.0; n],
-            sq2: vec![0.0; n],
+            sq: Aligned::new(n),
+            sq2: Aligned::new(n),
             work: TuningWork {
                 row: vec![0.0; n],
                 ..TuningWork::default()

@@ -25,11 +25,13 @@
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
+mod aligned;
 mod error;
 mod fastlog;
 mod stft;
 mod window;
 
+pub use aligned::Aligned;
 pub use error::DspError;
 pub use fastlog::{ln_fast, log10_fast};
 pub use realfft::num_complex::Complex;

@@ -9,7 +9,7 @@ use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
 use rustfft::{Fft, FftPlanner};
 
-use crate::{DspError, WindowKind, pad_center, window};
+use crate::{Aligned, DspError, WindowKind, pad_center, window};
 
 /// Floating-point types the STFT runs in: `f32` (fast) or `f64` (what librosa does:
 /// a float64 window times float32 samples, transformed in double precision).
@@ -199,14 +199,15 @@ pub struct Stft<T: StftFloat> {
     config: StftConfig,
     fft: Arc<dyn RealToComplex<T>>,
     cfft: Arc<dyn Fft<T>>,
-    window: Arc<[T]>,
+    window: Arc<Aligned<T>>,
     frame: Vec<T>,
     spectrum: Vec<Complex<T>>,
     scratch: Vec<Complex<T>>,
-    pair: Vec<Complex<T>>,
-    pair_scratch: Vec<Complex<T>>,
-    first: Vec<Complex<T>>,
-    second: Vec<Complex<T>>,
+    /// Cache-line aligned, so that rustfft's vector loads never straddle two lines.
+    pair: Aligned<Complex<T>>,
+    pair_scratch: Aligned<Complex<T>>,
+    first: Aligned<Complex<T>>,
+    second: Aligned<Complex<T>>,
     edge: Vec<f32>,
     edge2: Vec<f32>,
 }
@@ -291,16 +292,17 @@ impl<T: StftFloat> Stft<T> {
         let cfft = FftPlanner::<T>::new().plan_fft_forward(config.n_fft);
         let win_len = config.win_length.unwrap_or(config.n_fft);
         let w = pad_center(&window(config.window, win_len), config.n_fft);
-        let window: Arc<[T]> = w.iter().map(|&v| T::cast_f64(v)).collect();
+        let w: Vec<T> = w.iter().map(|&v| T::cast_f64(v)).collect();
+        let window = Arc::new(Aligned::from_slice(&w));
         let zero = Complex::new(T::default(), T::default());
         Ok(Stft {
             frame: fft.make_input_vec(),
             spectrum: fft.make_output_vec(),
             scratch: fft.make_scratch_vec(),
-            pair: vec![zero; config.n_fft],
-            pair_scratch: vec![zero; cfft.get_inplace_scratch_len()],
-            first: vec![zero; config.n_fft / 2 + 1],
-            second: vec![zero; config.n_fft / 2 + 1],
+            pair: Aligned::filled(config.n_fft, zero),
+            pair_scratch: Aligned::filled(cfft.get_inplace_scratch_len(), zero),
+            first: Aligned::filled(config.n_fft / 2 + 1, zero),
+            second: Aligned::filled(config.n_fft / 2 + 1, zero),
             edge: Vec::with_capacity(config.n_fft),
             edge2: Vec::with_capacity(config.n_fft),
             fft,
