@@ -203,7 +203,8 @@ pub struct Stft<T: StftFloat> {
     frame: Vec<T>,
     spectrum: Vec<Complex<T>>,
     scratch: Vec<Complex<T>>,
-    /// Cache-line aligned, so that rustfft's vector loads never straddle two lines.
+    /// The pair buffers (and the window) are cache-line aligned, so that rustfft's and
+    /// the dispatched loops' vector loads never straddle two lines.
     pair: Aligned<Complex<T>>,
     pair_scratch: Aligned<Complex<T>>,
     first: Aligned<Complex<T>>,
@@ -292,8 +293,11 @@ impl<T: StftFloat> Stft<T> {
         let cfft = FftPlanner::<T>::new().plan_fft_forward(config.n_fft);
         let win_len = config.win_length.unwrap_or(config.n_fft);
         let w = pad_center(&window(config.window, win_len), config.n_fft);
-        let w: Vec<T> = w.iter().map(|&v| T::cast_f64(v)).collect();
-        let window = Arc::new(Aligned::from_slice(&w));
+        let mut window = Aligned::new(config.n_fft);
+        for (d, &v) in window.iter_mut().zip(&w) {
+            *d = T::cast_f64(v);
+        }
+        let window = Arc::new(window);
         let zero = Complex::new(T::default(), T::default());
         Ok(Stft {
             frame: fft.make_input_vec(),
