@@ -448,7 +448,7 @@ pub struct ChromaStftExtractor {
 /// Frames processed together by the chroma filterbank product.
 const LANES: usize = 8;
 
-aad_core::avx2_dispatch! {
+aad_core::simd_level_dispatch! {
     /// `out[t][c] = Σ_k bank[c][k] power[t][k]` from the transposed bank (`bins x
     /// n_chroma`), `LANES` frames at a time so the inner loop vectorises across frames;
     /// each sum runs over `k` in ascending order.

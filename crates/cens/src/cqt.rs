@@ -203,7 +203,7 @@ fn filter_lanes(f: &Filter, re: &[f32], im: &[f32]) -> ([f32; LANES], [f32; LANE
     (ar, ai)
 }
 
-aad_core::avx2_dispatch! {
+aad_core::simd_level_dispatch! {
     /// Applies every filter of `oct` to the `n` frames gathered in `re`/`im` and writes
     /// `|response| / sqrt(length)` to rows `first..first + n` of `out`.
     fn respond(

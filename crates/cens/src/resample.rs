@@ -167,7 +167,7 @@ impl HalfBand {
         n.div_ceil(2)
     }
 
-    aad_core::dispatch_method! {
+    aad_core::simd_level_dispatch_method! {
         /// Decimates `x` by 2 into `out` (cleared and filled with `ceil(n / 2)` samples).
         ///
         /// # Allocation
@@ -227,7 +227,7 @@ impl HalfBand {
     }
 }
 
-aad_core::avx2_dispatch! {
+aad_core::simd_level_dispatch! {
     /// `n` edge-filter outputs: output `j` is the dot product of `h` (a multiple of eight
     /// taps) with `seg[2 j..]`, in eight partial sums added up in order. Four outputs
     /// advance together: one alone was a chain of dependent additions.

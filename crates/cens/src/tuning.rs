@@ -247,7 +247,7 @@ fn lanes_max_of<T: Copy + PartialOrd, const L: usize>(x: &[T], floor: T) -> T {
         .fold(floor, |a, &b| if b > a { b } else { a })
 }
 
-aad_core::avx2_dispatch! {
+aad_core::simd_level_dispatch! {
     /// The peaks piptrack finds in a `frames x bins` spectrogram, into `work.peaks`.
     fn piptrack(
         s: ArrayView2<'_, f32>,
@@ -288,7 +288,7 @@ fn power64(c: Complex<f64>) -> f64 {
     re * re + im * im
 }
 
-aad_core::avx2_dispatch! {
+aad_core::simd_level_dispatch! {
     /// [`power64`] of every bin of a real frame's spectrum into `sq`; returns the largest.
     fn single_powers(spec: &[Complex<f64>], sq: &mut [f64]) -> f64 {
         for (q, &c) in sq.iter_mut().zip(spec) {
@@ -298,7 +298,7 @@ aad_core::avx2_dispatch! {
     }
 }
 
-aad_core::avx2_dispatch! {
+aad_core::simd_level_dispatch! {
     /// [`power64`] of every bin of both frames packed in the complex FFT `z` (see
     /// [`aad_dsp::Transformed::Pair`]), separated in the same sweep, into `qa` and `qb`;
     /// returns the two frames' largest.
@@ -329,7 +329,7 @@ aad_core::avx2_dispatch! {
     }
 }
 
-aad_core::avx2_dispatch! {
+aad_core::simd_level_dispatch! {
     /// piptrack on one magnitude frame given its [`power64`] values `sq` and their
     /// largest, `top`. Rounding is monotonic, so the frame maximum is the root of the
     /// largest `sq`; magnitudes are taken only on the searched band. The result is
@@ -408,7 +408,7 @@ struct Histogram {
     guess: Vec<u32>,
 }
 
-aad_core::avx2_dispatch! {
+aad_core::simd_level_dispatch! {
     /// `res[i] = f[i] / 27.5` in float32.
     fn quotients(f: &[f32], res: &mut [f32]) {
         for (r, &f) in res.iter_mut().zip(f) {
@@ -417,7 +417,7 @@ aad_core::avx2_dispatch! {
     }
 }
 
-aad_core::avx2_dispatch! {
+aad_core::simd_level_dispatch! {
     /// Octaves `o` (in `res`) to residuals `bpo * o mod 1` shifted to [-0.5, 0.5), in
     /// place, and each one's bin guessed from the uniform width of the `nb` bins between
     /// `e0` and `e_last` (`nb` for a frequency not above 0 or a residual outside the

@@ -147,7 +147,7 @@ pub fn set_avx2_allowed(allowed: bool) {
 /// as the crate is compiled, and runs the build [`level`] names.
 ///
 /// ```
-/// aad_core::avx2_dispatch! {
+/// aad_core::simd_level_dispatch! {
 ///     /// Sum of squares of the first multiple-of-eight samples.
 ///     fn sum_of_squares(x: &[f32]) -> f32 {
 ///         let mut acc = [0.0f32; 8];
@@ -162,7 +162,7 @@ pub fn set_avx2_allowed(allowed: bool) {
 /// assert_eq!(sum_of_squares(&[1.0; 16]), 16.0);
 /// ```
 #[macro_export]
-macro_rules! avx2_dispatch {
+macro_rules! simd_level_dispatch {
     ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
         $(#[$meta])*
         $vis fn $name($($arg: $ty),*) $(-> $ret)? {
@@ -198,7 +198,7 @@ macro_rules! avx2_dispatch {
     };
 }
 
-/// [`avx2_dispatch!`] for a method on `&mut self`: defines `$name`, which runs `$imp`
+/// [`simd_level_dispatch!`] for a method on `&mut self`: defines `$name`, which runs `$imp`
 /// (an `#[inline(always)]` method holding the body) compiled with AVX-512, with AVX2 or
 /// as the crate is compiled, as [`level`] says. `$avx512` and `$avx2` name the two
 /// compiled copies. Closure arguments are inlined into each copy, so a caller's loops
@@ -207,7 +207,7 @@ macro_rules! avx2_dispatch {
 /// ```
 /// struct Acc(f32);
 /// impl Acc {
-///     aad_core::dispatch_method! {
+///     aad_core::simd_level_dispatch_method! {
 ///         /// Adds the squares of `x`.
 ///         pub fn add_squares / add_squares_avx512 / add_squares_avx2 => add_squares_impl(
 ///             &mut self, x: &[f32]) -> f32
@@ -221,7 +221,7 @@ macro_rules! avx2_dispatch {
 /// assert_eq!(Acc(1.0).add_squares(&[2.0, 3.0]), 14.0);
 /// ```
 #[macro_export]
-macro_rules! dispatch_method {
+macro_rules! simd_level_dispatch_method {
     ($(#[$meta:meta])* $vis:vis fn $name:ident / $avx512:ident / $avx2:ident => $imp:ident(
         &mut self $(, $arg:ident: $ty:ty)* $(,)?) $(-> $ret:ty)?) => {
         $(#[$meta])*

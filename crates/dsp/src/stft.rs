@@ -392,7 +392,7 @@ impl<T: StftFloat> Stft<T> {
         self.process_bins(x, 0..n_bins, f)
     }
 
-    aad_core::dispatch_method! {
+    aad_core::simd_level_dispatch_method! {
         /// [`process`](Self::process) for callers that read only the bins in `bins`: the
         /// slice handed to `f` is still `n_bins` long, but only `bins` hold this frame's
         /// values (the rest are stale), which saves separating paired frames elsewhere.
@@ -443,7 +443,7 @@ impl<T: StftFloat> Stft<T> {
         result
     }
 
-    aad_core::dispatch_method! {
+    aad_core::simd_level_dispatch_method! {
         /// Every frame's transform, unseparated: [`Transformed::Pair`] for frames `t` and
         /// `t + 1` transformed together (`f` is then called once for both), else
         /// [`Transformed::Single`]. For callers that read the two spectra in one sweep

@@ -405,9 +405,15 @@ thread_local! {
 }
 
 /// A started [`Helper`] thread, stopped and joined on drop.
+///
+/// Not `Sync`: the helper runs one job at a time through one job pointer, so two threads
+/// calling [`run`](Self::run) on one helper would race on it. The type system, not only
+/// the crate's privacy, keeps a `HelperThread` on the thread that started it or moves it
+/// whole (`Send`).
 pub(crate) struct HelperThread {
     helper: std::sync::Arc<Helper>,
     thread: Option<std::thread::JoinHandle<()>>,
+    _not_sync: std::marker::PhantomData<std::cell::Cell<()>>,
 }
 
 impl HelperThread {
@@ -424,6 +430,7 @@ impl HelperThread {
         Ok(HelperThread {
             helper,
             thread: Some(thread),
+            _not_sync: std::marker::PhantomData,
         })
     }
 
