@@ -61,7 +61,7 @@ pub fn run(a: Args) -> Result<u8, CliError> {
         .score_files_observed(&paths, &|| bar.tick())
         .map_err(|e| CliError::failed(e.to_string()))?;
     bar.finish();
-    let scored = Scored::collect(&all, results, model.threshold());
+    let scored = Scored::collect(&all, results, &model);
     failed += scored.failed;
     let auc = scored.report()?;
     if let Some(p) = &a.csv {
@@ -90,9 +90,10 @@ impl Scored {
     /// Keeps the scored clips; names each failure on stderr.
     fn collect(
         all: &[(PathBuf, Label)],
-        results: Vec<Result<f64, aad_experiment::model::ModelFileError>>,
-        t: f64,
+        results: Vec<Result<f64, aad_engine::model::ModelFileError>>,
+        model: &aad_engine::model::Model,
     ) -> Scored {
+        let t = model.threshold();
         let mut out = Scored {
             scores: Vec::new(),
             labels: Vec::new(),
@@ -109,7 +110,7 @@ impl Scored {
                         "{},{},{s},{t},{}\n",
                         crate::score::csv_field(&p.display().to_string()),
                         u8::from(l.is_anomalous()),
-                        u8::from(s > t)
+                        u8::from(model.decide(s))
                     ));
                 }
                 Err(e) => {
@@ -152,7 +153,7 @@ impl Scored {
     fn plot(
         &self,
         path: &std::path::Path,
-        model: &aad_experiment::model::Model,
+        model: &aad_engine::model::Model,
         auc: f64,
     ) -> Result<(), CliError> {
         let roc = aad_metrics::roc_curve(&self.scores, &self.labels).map_err(bad)?;

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use aad_audio::{ChannelPolicy, DecodeOptions, decode_file};
-use aad_experiment::{io::write_npy, reference::ReferenceFeatures};
+use aad_engine::{io::write_npy, reference::ReferenceFeatures};
 
 use crate::{CliError, EXIT_OK};
 

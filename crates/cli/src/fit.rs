@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use aad_experiment::model::{DEFAULT_DETECTOR, DEFAULT_FEATURE, FitOptions, Model, ThresholdRule};
+use aad_engine::model::{DEFAULT_DETECTOR, DEFAULT_FEATURE, FitOptions, Model, ThresholdRule};
 
 use crate::progress::{Mode, Progress};
 use crate::{CliError, EXIT_BAD_INPUT, EXIT_OK, files};
@@ -112,9 +112,9 @@ pub fn run(a: Args) -> Result<u8, CliError> {
     let bar = Progress::new(mode, "read", total as u64);
     let (model, skipped) =
         Model::fit_files_observed(&paths, &opts, &|| bar.tick()).map_err(|e| match e {
-            aad_experiment::model::ModelFileError::Registry(_)
-            | aad_experiment::model::ModelFileError::Option { .. }
-            | aad_experiment::model::ModelFileError::TooFewClips { .. } => {
+            aad_engine::model::ModelFileError::Registry(_)
+            | aad_engine::model::ModelFileError::Option { .. }
+            | aad_engine::model::ModelFileError::TooFewClips { .. } => {
                 CliError::bad_input(e.to_string())
             }
             other => CliError::failed(other.to_string()),

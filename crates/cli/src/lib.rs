@@ -137,7 +137,7 @@ pub fn main() -> ExitCode {
         Command::Monitor(a) => finish(monitor::run(a)),
         Command::Eval(a) => finish(eval::run(a)),
         Command::List => {
-            print!("{}", aad_experiment::registry::list_text());
+            print!("{}", aad_engine::registry::list_text());
             ExitCode::SUCCESS
         }
         Command::Demo(a) => finish(demo::run(a)),
@@ -150,16 +150,14 @@ pub fn main() -> ExitCode {
 }
 
 /// Loads a model, mapping every failure to exit 2 with the file named.
-pub(crate) fn load_model(path: &std::path::Path) -> Result<aad_experiment::model::Model, CliError> {
-    aad_experiment::model::Model::load(path).map_err(|e| CliError::bad_input(e.to_string()))
+pub(crate) fn load_model(path: &std::path::Path) -> Result<aad_engine::model::Model, CliError> {
+    aad_engine::model::Model::load(path).map_err(|e| CliError::bad_input(e.to_string()))
 }
 
 /// Writes text to `path` atomically (or to stdout when `path` is `None`).
 pub(crate) fn write_output(path: Option<&std::path::Path>, text: &str) -> Result<(), CliError> {
     match path {
-        Some(p) => {
-            aad_experiment::io::write_text(p, text).map_err(|e| CliError::failed(e.to_string()))
-        }
+        Some(p) => aad_engine::io::write_text(p, text).map_err(|e| CliError::failed(e.to_string())),
         None => {
             use std::io::Write;
             let mut out = std::io::stdout().lock();

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use aad_audio::{AudioError, ChannelPolicy, WavStream};
 use aad_core::Signal;
-use aad_experiment::model::Model;
+use aad_engine::model::Model;
 use aad_plot::Window;
 
 use crate::progress::{Mode, Progress};
@@ -234,12 +234,13 @@ pub fn run(a: Args) -> Result<u8, CliError> {
             end_s: (start + win as u64) as f64 / f64::from(sr),
             score,
         };
-        flagged += usize::from(score > t);
+        let anomalous = model.decide(score);
+        flagged += usize::from(anomalous);
         sink.line(&format!(
             "{},{},{score},{t},{}",
             w.start_s,
             w.end_s,
-            u8::from(score > t)
+            u8::from(anomalous)
         ))?;
         rows.push(w);
         bar.tick();

@@ -44,7 +44,7 @@ pub fn run(a: Args) -> Result<u8, CliError> {
     for (p, why) in &problems {
         eprintln!("skipped {}: {why}", p.display());
     }
-    let pool = aad_experiment::batch::pool(a.jobs).map_err(CliError::failed)?;
+    let pool = aad_engine::batch::pool(a.jobs).map_err(CliError::failed)?;
     let bar = Progress::new(Mode::detect(a.quiet), "score", paths.len() as u64);
     let results = pool
         .install(|| model.score_files_observed(&paths, &|| bar.tick()))
@@ -58,7 +58,7 @@ pub fn run(a: Args) -> Result<u8, CliError> {
             Ok(s) => csv.push_str(&format!(
                 "{},{s},{t},{}\n",
                 csv_field(&p.display().to_string()),
-                u8::from(s > t)
+                u8::from(model.decide(s))
             )),
             Err(e) => {
                 failed += 1;

@@ -56,7 +56,7 @@ fn score_quiet(model: &Path, input: &Path) -> Output {
 
 /// `aad fit` on the demo's training clips with `extra` options, into `name` in the
 /// fixture's folder; the loaded model.
-fn fit_demo(name: &str, extra: &[&str]) -> aad_experiment::model::Model {
+fn fit_demo(name: &str, extra: &[&str]) -> aad_engine::model::Model {
     let (t, d) = fixture();
     let out = t.join(name);
     let (train, path) = (d.join("train"), out.to_str().unwrap().to_string());
@@ -71,7 +71,7 @@ fn fit_demo(name: &str, extra: &[&str]) -> aad_experiment::model::Model {
     args.extend_from_slice(extra);
     let o = aad(&args);
     assert!(o.status.success(), "{}", text(&o.stderr));
-    aad_experiment::model::Model::load(&out).unwrap()
+    aad_engine::model::Model::load(&out).unwrap()
 }
 
 /// `aad synth --preset mimii --fraction F` into `parent/syn`, checked to succeed:
@@ -321,14 +321,14 @@ fn list_prints_every_registered_feature_and_detector() {
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[0], "features:");
     let det = lines.iter().position(|l| *l == "detectors:").unwrap();
-    for e in aad_experiment::registry::FEATURES {
+    for e in aad_engine::registry::FEATURES {
         assert!(
             lines[1..det].iter().any(|l| l.starts_with(e.name)),
             "{}",
             e.name
         );
     }
-    for e in aad_experiment::registry::DETECTORS {
+    for e in aad_engine::registry::DETECTORS {
         assert!(
             lines[det + 1..].iter().any(|l| l.starts_with(e.name)),
             "{}",
@@ -640,4 +640,37 @@ fn a_bank_detector_reads_each_training_file_s_domain_from_its_dcase_name() {
     let o = fit();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert_ne!(score(), one_bank, "two banks score as one");
+}
+
+#[test]
+fn models_of_format_1_still_load_and_score_as_they_did() {
+    let (t, d) = fixture();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/model-format-1");
+    for name in ["knn_msm", "knn_idclf", "ae_cens"] {
+        let csv = t.join(format!("format1-{name}.csv"));
+        let o = aad(&[
+            "score",
+            fixtures.join(format!("{name}.aadm")).to_str().unwrap(),
+            d.join("test").to_str().unwrap(),
+            "--csv",
+            csv.to_str().unwrap(),
+            "--quiet",
+        ]);
+        assert!(o.status.success(), "{name}: {}", text(&o.stderr));
+        let got: Vec<Vec<String>> = rows(&std::fs::read_to_string(&csv).unwrap())
+            .into_iter()
+            .map(|mut r| {
+                r[0] = Path::new(&r[0])
+                    .file_name()
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .to_string();
+                r
+            })
+            .collect();
+        let want = rows(&std::fs::read_to_string(fixtures.join(format!("{name}.csv"))).unwrap());
+        assert!(want.len() >= 10, "{name}: {want:?}");
+        assert_eq!(got, want, "{name}");
+    }
 }

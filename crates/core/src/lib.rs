@@ -94,6 +94,6 @@ pub mod simd;
 mod traits;
 
 pub use error::CoreError;
-pub use label::Label;
+pub use label::{Domain, Label};
 pub use signal::Signal;
 pub use traits::{Detector, FeatureExtractor, Fit, check_output_shape};

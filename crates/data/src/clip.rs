@@ -1,3 +1,4 @@
+use aad_core::Domain;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -28,36 +29,6 @@ pub enum FolderSplit {
     Train,
     /// Test data.
     Test,
-}
-
-/// Recording domain of DCASE 2021+ clips (domain-shift tasks).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Domain {
-    /// Source domain.
-    Source,
-    /// Target domain.
-    Target,
-}
-
-impl Domain {
-    /// The domain a DCASE 2021+ file name states (`..._section_00_target_train_normal_...`),
-    /// or `None` for a name without one.
-    ///
-    /// ```
-    /// use aad_data::Domain;
-    /// let p = std::path::Path::new("fan/train/section_00_target_train_normal_0007_x.wav");
-    /// assert_eq!(Domain::of_file(p), Some(Domain::Target));
-    /// assert_eq!(Domain::of_file(std::path::Path::new("normal/00000001.wav")), None);
-    /// ```
-    pub fn of_file(path: &std::path::Path) -> Option<Domain> {
-        let stem = path.file_stem()?.to_str()?;
-        let start = stem.find("section_")?;
-        match stem[start..].split('_').nth(2)? {
-            "source" => Some(Domain::Source),
-            "target" => Some(Domain::Target),
-            _ => None,
-        }
-    }
 }
 
 /// Signal-to-noise ratio of a MIMII folder, in dB (`-6_dB_fan`, `-6dB` and `-6_dB` all give -6).

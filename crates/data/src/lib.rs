@@ -38,7 +38,8 @@ mod error;
 mod split;
 pub mod synth;
 
-pub use clip::{Clip, Domain, FolderSplit, GroupKey, Layout, Snr, parse_snr_label};
+pub use aad_core::Domain;
+pub use clip::{Clip, FolderSplit, GroupKey, Layout, Snr, parse_snr_label};
 pub use discover::{Discovery, Skipped, discover};
 pub use error::{DataError, ParseError};
 pub use split::{GroupSplit, Protocol, SplitReport, Unsplittable, split};

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use aad_core::{Label, Signal};
-use aad_experiment::model::{FitOptions, Model};
+use aad_engine::model::{FitOptions, Model};
 use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 
@@ -152,11 +152,9 @@ impl Detector {
         paths: Vec<PathBuf>,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
         let scores = py
-            .detach(
-                || -> Result<Vec<f64>, aad_experiment::model::ModelFileError> {
-                    self.model.score_files(&paths)?.into_iter().collect()
-                },
-            )
+            .detach(|| -> Result<Vec<f64>, aad_engine::model::ModelFileError> {
+                self.model.score_files(&paths)?.into_iter().collect()
+            })
             .map_err(model_file)?;
         Ok(PyArray1::from_vec(py, scores))
     }
@@ -165,6 +163,12 @@ impl Detector {
     #[getter]
     fn threshold(&self) -> f64 {
         self.model.threshold()
+    }
+
+    /// Whether each score is anomalous (strictly above the threshold), by the model's
+    /// own rule.
+    fn decide(&self, scores: Vec<f64>) -> Vec<bool> {
+        scores.into_iter().map(|s| self.model.decide(s)).collect()
     }
 
     /// How the threshold was set, e.g. `gamma:0.9`.

@@ -60,8 +60,8 @@ pub(crate) fn model(e: impl std::fmt::Display) -> PyErr {
 
 /// Maps a model-file error: unreadable or undecodable files are `AudioFileError`
 /// (an `OSError`), the rest `ModelError`.
-pub(crate) fn model_file(e: aad_experiment::model::ModelFileError) -> PyErr {
-    use aad_experiment::model::ModelFileError as E;
+pub(crate) fn model_file(e: aad_engine::model::ModelFileError) -> PyErr {
+    use aad_engine::model::ModelFileError as E;
     match e {
         E::Feature { ref path, .. } if path.as_os_str() == "<signal>" => param(e),
         E::Audio(_) | E::Feature { .. } => file(e),

@@ -210,7 +210,9 @@ class Detector:
     def predict(self, y_or_path, *, sr=None):
         """``score > threshold``: True for an anomalous clip (an array for a list)."""
         s = self.score(y_or_path, sr=sr)
-        return s > self.threshold if np.ndim(s) else bool(s > self.threshold)
+        if np.ndim(s):
+            return np.array(self._native.decide(np.asarray(s, dtype=np.float64).tolist()))
+        return self._native.decide([float(s)])[0]
 
     threshold = property(lambda self: self._native.threshold,
                          doc="Decision threshold (scores above it are anomalous).")

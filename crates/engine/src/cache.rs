@@ -164,11 +164,11 @@ impl FeatureCache {
 
 fn key(feature: &FeatureSpec, decode: &DecodeOptions) -> String {
     format!(
-        "aad-experiment {} | entries with provenance trailer | channel {} | sample rate {:?} | {}",
+        "aad-engine {} | entries with provenance trailer | channel {} | sample rate {:?} | {}",
         env!("CARGO_PKG_VERSION"),
         decode.channel.label(),
         decode.expected_sample_rate,
-        feature.cache_key()
+        feature.key()
     )
 }
 

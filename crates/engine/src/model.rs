@@ -13,7 +13,7 @@
 //! whose feature parameters or algorithm version differ from this build's.
 //!
 //! ```
-//! use aad_experiment::model::{FitOptions, Model};
+//! use aad_engine::model::{FitOptions, Model};
 //! use aad_core::Signal;
 //!
 //! let tone = |f: f32, seed: u32| {
@@ -48,14 +48,15 @@ use ndarray::{Array2, ArrayView2};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
-use serde_json::{Value, json};
+use serde_json::Value;
 use thiserror::Error;
 
 use crate::registry::{AnyExtractor, FeatureSpec, ModelInput, ModelSpec, RegistryError};
 
-/// Version of the model-file fields this build writes and reads (the container's own
-/// version is `aad_models::DETECTOR_FORMAT_VERSION`).
-pub const MODEL_FORMAT_VERSION: u32 = 1;
+/// Version of the model-file fields this build writes (the container's own version is
+/// `aad_models::DETECTOR_FORMAT_VERSION`). 2: the feature key is [`FeatureSpec::key`];
+/// files of format 1 (keyed by [`FeatureSpec::legacy_key`]) still load.
+pub const MODEL_FORMAT_VERSION: u32 = 2;
 
 /// The default feature of `aad fit` (the DCASE 2020 baseline's 128-band log-Mel), chosen
 /// with [`DEFAULT_DETECTOR`] by the protocol in `docs/cli.md`.
@@ -264,6 +265,59 @@ pub struct TrainingFile {
     pub xxh3_128: String,
     /// Its duration in seconds.
     pub seconds: f64,
+}
+
+/// The model file's own fields (the `extra` of the detector file), as written and read.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Header {
+    /// [`MODEL_FORMAT_VERSION`] of the build that wrote it.
+    aad_model: u32,
+    written_by: String,
+    feature: FeatureHeader,
+    /// The detector's registry name.
+    detector: String,
+    /// [`ChannelPolicy::label`].
+    channel: String,
+    seed: u64,
+    threshold: ThresholdHeader,
+    training_scores: Vec<f64>,
+    training_files: Vec<TrainingFile>,
+    /// Format 1 files written before contrast sets existed have none.
+    #[serde(default)]
+    contrast_files: Vec<Vec<TrainingFile>>,
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct FeatureHeader {
+    name: String,
+    sample_rate: u32,
+    /// [`FeatureSpec::key`] (format 1: [`FeatureSpec::legacy_key`]).
+    key: String,
+    context: usize,
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct ThresholdHeader {
+    value: f64,
+    rule: String,
+    cross_fit_folds: usize,
+}
+
+impl Header {
+    /// The header of a detector file, checked to be a model this build reads.
+    fn read(extra: Value) -> Result<Header, String> {
+        let version = extra.get("aad_model").and_then(Value::as_u64);
+        match version {
+            None => Err("a detector file but not an aad model (no model format version)".into()),
+            Some(v) if v > u64::from(MODEL_FORMAT_VERSION) => Err(format!(
+                "made by a newer version of aad (model format {v}; this build reads up to \
+                 {MODEL_FORMAT_VERSION}): update aad"
+            )),
+            Some(v) => serde_json::from_value(extra).map_err(|e| {
+                format!("made by an older version of aad (model format {v}: {e}): re-fit the model")
+            }),
+        }
+    }
 }
 
 /// A feature, a fitted detector and a threshold.
@@ -515,9 +569,15 @@ impl Model {
         })
     }
 
-    /// The decision threshold: a score strictly above it is anomalous.
+    /// The decision threshold: a score strictly above it is anomalous ([`decide`](Self::decide)).
     pub fn threshold(&self) -> f64 {
         self.threshold
+    }
+
+    /// Whether a clip with this score is anomalous: strictly above the threshold. Every
+    /// yes/no the command, Python and the study print comes from here.
+    pub fn decide(&self, score: f64) -> bool {
+        score > self.threshold
     }
 
     /// How the threshold was set, in words.
@@ -679,28 +739,28 @@ impl Model {
         ))
     }
 
-    fn extra(&self) -> Value {
-        json!({
-            "aad_model": MODEL_FORMAT_VERSION,
-            "written_by": format!("aad-experiment {}", env!("CARGO_PKG_VERSION")),
-            "feature": {
-                "name": self.feature.name,
-                "sample_rate": self.feature.sample_rate(),
-                "key": self.feature.cache_key(),
-                "context": self.feature.ae_context,
+    fn header(&self) -> Header {
+        Header {
+            aad_model: MODEL_FORMAT_VERSION,
+            written_by: format!("aad-engine {}", env!("CARGO_PKG_VERSION")),
+            feature: FeatureHeader {
+                name: self.feature.name.clone(),
+                sample_rate: self.feature.sample_rate(),
+                key: self.feature.key(),
+                context: self.feature.ae_context,
             },
-            "detector": self.detector_name,
-            "channel": self.channel.label(),
-            "seed": self.seed,
-            "threshold": {
-                "value": self.threshold,
-                "rule": self.threshold_rule,
-                "cross_fit_folds": self.folds,
+            detector: self.detector_name.clone(),
+            channel: self.channel.label(),
+            seed: self.seed,
+            threshold: ThresholdHeader {
+                value: self.threshold,
+                rule: self.threshold_rule.clone(),
+                cross_fit_folds: self.folds,
             },
-            "training_scores": self.training_scores,
-            "training_files": self.training_files,
-            "contrast_files": self.contrast_files,
-        })
+            training_scores: self.training_scores.clone(),
+            training_files: self.training_files.clone(),
+            contrast_files: self.contrast_files.clone(),
+        }
     }
 
     /// Writes the model to one file, atomically.
@@ -708,14 +768,20 @@ impl Model {
     /// # Errors
     /// I/O failures, naming the file.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), ModelFileError> {
-        Ok(self.detector.save_with(path, &self.extra())?)
+        let header =
+            serde_json::to_value(self.header()).map_err(|e| ModelFileError::Incompatible {
+                path: path.as_ref().to_path_buf(),
+                reason: format!("model header: {e}"),
+            })?;
+        Ok(self.detector.save_with(path, &header)?)
     }
 
-    /// Reads a model written by [`save`](Self::save).
+    /// Reads a model written by [`save`](Self::save), by this or an earlier release.
     ///
     /// # Errors
-    /// An unreadable, truncated or edited file ([`ModelError`]), or a model whose feature
-    /// this build computes differently ([`ModelFileError::Incompatible`]), each naming
+    /// An unreadable, truncated or edited file ([`ModelError`]); a detector file that is
+    /// not a model, a model from another format version, or one whose feature this build
+    /// computes differently ([`ModelFileError::Incompatible`], "re-fit"), each naming
     /// the file.
     pub fn load(path: impl AsRef<Path>) -> Result<Model, ModelFileError> {
         let path = path.as_ref();
@@ -724,68 +790,43 @@ impl Model {
             path: path.to_path_buf(),
             reason,
         };
-        let version = extra.get("aad_model").and_then(Value::as_u64);
-        if version != Some(u64::from(MODEL_FORMAT_VERSION)) {
-            return Err(bad(format!(
-                "a detector file but not an aad model (model version {}, this build reads {MODEL_FORMAT_VERSION})",
-                extra
-                    .get("aad_model")
-                    .map_or("missing".into(), Value::to_string)
-            )));
-        }
-        let text = |v: &Value, what: &str| -> Result<String, ModelFileError> {
-            v.as_str()
-                .map(str::to_string)
-                .ok_or_else(|| bad(format!("{what} missing")))
+        let header = Header::read(extra).map_err(bad)?;
+        let f = &header.feature;
+        let feature = FeatureSpec::parse(&f.name, f.sample_rate).map_err(|e| bad(e.to_string()))?;
+        let key = match header.aad_model {
+            1 => feature.legacy_key(),
+            _ => feature.key(),
         };
-        let f = &extra["feature"];
-        let name = text(&f["name"], "feature name")?;
-        let rate = f["sample_rate"]
-            .as_u64()
-            .and_then(|r| u32::try_from(r).ok())
-            .ok_or_else(|| bad("feature sample rate missing".into()))?;
-        let feature = FeatureSpec::parse(&name, rate).map_err(|e| bad(e.to_string()))?;
-        let key = text(&f["key"], "feature key")?;
-        if key != feature.cache_key() {
+        if f.key != key {
             return Err(bad(format!(
-                "made with feature {name} as [{key}]; this build computes [{}]: refit the model",
-                feature.cache_key()
+                "made with feature {} as [{}]; this build computes [{key}]: re-fit the model",
+                f.name, f.key
             )));
         }
-        let detector_name = text(&extra["detector"], "detector name")?;
-        let spec = ModelSpec::parse(&detector_name).map_err(|e| bad(e.to_string()))?;
-        let channel: ChannelPolicy = text(&extra["channel"], "channel")?
+        let spec = ModelSpec::parse(&header.detector).map_err(|e| bad(e.to_string()))?;
+        let channel: ChannelPolicy = header
+            .channel
             .parse()
             .map_err(|e: aad_audio::ParseChannelError| bad(e.to_string()))?;
-        let t = &extra["threshold"];
-        let threshold = t["value"]
-            .as_f64()
-            .filter(|v| v.is_finite())
-            .ok_or_else(|| bad("threshold missing".into()))?;
-        let training_scores: Vec<f64> = serde_json::from_value(extra["training_scores"].clone())
-            .map_err(|e| bad(format!("training scores: {e}")))?;
-        let training_files: Vec<TrainingFile> =
-            serde_json::from_value(extra["training_files"].clone())
-                .map_err(|e| bad(format!("training files: {e}")))?;
-        // Models written before contrast sets existed have none.
-        let contrast_files: Vec<Vec<TrainingFile>> = match extra.get("contrast_files") {
-            None => Vec::new(),
-            Some(v) => serde_json::from_value(v.clone())
-                .map_err(|e| bad(format!("contrast files: {e}")))?,
-        };
+        if !header.threshold.value.is_finite() {
+            return Err(bad(format!(
+                "threshold {} is not finite",
+                header.threshold.value
+            )));
+        }
         let model = Model {
             feature,
-            detector_name,
+            detector_name: header.detector,
             input: spec.input(),
             detector,
             channel,
-            threshold,
-            threshold_rule: text(&t["rule"], "threshold rule")?,
-            training_scores,
-            training_files,
-            contrast_files,
-            seed: extra["seed"].as_u64().unwrap_or(0),
-            folds: t["cross_fit_folds"].as_u64().unwrap_or(0) as usize,
+            threshold: header.threshold.value,
+            threshold_rule: header.threshold.rule,
+            training_scores: header.training_scores,
+            training_files: header.training_files,
+            contrast_files: header.contrast_files,
+            seed: header.seed,
+            folds: header.threshold.cross_fit_folds,
         };
         model.check_input_width().map_err(bad)?;
         Ok(model)
@@ -815,7 +856,7 @@ fn file_domains(files: &[TrainingFile]) -> Vec<usize> {
         .iter()
         .map(|f| {
             usize::from(
-                aad_data::Domain::of_file(Path::new(&f.path)) == Some(aad_data::Domain::Target),
+                aad_core::Domain::of_file(Path::new(&f.path)) == Some(aad_core::Domain::Target),
             )
         })
         .collect()
@@ -996,5 +1037,50 @@ mod tests {
             .unwrap();
         assert!(how.contains("empirical"), "{how}");
         assert!(t > 1.0 && t <= 2.0);
+    }
+
+    fn header_json() -> Value {
+        serde_json::json!({
+            "aad_model": 2,
+            "written_by": "aad-engine 0.1.0",
+            "feature": {"name": "logmel_dcase", "sample_rate": 16000, "key": "k", "context": 5},
+            "detector": "knn_msm",
+            "channel": "0",
+            "seed": 1,
+            "threshold": {"value": 1.5, "rule": "gamma:0.9", "cross_fit_folds": 5},
+            "training_scores": [1.0, 2.0],
+            "training_files": [],
+        })
+    }
+
+    #[test]
+    fn a_header_is_read_with_every_field_or_refused_by_its_version() {
+        let h = Header::read(header_json()).unwrap();
+        assert_eq!((h.seed, h.threshold.cross_fit_folds), (1, 5));
+        assert!(h.contrast_files.is_empty());
+        let back = Header::read(serde_json::to_value(&h).unwrap()).unwrap();
+        assert_eq!(back.feature.key, "k");
+
+        // No field falls back to a default: a model without its seed is an older one.
+        let mut old = header_json();
+        old["aad_model"] = 1.into();
+        old.as_object_mut().unwrap().remove("seed");
+        let e = Header::read(old).unwrap_err();
+        assert!(
+            e.contains("older version") && e.contains("seed") && e.contains("re-fit"),
+            "{e}"
+        );
+
+        let mut newer = header_json();
+        newer["aad_model"] = (MODEL_FORMAT_VERSION + 1).into();
+        let e = Header::read(newer).unwrap_err();
+        assert!(
+            e.contains("newer version") && e.contains("update aad"),
+            "{e}"
+        );
+
+        let mut none = header_json();
+        none.as_object_mut().unwrap().remove("aad_model");
+        assert!(Header::read(none).unwrap_err().contains("not an aad model"));
     }
 }

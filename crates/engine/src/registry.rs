@@ -11,7 +11,7 @@
 //! per-dimension time mean and standard deviation (the others).
 //!
 //! ```
-//! use aad_experiment::registry::{self, FeatureSpec, ModelSpec};
+//! use aad_engine::registry::{self, FeatureSpec, ModelSpec};
 //! let logmel = FeatureSpec::parse("logmel_mimii", 16_000)?;
 //! assert_eq!(logmel.dims(), 64);
 //! assert!((logmel.seconds_per_frame() - 0.032).abs() < 1e-12);
@@ -180,7 +180,12 @@ impl FeatureKind {
                 .map(FeatureKind::algorithm_version)
                 .collect::<Vec<_>>()
                 .join("+"),
-            _ => format!("cens-features/{}", cens_features::ALGORITHM_VERSION),
+            FeatureKind::Cens(_)
+            | FeatureKind::ChromaCqt(_)
+            | FeatureKind::ChromaStft(_)
+            | FeatureKind::LogCqt(_) => {
+                format!("cens-features/{}", cens_features::ALGORITHM_VERSION)
+            }
         }
     }
 }
@@ -915,9 +920,19 @@ impl FeatureSpec {
     }
 
     /// Everything that determines the feature's values, for cache keys and model files:
-    /// the full parameters and the computing crate's algorithm version. (Not the name:
-    /// `logmel` and `logmel_mimii` share entries.)
-    pub fn cache_key(&self) -> String {
+    /// the computing crate's algorithm version and the full parameters as JSON (a stable
+    /// serialisation: field names and values, not `Debug` text). Not the name: `logmel`
+    /// and `logmel_mimii` share entries.
+    pub fn key(&self) -> String {
+        let params = serde_json::to_string(&self.kind)
+            .unwrap_or_else(|e| format!("<parameters not serialisable: {e}>"));
+        format!("{} {params}", self.kind.algorithm_version())
+    }
+
+    /// The key model files of format 1 carry (the parameters' `Debug` text), checked only
+    /// when such a file is loaded: a file whose key this build no longer makes was made
+    /// by another computation, and is refused with "re-fit".
+    pub fn legacy_key(&self) -> String {
         format!("{} {:?}", self.kind.algorithm_version(), self.kind)
     }
 
@@ -1464,15 +1479,13 @@ mod tests {
     fn cache_keys_carry_the_algorithm_version() {
         let a = FeatureSpec::parse("logmel", 16_000).unwrap();
         let b = FeatureSpec::parse("logmel_mimii", 16_000).unwrap();
-        assert_eq!(a.cache_key(), b.cache_key());
-        assert!(a.cache_key().starts_with("mel-features/"));
+        assert_eq!(a.key(), b.key());
+        assert!(a.key().starts_with("mel-features/"));
         let c = FeatureSpec::parse("cens", 16_000).unwrap();
-        assert!(c.cache_key().starts_with("cens-features/"));
+        assert!(c.key().starts_with("cens-features/"));
         assert_ne!(
-            a.cache_key(),
-            FeatureSpec::parse("logmel_dcase", 16_000)
-                .unwrap()
-                .cache_key()
+            a.key(),
+            FeatureSpec::parse("logmel_dcase", 16_000).unwrap().key()
         );
     }
 
@@ -1542,10 +1555,8 @@ mod concat_tests {
         assert_eq!(both.slice(ndarray::s![.., 128..]), cens);
         // Different cache keys from either part.
         assert_ne!(
-            f.cache_key(),
-            FeatureSpec::parse("logmel_dcase", 16_000)
-                .unwrap()
-                .cache_key()
+            f.key(),
+            FeatureSpec::parse("logmel_dcase", 16_000).unwrap().key()
         );
         let logcqt = FeatureSpec::parse("logcqt", 16_000).unwrap();
         assert_eq!(logcqt.dims(), 252);
