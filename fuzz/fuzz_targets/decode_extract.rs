@@ -4,7 +4,7 @@
 
 use aad_audio::{DecodeOptions, Decoder};
 use aad_core::FeatureExtractor;
-use aad_experiment::registry::FeatureSpec;
+use aad_engine::registry::FeatureSpec;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -146,8 +146,15 @@ impl Decoder {
                 reason: format!("min_duration_s must be >= 0, got {}", opts.min_duration_s),
             });
         }
-        if bytes.is_none() {
-            check_regular_file(path)?;
+        match &bytes {
+            None => check_regular_file(path)?,
+            Some(b) if b.is_empty() => {
+                return Err(AudioError::Unsupported {
+                    path: path.to_path_buf(),
+                    reason: "an empty file (0 bytes)".into(),
+                });
+            }
+            Some(_) => {}
         }
         let mut buf = std::mem::take(&mut self.buf);
         let fast = match (&bytes, self.fast_path) {
@@ -205,6 +212,61 @@ impl Decoder {
     }
 }
 
+/// What an audio file's header announces, read without decoding its samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AudioInfo {
+    /// Samples per second.
+    pub sample_rate: u32,
+    /// Channels.
+    pub channels: usize,
+    /// Frames the header announces (`None` when it does not say, e.g. a WAV written by a
+    /// streaming recorder). A claim: decoding checks it against what the file holds.
+    pub frames: Option<u64>,
+}
+
+/// Reads the header of a WAV or FLAC file: its rate, channels and announced length,
+/// without decoding its samples. The same checks as decoding guard it: a header with
+/// impossible fields (zero channels or rate, a frame wider than WAV allows) is an error,
+/// never a panic.
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("tone.wav");
+/// aad_audio::write_wav_i16(&path, &[0.0; 4_800], aad_audio::WavFormat::mono(48_000))?;
+/// let info = aad_audio::probe(&path)?;
+/// assert_eq!((info.sample_rate, info.channels, info.frames), (48_000, 1, Some(4_800)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// [`AudioError`], naming the file: not a regular file, unreadable, empty, not audio, or a
+/// header with impossible fields.
+pub fn probe(path: impl AsRef<Path>) -> Result<AudioInfo, AudioError> {
+    let path = path.as_ref();
+    check_regular_file(path)?;
+    let mut file = std::fs::File::open(path).map_err(|source| AudioError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let len = file
+        .metadata()
+        .map_err(|source| AudioError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?
+        .len();
+    if let Some(info) = wav::probe(path, &mut file, len)? {
+        return Ok(info);
+    }
+    // symphonia 0.6 panics on some malformed headers (see `Decoder::decode`).
+    std::panic::catch_unwind(|| symph::probe(path)).unwrap_or_else(|_| {
+        Err(AudioError::Malformed {
+            path: path.to_path_buf(),
+            reason: "the decoder rejected the header".into(),
+        })
+    })
+}
+
 /// Refuses what is not a regular file before opening it: opening a FIFO blocks until
 /// something writes to it, and a folder would reach the format probe and be reported
 /// as "no suitable format reader".
@@ -217,6 +279,8 @@ pub(crate) fn check_regular_file(path: &Path) -> Result<(), AudioError> {
         "a folder, not an audio file"
     } else if !meta.is_file() {
         "not a regular file (a FIFO, socket or device); copy it to a file first"
+    } else if meta.len() == 0 {
+        "an empty file (0 bytes)"
     } else {
         return Ok(());
     };

@@ -1,6 +1,7 @@
 //! The general decoding path over symphonia: any WAV or FLAC symphonia understands.
 
 use std::fs::File;
+use std::io::Seek;
 use std::path::Path;
 
 use symphonia::core::audio::GenericAudioBufferRef;
@@ -29,6 +30,13 @@ fn sym_err(path: &Path, e: SymError) -> AudioError {
             }
         }
         SymError::IoError(source) => AudioError::Io { path, source },
+        // symphonia says "core (probe): no suitable format reader found".
+        SymError::Unsupported(what) if what.contains("no suitable format reader") => {
+            AudioError::Unsupported {
+                path,
+                reason: "not a WAV or FLAC file".into(),
+            }
+        }
         SymError::Unsupported(what) => AudioError::Unsupported {
             path,
             reason: what.to_string(),
@@ -157,6 +165,21 @@ pub(crate) fn decode_from(
     })
 }
 
+/// What the header of any file symphonia understands announces (WAV variants the fast
+/// path leaves to it, FLAC).
+pub(crate) fn probe(path: &Path) -> Result<crate::AudioInfo, AudioError> {
+    let file = File::open(path).map_err(|source| AudioError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let o = open(path, Box::new(file), ChannelPolicy::First)?;
+    Ok(crate::AudioInfo {
+        sample_rate: o.sample_rate,
+        channels: o.channels,
+        frames: o.expected_frames,
+    })
+}
+
 /// A probed stream: its format reader, the audio track and what its header claims.
 struct Opened {
     format: Box<dyn FormatReader>,
@@ -173,6 +196,11 @@ fn open(
     source: Box<dyn MediaSource>,
     policy: ChannelPolicy,
 ) -> Result<Opened, AudioError> {
+    let mut source = source;
+    crate::wav::check_riff_fields(path, &mut source)?;
+    source
+        .seek(std::io::SeekFrom::Start(0))
+        .map_err(|e| sym_err(path, SymError::IoError(e)))?;
     let mss = MediaSourceStream::new(source, Default::default());
     let mut hint = Hint::new();
     if let Some(ext) = path.extension().and_then(|e| e.to_str()) {

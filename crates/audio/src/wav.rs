@@ -251,6 +251,86 @@ fn walk_chunks<R: Read + Seek>(
     Ok(fmt.map(|f| (f, data_start, data_len)))
 }
 
+/// What a WAV this path handles announces: rate, channels and the frames of its `data`
+/// chunk; `Ok(None)` for anything it leaves to symphonia.
+pub(crate) fn probe<R: Read + Seek>(
+    path: &Path,
+    file: &mut R,
+    file_len: u64,
+) -> Result<Option<crate::AudioInfo>, AudioError> {
+    let Some((fmt, _, data_len)) = walk_chunks(path, file, file_len)? else {
+        return Ok(None);
+    };
+    if data_len == 0 || data_len == u64::from(u32::MAX) {
+        return Ok(None);
+    }
+    Ok(Some(crate::AudioInfo {
+        sample_rate: fmt.sample_rate,
+        channels: fmt.channels,
+        frames: Some(data_len / fmt.block_align as u64),
+    }))
+}
+
+/// Refuses a RIFF/WAVE header whose `fmt ` fields no real file has before symphonia reads
+/// them: symphonia-format-riff 0.6 multiplies channels by bytes per sample in 16 bits
+/// (an overflow, a panic in a build with debug assertions) and divides by the block
+/// size. Anything that is not RIFF/WAVE, or has no `fmt ` chunk among its first chunks,
+/// is left to symphonia. The reader is left anywhere: callers seek back.
+pub(crate) fn check_riff_fields<R: Read + Seek>(path: &Path, r: &mut R) -> Result<(), AudioError> {
+    let mut head = [0u8; 12];
+    if r.read_exact(&mut head).is_err() || &head[0..4] != b"RIFF" || &head[8..12] != b"WAVE" {
+        return Ok(());
+    }
+    let malformed = |reason: String| AudioError::Malformed {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let mut pos = 12u64;
+    for _ in 0..64 {
+        let mut ch = [0u8; 8];
+        if r.read_exact(&mut ch).is_err() {
+            return Ok(());
+        }
+        let size = u64::from(u32::from_le_bytes([ch[4], ch[5], ch[6], ch[7]]));
+        if &ch[0..4] == b"fmt " {
+            let mut b = [0u8; 16];
+            if size < 16 || r.read_exact(&mut b).is_err() {
+                return Ok(()); // symphonia names a short fmt chunk itself
+            }
+            let u16_at = |i: usize| u16::from_le_bytes([b[i], b[i + 1]]);
+            let (channels, rate, block_align, bits) = (
+                u32::from(u16_at(2)),
+                u32::from_le_bytes([b[4], b[5], b[6], b[7]]),
+                u16_at(12),
+                u32::from(u16_at(14)),
+            );
+            if channels == 0 {
+                return Err(malformed("the header declares zero channels".into()));
+            }
+            if rate == 0 {
+                return Err(malformed(
+                    "the header declares a sample rate of 0 Hz".into(),
+                ));
+            }
+            if block_align == 0 {
+                return Err(malformed("the header declares 0 bytes per frame".into()));
+            }
+            if channels * bits.div_ceil(8) > u32::from(u16::MAX) {
+                return Err(malformed(format!(
+                    "the header declares {channels} channels of {bits} bits: a frame would \
+                     exceed the 65,535 bytes WAV allows"
+                )));
+            }
+            return Ok(());
+        }
+        pos += 8 + size + (size & 1);
+        if r.seek(SeekFrom::Start(pos)).is_err() {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
 /// Converts whole frames of `bytes` into `dst` (one value per frame: the selected
 /// channel, or the sum of all channels for [`ChannelPolicy::Mean`]).
 fn convert(bytes: &[u8], dst: &mut [f32], fmt: &Format, policy: ChannelPolicy) {

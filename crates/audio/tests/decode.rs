@@ -547,3 +547,81 @@ fn folders_and_fifos_are_refused_before_they_are_opened() {
         }
     }
 }
+
+#[test]
+fn probe_reads_rate_channels_and_length_of_wav_and_flac_alike() {
+    for (name, channels) in [
+        ("stereo16.flac", 2),
+        ("stereo16.wav", 2),
+        ("mono24.flac", 1),
+        ("mono24.wav", 1),
+    ] {
+        let info = aad_audio::probe(fixture(name)).unwrap();
+        let decoded = decode_file(fixture(name), &DecodeOptions::default()).unwrap();
+        assert_eq!(info.sample_rate, decoded.sample_rate(), "{name}");
+        assert_eq!(info.channels, channels, "{name}");
+        assert_eq!(info.frames, Some(decoded.len() as u64), "{name}");
+    }
+}
+
+#[test]
+fn empty_and_non_audio_files_are_named_in_plain_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.wav");
+    std::fs::write(&empty, b"").unwrap();
+    let text = dir.path().join("notes.wav");
+    std::fs::write(&text, b"hello, this is not a recording\n").unwrap();
+    for (path, words) in [
+        (&empty, "an empty file (0 bytes)"),
+        (&text, "not a WAV or FLAC file"),
+    ] {
+        for e in [
+            aad_audio::probe(path).unwrap_err(),
+            decode_file(path, &DecodeOptions::default()).unwrap_err(),
+        ] {
+            let msg = e.to_string();
+            assert!(
+                msg.contains(words) && msg.contains(&*path.to_string_lossy()),
+                "{msg}"
+            );
+            assert!(
+                !msg.contains("probe") && !msg.contains("format reader"),
+                "{msg}"
+            );
+        }
+    }
+}
+
+/// symphonia-format-riff 0.6.1 multiplies the channel count by the bytes per sample in
+/// 16 bits (`chunks.rs`): with debug assertions a header declaring 65,535 channels of 32
+/// bits panicked there. The header check refuses it first, with a reason.
+#[test]
+fn a_wav_header_whose_frame_overflows_is_refused_before_the_decoder_reads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wide.wav");
+    let mut b = Vec::new();
+    b.extend_from_slice(b"RIFF");
+    b.extend_from_slice(&44u32.to_le_bytes());
+    b.extend_from_slice(b"WAVEfmt ");
+    b.extend_from_slice(&16u32.to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    b.extend_from_slice(&u16::MAX.to_le_bytes()); // channels
+    b.extend_from_slice(&16_000u32.to_le_bytes());
+    b.extend_from_slice(&(16_000u32 * 4).to_le_bytes());
+    b.extend_from_slice(&4u16.to_le_bytes()); // block align, inconsistent on purpose
+    b.extend_from_slice(&32u16.to_le_bytes());
+    b.extend_from_slice(b"data");
+    b.extend_from_slice(&8u32.to_le_bytes());
+    b.extend_from_slice(&[0u8; 8]);
+    std::fs::write(&path, &b).unwrap();
+    for e in [
+        aad_audio::probe(&path).unwrap_err(),
+        decode_file(&path, &DecodeOptions::default()).unwrap_err(),
+        Decoder::new(DecodeOptions::default())
+            .decode_bytes(&path, b.clone())
+            .unwrap_err(),
+    ] {
+        assert!(matches!(e, AudioError::Malformed { .. }), "{e}");
+        assert!(e.to_string().contains("65535 channels of 32 bits"), "{e}");
+    }
+}

@@ -65,6 +65,10 @@ pub struct Args {
     /// The model does not depend on it.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// Sample rate the model reads, in Hz [default: the rate most of the normal
+    /// recordings have]. Recordings at other rates are left out, each named.
+    #[arg(long)]
+    pub rate: Option<u32>,
     /// No progress on stderr.
     #[arg(long)]
     pub quiet: bool,
@@ -98,6 +102,7 @@ pub fn run(a: Args) -> Result<u8, CliError> {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get().min(2)),
             n => n,
         },
+        sample_rate: a.rate,
     };
     let (paths, mut problems) = files::collect(&a.normal);
     opts.contrast = contrast_sets(&a.contrast, &mut problems)?;
@@ -112,9 +117,15 @@ pub fn run(a: Args) -> Result<u8, CliError> {
     let bar = Progress::new(mode, "read", total as u64);
     let (model, skipped) =
         Model::fit_files_observed(&paths, &opts, &|| bar.tick()).map_err(|e| match e {
+            aad_engine::model::ModelFileError::TooFewClips { ref left_out, .. } => {
+                bar.finish();
+                for (p, why) in left_out {
+                    eprintln!("skipped {}: {}", p.display(), crate::one_line(why));
+                }
+                CliError::bad_input(e.to_string())
+            }
             aad_engine::model::ModelFileError::Registry(_)
-            | aad_engine::model::ModelFileError::Option { .. }
-            | aad_engine::model::ModelFileError::TooFewClips { .. } => {
+            | aad_engine::model::ModelFileError::Option { .. } => {
                 CliError::bad_input(e.to_string())
             }
             other => CliError::failed(other.to_string()),

@@ -674,3 +674,110 @@ fn models_of_format_1_still_load_and_score_as_they_did() {
         assert_eq!(got, want, "{name}");
     }
 }
+
+/// A 2 s recording of a machine: a 500 Hz hum in noise; 16-bit samples.
+fn machine_pcm(rate: u32, seed: u32) -> Vec<i32> {
+    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+    (0..2 * rate)
+        .map(|i| {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let noise = (state >> 8) as f32 / (1u32 << 24) as f32 - 0.5;
+            let t = i as f32 / rate as f32;
+            let x = 0.2 * (t * 500.0 * std::f32::consts::TAU).sin() + 0.1 * noise;
+            (x * 32_767.0) as i32
+        })
+        .collect()
+}
+
+fn write_wav(path: &Path, samples: &[i32], rate: u32) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for &s in samples {
+        w.write_sample(s as i16).unwrap();
+    }
+    w.finalize().unwrap();
+}
+
+/// `tests/fixtures/audio/flac48k` (`scripts/fixtures/gen_flac48k.py`): fitting once
+/// read the rate with the WAV-only reader, fell back to 16 kHz, and refused every clip.
+#[test]
+fn a_folder_of_48_khz_flac_recordings_fits_and_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = aad_testutil::fixtures_dir().join("audio/flac48k");
+    let model = dir.path().join("m.aadm");
+    let o = aad(&[
+        "fit",
+        "--normal",
+        data.join("train").to_str().unwrap(),
+        "-o",
+        model.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let m = aad_engine::model::Model::load(&model).unwrap();
+    assert_eq!((m.sample_rate(), m.training_files().len()), (48_000, 6));
+    let o = score_quiet(&model, &data.join("test"));
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let r = rows(&text(&o.stdout));
+    let score = |i: usize| r[i][1].parse::<f64>().unwrap();
+    assert!(
+        r[1][0].ends_with("b_fault.flac") && score(1) > score(0),
+        "{r:?}"
+    );
+    assert_eq!((r[0][3].as_str(), r[1][3].as_str()), ("0", "1"), "{r:?}");
+}
+
+#[test]
+fn fit_reads_the_rate_most_files_have_and_names_each_file_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    write_wav(
+        &dir.path().join("a_44k.wav"),
+        &machine_pcm(44_100, 0),
+        44_100,
+    );
+    for seed in 1..8 {
+        let path = dir.path().join(format!("b_{seed}.wav"));
+        write_wav(&path, &machine_pcm(16_000, seed), 16_000);
+    }
+    let model = dir.path().join("m.aadm");
+    let o = aad(&[
+        "fit",
+        "--normal",
+        dir.path().to_str().unwrap(),
+        "-o",
+        model.to_str().unwrap(),
+        "--quiet",
+    ]);
+    // Exit 2: a file was left out; the model of the other seven is written.
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("a_44k.wav") && err.contains("44100 Hz") && err.contains("16000 Hz"),
+        "{err}"
+    );
+    let m = aad_engine::model::Model::load(&model).unwrap();
+    assert_eq!((m.sample_rate(), m.training_files().len()), (16_000, 7));
+
+    // --rate chooses: at 44.1 kHz there is one clip, too few.
+    let o = aad(&[
+        "fit",
+        "--normal",
+        dir.path().to_str().unwrap(),
+        "-o",
+        dir.path().join("m44.aadm").to_str().unwrap(),
+        "--quiet",
+        "--rate",
+        "44100",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    assert!(err.contains("1 usable normal clips"), "{err}");
+    // Even when the fit fails, every file left out is named.
+    assert_eq!(err.matches("skipped ").count(), 7, "{err}");
+    assert!(err.contains("b_7.wav: sample rate 16000 Hz"), "{err}");
+}

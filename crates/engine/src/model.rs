@@ -101,13 +101,18 @@ pub enum ModelFileError {
         need: usize,
         /// Clips given.
         got: usize,
+        /// The files that were left out, each with why (for a caller to name them).
+        left_out: Vec<(PathBuf, String)>,
     },
-    /// Clips at different sample rates.
-    #[error("{path}: sample rate {found} Hz, the other clips have {expected} Hz")]
+    /// A training clip at another sample rate than the model's.
+    #[error(
+        "{path}: sample rate {found} Hz; the model reads {expected} Hz (the rate most \
+         training files have, unless one was chosen)"
+    )]
     MixedRates {
         /// The odd file.
         path: PathBuf,
-        /// The first file's rate.
+        /// The model's rate.
         expected: u32,
         /// This file's rate.
         found: u32,
@@ -238,6 +243,9 @@ pub struct FitOptions {
     /// Threads an autoencoder trains on (1 by default; the fitted model does not depend
     /// on it). `aad fit` gives two.
     pub threads: usize,
+    /// The sample rate the model reads (`None`: the rate most training files' headers
+    /// announce; files at other rates are left out, each named).
+    pub sample_rate: Option<u32>,
 }
 
 impl Default for FitOptions {
@@ -252,6 +260,7 @@ impl Default for FitOptions {
             epochs: None,
             threads: 1,
             contrast: Vec::new(),
+            sample_rate: None,
         }
     }
 }
@@ -424,14 +433,14 @@ impl Model {
         opts: &FitOptions,
         on_file: &(dyn Fn() + Sync),
     ) -> Result<(Model, Vec<(PathBuf, ModelFileError)>), ModelFileError> {
-        let first_rate = paths
-            .iter()
-            .find_map(|p| aad_audio::WavStream::open(p, opts.channel).ok())
-            .map_or(16_000, |s| s.sample_rate());
-        let feature = FeatureSpec::parse(&opts.feature, first_rate)?;
+        let rate = match opts.sample_rate {
+            Some(r) => r,
+            None => common_rate(paths).unwrap_or(DEFAULT_RATE),
+        };
+        let feature = FeatureSpec::parse(&opts.feature, rate)?;
         let decode = DecodeOptions::default()
             .channel(opts.channel)
-            .expected_sample_rate(Some(first_rate));
+            .expected_sample_rate(Some(rate));
         let fx = feature.extractor()?;
         let own = read_files(paths, &decode, &fx, on_file);
         let mut skipped = own.skipped;
@@ -445,7 +454,17 @@ impl Model {
             read_contrast(opts, &decode, &fx, on_file, &training.files, &mut skipped)?;
         training.contrast = contrast;
         training.contrast_files = contrast_files;
-        let model = Self::fit_training(feature, training, opts)?;
+        let model = Self::fit_training(feature, training, opts).map_err(|e| match e {
+            ModelFileError::TooFewClips { need, got, .. } => ModelFileError::TooFewClips {
+                need,
+                got,
+                left_out: skipped
+                    .iter()
+                    .map(|(p, e)| (p.clone(), crate::batch::reason(p, e)))
+                    .collect(),
+            },
+            other => other,
+        })?;
         Ok((model, skipped))
     }
 
@@ -504,6 +523,7 @@ impl Model {
             return Err(ModelFileError::TooFewClips {
                 need: MIN_CLIPS,
                 got: t.features.len(),
+                left_out: Vec::new(),
             });
         }
         if opts.folds < 2 {
@@ -847,6 +867,29 @@ impl Model {
         }
         Ok(())
     }
+}
+
+/// The rate of [`Model::fit_files`] when no training file's header can be read (each
+/// file's error is then reported as it is read).
+const DEFAULT_RATE: u32 = 16_000;
+
+/// The sample rate most of `paths` announce in their headers (WAV or FLAC); a tie goes to
+/// the rate of the earlier file. `None` when no header can be read.
+fn common_rate<P: AsRef<Path> + Sync>(paths: &[P]) -> Option<u32> {
+    use rayon::prelude::*;
+    let rates: Vec<Option<u32>> = paths
+        .par_iter()
+        .map(|p| aad_audio::probe(p).ok().map(|i| i.sample_rate))
+        .collect();
+    let mut counts: Vec<(u32, usize)> = Vec::new();
+    for r in rates.into_iter().flatten() {
+        match counts.iter_mut().find(|(rate, _)| *rate == r) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((r, 1)),
+        }
+    }
+    // `max_by_key` keeps the last of equal counts: search from the end for the first.
+    counts.iter().rev().max_by_key(|(_, n)| *n).map(|&(r, _)| r)
 }
 
 /// Each training file's recording domain as the detectors number them (1 for a DCASE

@@ -46,6 +46,7 @@ fn options(
         epochs,
         contrast: Vec::new(),
         threads: d.threads,
+        sample_rate: None,
     })
 }
 
