@@ -271,64 +271,111 @@ pub(crate) fn probe<R: Read + Seek>(
     }))
 }
 
+/// How far symphonia's probe scans a stream for a container's marker (its
+/// `max_probe_depth`, 1 MiB), plus a RIFF header's 12 bytes.
+const PROBE_SCAN: usize = 1024 * 1024 + 12;
+
 /// Refuses a RIFF/WAVE header whose `fmt ` fields no real file has before symphonia reads
 /// them: symphonia-format-riff 0.6 multiplies channels by bytes per sample in 16 bits
-/// (an overflow, a panic in a build with debug assertions) and divides by the block
-/// size. Anything that is not RIFF/WAVE, or has no `fmt ` chunk among its first chunks,
-/// is left to symphonia. The reader is left anywhere: callers seek back.
+/// (an overflow, a panic in a build with debug assertions), divides by the block size,
+/// and fills in channel masks by shifts that overflow. symphonia's probe looks for the
+/// `RIFF` marker anywhere in the first MiB, so every `RIFF....WAVE` there is checked.
+/// Anything else is left to symphonia. The reader is left anywhere: callers seek back.
 pub(crate) fn check_riff_fields<R: Read + Seek>(path: &Path, r: &mut R) -> Result<(), AudioError> {
-    let mut head = [0u8; 12];
-    if r.read_exact(&mut head).is_err() || &head[0..4] != b"RIFF" || &head[8..12] != b"WAVE" {
-        return Ok(());
+    let mut head = Vec::new();
+    if r.by_ref()
+        .take(PROBE_SCAN as u64)
+        .read_to_end(&mut head)
+        .is_err()
+    {
+        return Ok(()); // symphonia reports the read error itself
     }
-    let malformed = |reason: String| AudioError::Malformed {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let mut pos = 12u64;
-    for _ in 0..64 {
+    let starts: Vec<u64> = head
+        .windows(12)
+        .enumerate()
+        .filter(|(_, w)| &w[0..4] == b"RIFF" && &w[8..12] == b"WAVE")
+        .map(|(i, _)| i as u64)
+        .collect();
+    for start in starts {
+        walk_to_fmt(r, start + 12).map_err(|reason| AudioError::Malformed {
+            path: path.to_path_buf(),
+            reason,
+        })?;
+    }
+    Ok(())
+}
+
+/// Walks RIFF chunks from `pos` to the first `fmt ` and checks its fields; `Ok` when there
+/// is none. Bounded by the input: each step reads 8 bytes further or stops.
+fn walk_to_fmt<R: Read + Seek>(r: &mut R, mut pos: u64) -> Result<(), String> {
+    loop {
         let mut ch = [0u8; 8];
-        if r.read_exact(&mut ch).is_err() {
+        if r.seek(SeekFrom::Start(pos)).is_err() || r.read_exact(&mut ch).is_err() {
             return Ok(());
         }
         let size = u64::from(u32::from_le_bytes([ch[4], ch[5], ch[6], ch[7]]));
         if &ch[0..4] == b"fmt " {
-            let mut b = [0u8; 16];
-            if size < 16 || r.read_exact(&mut b).is_err() {
-                return Ok(()); // symphonia names a short fmt chunk itself
+            // symphonia reads the fields whatever length the chunk declares: so do we.
+            let mut b = [0u8; 40];
+            let got = read_up_to(r, &mut b);
+            if got < 16 {
+                return Ok(()); // symphonia names a short file itself
             }
-            let u16_at = |i: usize| u16::from_le_bytes([b[i], b[i + 1]]);
-            let (channels, rate, block_align, bits) = (
-                u32::from(u16_at(2)),
-                u32::from_le_bytes([b[4], b[5], b[6], b[7]]),
-                u16_at(12),
-                u32::from(u16_at(14)),
-            );
-            if channels == 0 {
-                return Err(malformed("the header declares zero channels".into()));
-            }
-            if rate == 0 {
-                return Err(malformed(
-                    "the header declares a sample rate of 0 Hz".into(),
-                ));
-            }
-            if block_align == 0 {
-                return Err(malformed("the header declares 0 bytes per frame".into()));
-            }
-            if channels * bits.div_ceil(8) > u32::from(u16::MAX) {
-                return Err(malformed(format!(
-                    "the header declares {channels} channels of {bits} bits: a frame would \
-                     exceed the 65,535 bytes WAV allows"
-                )));
-            }
-            return Ok(());
+            return check_fmt_fields(&b[..got]);
         }
         pos += 8 + size + (size & 1);
-        if r.seek(SeekFrom::Start(pos)).is_err() {
-            return Ok(());
+    }
+}
+
+/// The `fmt ` fields that make symphonia-format-riff 0.6 overflow, or that no file has.
+fn check_fmt_fields(b: &[u8]) -> Result<(), String> {
+    let u16_at = |i: usize| u16::from_le_bytes([b[i], b[i + 1]]);
+    let (tag, channels, rate, block_align, bits) = (
+        u16_at(0),
+        u32::from(u16_at(2)),
+        u32::from_le_bytes([b[4], b[5], b[6], b[7]]),
+        u16_at(12),
+        u32::from(u16_at(14)),
+    );
+    if channels == 0 {
+        return Err("the header declares zero channels".into());
+    }
+    if rate == 0 {
+        return Err("the header declares a sample rate of 0 Hz".into());
+    }
+    if block_align == 0 {
+        return Err("the header declares 0 bytes per frame".into());
+    }
+    if channels * bits.div_ceil(8) > u32::from(u16::MAX) {
+        return Err(format!(
+            "the header declares {channels} channels of {bits} bits: a frame would exceed \
+             the 65,535 bytes WAV allows"
+        ));
+    }
+    if tag == 0xFFFE && b.len() >= 24 {
+        // symphonia fills in a channel mask with fewer bits than channels by shifting
+        // ones above its highest bit, which overflows past 32 positions.
+        let mask = u32::from_le_bytes([b[20], b[21], b[22], b[23]]);
+        let missing = channels.saturating_sub(mask.count_ones());
+        if missing > 0 && (missing >= 32 || mask.leading_zeros() == 0) {
+            return Err(format!(
+                "the header's channel mask {mask:#010x} cannot place {channels} channels"
+            ));
         }
     }
     Ok(())
+}
+
+/// Reads into `buf` until it is full or the input ends; how many bytes it holds.
+fn read_up_to<R: Read>(r: &mut R, buf: &mut [u8]) -> usize {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(&mut buf[got..]) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got += n,
+        }
+    }
+    got
 }
 
 /// Converts whole frames of `bytes` into `dst` (one value per frame: the selected

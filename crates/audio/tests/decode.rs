@@ -625,3 +625,37 @@ fn a_wav_header_whose_frame_overflows_is_refused_before_the_decoder_reads_it() {
         assert!(e.to_string().contains("65535 channels of 32 bits"), "{e}");
     }
 }
+
+/// symphonia-format-riff 0.6.1 completes a WAVE_FORMAT_EXTENSIBLE channel mask that has
+/// fewer bits than channels by shifting ones above its top bit: with the top bit set the
+/// shift passed 32 (a panic with debug assertions, found by the `decode` fuzz target).
+/// symphonia's probe finds a `RIFF` marker anywhere in the first MiB, so the header sits
+/// behind some leading bytes here, as in the fuzzer's input.
+#[test]
+fn a_channel_mask_symphonia_cannot_complete_is_refused_wherever_the_header_starts() {
+    let mut b = b"junk before the header ".to_vec();
+    b.extend_from_slice(b"RIFF");
+    b.extend_from_slice(&68u32.to_le_bytes());
+    b.extend_from_slice(b"WAVEfmt ");
+    b.extend_from_slice(&40u32.to_le_bytes());
+    b.extend_from_slice(&0xFFFEu16.to_le_bytes());
+    b.extend_from_slice(&3u16.to_le_bytes()); // channels
+    b.extend_from_slice(&16_000u32.to_le_bytes());
+    b.extend_from_slice(&(16_000u32 * 6).to_le_bytes());
+    b.extend_from_slice(&6u16.to_le_bytes());
+    b.extend_from_slice(&16u16.to_le_bytes());
+    b.extend_from_slice(&22u16.to_le_bytes());
+    b.extend_from_slice(&16u16.to_le_bytes());
+    b.extend_from_slice(&0x8000_0000u32.to_le_bytes()); // one bit, the top one
+    b.extend_from_slice(&[
+        1, 0, 0, 0, 0, 0, 0x10, 0, 0x80, 0, 0, 0xAA, 0, 0x38, 0x9B, 0x71,
+    ]);
+    b.extend_from_slice(b"data");
+    b.extend_from_slice(&12u32.to_le_bytes());
+    b.extend_from_slice(&[0u8; 12]);
+    let e = Decoder::new(DecodeOptions::default())
+        .decode_bytes("masked.wav", b)
+        .unwrap_err();
+    assert!(matches!(e, AudioError::Malformed { .. }), "{e}");
+    assert!(e.to_string().contains("channel mask 0x80000000"), "{e}");
+}

@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use aad_engine::model::{DEFAULT_DETECTOR, DEFAULT_FEATURE, FitOptions, Model, ThresholdRule};
+use aad_engine::model::{
+    DEFAULT_DETECTOR, DEFAULT_FEATURE, FitOptions, Model, ModelFileError, ThresholdRule,
+};
 
 use crate::progress::{Mode, Progress};
 use crate::{CliError, EXIT_BAD_INPUT, EXIT_OK, files};
@@ -79,31 +81,7 @@ pub struct Args {
 /// # Errors
 /// Bad options or no usable files (exit 2); a fit or write failure (exit 1).
 pub fn run(a: Args) -> Result<u8, CliError> {
-    let threshold: ThresholdRule = match a.target_fpr {
-        Some(r) => format!("target-fpr:{r}").parse(),
-        None => a.threshold.parse(),
-    }
-    .map_err(CliError::bad_input)?;
-    let mut opts = FitOptions {
-        feature: a.feature,
-        detector: a.detector,
-        seed: a.seed,
-        channel: a
-            .channel
-            .parse()
-            .map_err(|e: aad_audio::ParseChannelError| {
-                CliError::bad_input(format!("--channel: {e}"))
-            })?,
-        threshold,
-        folds: a.folds,
-        epochs: a.epochs,
-        contrast: Vec::new(),
-        threads: match a.threads {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get().min(2)),
-            n => n,
-        },
-        sample_rate: a.rate,
-    };
+    let mut opts = options(&a)?;
     let (paths, mut problems) = files::collect(&a.normal);
     opts.contrast = contrast_sets(&a.contrast, &mut problems)?;
     for (p, why) in &problems {
@@ -116,19 +94,9 @@ pub fn run(a: Args) -> Result<u8, CliError> {
     let total = paths.len() + opts.contrast.iter().map(Vec::len).sum::<usize>();
     let bar = Progress::new(mode, "read", total as u64);
     let (model, skipped) =
-        Model::fit_files_observed(&paths, &opts, &|| bar.tick()).map_err(|e| match e {
-            aad_engine::model::ModelFileError::TooFewClips { ref left_out, .. } => {
-                bar.finish();
-                for (p, why) in left_out {
-                    eprintln!("skipped {}: {}", p.display(), crate::one_line(why));
-                }
-                CliError::bad_input(e.to_string())
-            }
-            aad_engine::model::ModelFileError::Registry(_)
-            | aad_engine::model::ModelFileError::Option { .. } => {
-                CliError::bad_input(e.to_string())
-            }
-            other => CliError::failed(other.to_string()),
+        Model::fit_files_observed(&paths, &opts, &|| bar.tick()).map_err(|e| {
+            bar.finish();
+            fit_error(e)
         })?;
     bar.finish();
     for (p, e) in &skipped {
@@ -161,6 +129,52 @@ pub fn run(a: Args) -> Result<u8, CliError> {
     } else {
         EXIT_BAD_INPUT
     })
+}
+
+/// The fit's options from the command line (contrast sets are read later).
+fn options(a: &Args) -> Result<FitOptions, CliError> {
+    let threshold: ThresholdRule = match a.target_fpr {
+        Some(r) => format!("target-fpr:{r}").parse(),
+        None => a.threshold.parse(),
+    }
+    .map_err(CliError::bad_input)?;
+    Ok(FitOptions {
+        feature: a.feature.clone(),
+        detector: a.detector.clone(),
+        seed: a.seed,
+        channel: a
+            .channel
+            .parse()
+            .map_err(|e: aad_audio::ParseChannelError| {
+                CliError::bad_input(format!("--channel: {e}"))
+            })?,
+        threshold,
+        folds: a.folds,
+        epochs: a.epochs,
+        contrast: Vec::new(),
+        threads: match a.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get().min(2)),
+            n => n,
+        },
+        sample_rate: a.rate,
+    })
+}
+
+/// A failed fit as the command reports it: bad input (exit 2) names every file left out
+/// when too few remained; a failure of the fit itself is exit 1.
+fn fit_error(e: ModelFileError) -> CliError {
+    match e {
+        ModelFileError::TooFewClips { ref left_out, .. } => {
+            for (p, why) in left_out {
+                eprintln!("skipped {}: {}", p.display(), crate::one_line(why));
+            }
+            CliError::bad_input(e.to_string())
+        }
+        ModelFileError::Registry(_) | ModelFileError::Option { .. } => {
+            CliError::bad_input(e.to_string())
+        }
+        other => CliError::failed(other.to_string()),
+    }
 }
 
 /// The files of each `--contrast` folder (one machine each); unreadable entries join

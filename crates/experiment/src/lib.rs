@@ -15,6 +15,8 @@
 pub mod config;
 pub mod crossfit;
 pub mod figures;
+pub mod group;
+pub mod heldout;
 pub mod outcome;
 pub mod pipeline;
 pub mod progress;

@@ -179,7 +179,7 @@ pub struct Outcome {
     pub threads: usize,
     /// The cross-fitted protocol's results, when the run asked for it
     /// ([`ExperimentConfig::crossfit`](crate::config::ExperimentConfig::crossfit)).
-    pub crossfit: Option<crate::crossfit::CrossFit>,
+    pub crossfit: Option<crate::heldout::CrossFit>,
 }
 
 /// Formats seconds for the timing table.

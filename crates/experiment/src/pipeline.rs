@@ -6,22 +6,24 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use aad_audio::{DecodeOptions, Decoder};
-use aad_core::{Detector, Label};
+use aad_audio::Decoder;
+use aad_core::Label;
 use aad_data::{Clip, GroupKey, Protocol, discover, generate, split};
-use aad_models::{EpochReport, TrainObserver};
-use ndarray::{Array2, ArrayView2};
+use ndarray::Array2;
 use rayon::prelude::*;
 
 use crate::cache::{ContentHash, FeatureCache, FeatureDir};
-use aad_core::FeatureExtractor;
-
+use crate::group::{
+    Features, JobKey, JobResult, checked_extract, feature_jobs, load_contrast, load_group_features,
+    result_row, run_job,
+};
 use crate::progress::{EpochCounter, LogProgress, MessagesOnly, Progress, StageProgress, grouped};
-use crate::registry::{AnyExtractor, FeatureSpec, ModelInput, ModelSpec};
+use crate::registry::{AnyExtractor, FeatureSpec, ModelSpec};
 
 // The types a run takes and gives live in their own modules (the reports and figures
 // read them without depending on this one); re-exported here under their old paths.
 pub use crate::config::{ExperimentConfig, ExperimentError, SnrFilter, default_cache_dir};
+pub use crate::group::{ClipError, GroupJob, GroupRows, TrainTest, fit_score_group};
 pub use crate::outcome::{
     AeCost, Costs, FigureData, GroupInfo, GroupSkipReason, JobError, Outcome, ResultRow,
     SkipReason, StageTime, format_duration,
@@ -325,22 +327,6 @@ pub fn plan(cfg: &ExperimentConfig) -> Result<Plan, ExperimentError> {
         clips_found,
         skipped_files,
     })
-}
-
-/// What the extraction stage leaves: every readable clip's content hash, whose features
-/// are now in the cache.
-pub(crate) struct Features {
-    cache: FeatureCache,
-    dirs: Vec<FeatureDir>,
-    decode: DecodeOptions,
-    /// Content hash of every readable clip.
-    pub hashes: BTreeMap<PathBuf, ContentHash>,
-    /// Decoding and extraction costs.
-    pub costs: Costs,
-    /// Clip × feature pairs read from the cache.
-    pub hits: usize,
-    /// Clip × feature pairs extracted.
-    pub misses: usize,
 }
 
 /// Reads, hashes, decodes and extracts every clip of the split's groups once (in
@@ -731,22 +717,6 @@ fn run_group(
     }
 }
 
-/// Every model x seed of feature `fi`, in parallel, in (model, seed) order.
-fn feature_jobs(
-    cfg: &ExperimentConfig,
-    fi: usize,
-    run: impl Fn(usize, u64) -> Result<JobResult, String> + Sync,
-) -> Vec<(JobKey, Result<JobResult, String>)> {
-    let keys: Vec<JobKey> = (0..cfg.models.len())
-        .flat_map(|mi| cfg.seeds.iter().map(move |&seed| (fi, mi, seed)))
-        .collect();
-    let results: Vec<_> = keys
-        .par_iter()
-        .map(|&(_, mi, seed)| run(mi, seed))
-        .collect();
-    keys.into_iter().zip(results).collect()
-}
-
 impl Trained {
     /// Adds one successful job: its row, its costs, and its scores for the figures when
     /// it is of the first seed.
@@ -791,136 +761,6 @@ impl Trained {
             });
         }
     }
-}
-
-/// The `results.csv` line of one job.
-fn result_row(
-    key: &GroupKey,
-    n_train: usize,
-    f: &FeatureSpec,
-    m: &ModelSpec,
-    seed: u64,
-    j: &JobResult,
-    labels: &[Label],
-) -> ResultRow {
-    ResultRow {
-        snr: key.snr_label(),
-        machine_type: key.machine_type.clone(),
-        machine_id: key.machine_id.clone(),
-        feature: f.name.clone(),
-        model: m.name.clone(),
-        seed,
-        n_train,
-        n_test_normal: labels.len() - j.n_abnormal,
-        n_test_abnormal: j.n_abnormal,
-        auc: j.auc,
-        pauc: j.pauc,
-    }
-}
-
-/// What fitting and scoring one group needs besides its features: a [`GroupInfo`]
-/// without the clips, small enough to ship to another process.
-#[derive(Debug, Clone, PartialEq)]
-pub struct GroupJob {
-    /// The machine.
-    pub key: GroupKey,
-    /// Training clips.
-    pub n_train: usize,
-    /// Test clips' labels, in order.
-    pub labels: Vec<Label>,
-}
-
-impl From<&GroupInfo> for GroupJob {
-    fn from(g: &GroupInfo) -> Self {
-        GroupJob {
-            key: g.key.clone(),
-            n_train: g.train.len(),
-            labels: g.test.iter().map(|c| c.label).collect(),
-        }
-    }
-}
-
-/// One feature's matrices of a group: (training clips, test clips).
-pub type TrainTest = (Vec<Array2<f32>>, Vec<Array2<f32>>);
-
-/// What [`fit_score_group`] gives: the group's rows in job order (feature, model, seed:
-/// the order of `results.csv`), and the jobs that failed, in words.
-#[derive(Debug, Clone, Default)]
-pub struct GroupRows {
-    /// One row per job that ran.
-    pub rows: Vec<ResultRow>,
-    /// The jobs that failed (`group / feature / model / seed N: why` as text).
-    pub failures: Vec<JobError>,
-}
-
-/// Fits and scores every feature × model × seed of one group from features in memory:
-/// the fit stage for runners that move features themselves (the Ray example of the Python
-/// module). `features[i]` holds `cfg.features[i]`'s matrices (frames × dims) for
-/// the group's training and test clips, in their order. Jobs run in the current rayon pool; the rows
-/// equal [`run`]'s for the same configuration, whatever the thread count (every fit is
-/// seeded and single-threaded).
-///
-/// A group alone does not hold the other machine ids' clips: the machine-ID classifier's
-/// jobs (`idclf`, `knn_idclf`) fail, saying so; [`run`] fits them.
-///
-/// # Errors
-/// `features` does not hold one pair per configured feature, or a pair's lengths differ
-/// from the group's clip counts.
-pub fn fit_score_group(
-    cfg: &ExperimentConfig,
-    g: &GroupJob,
-    features: Vec<TrainTest>,
-) -> Result<GroupRows, ExperimentError> {
-    if features.len() != cfg.features.len() {
-        return Err(ExperimentError::Config(format!(
-            "{} feature sets given for {} configured features",
-            features.len(),
-            cfg.features.len()
-        )));
-    }
-    if let Some((tr, te)) = features
-        .iter()
-        .find(|(tr, te)| tr.len() != g.n_train || te.len() != g.labels.len())
-    {
-        return Err(ExperimentError::Config(format!(
-            "group {}: {} + {} feature matrices for {} training and {} test clips",
-            g.key,
-            tr.len(),
-            te.len(),
-            g.n_train,
-            g.labels.len()
-        )));
-    }
-    let labels = &g.labels;
-    let mut out = GroupRows::default();
-    for (fi, (f, (train, test))) in cfg.features.iter().zip(features).enumerate() {
-        let x = match GroupFeatures::new(train, test, f, &cfg.models) {
-            Ok(x) => x,
-            Err(why) => {
-                out.failures.push(JobError::Features {
-                    group: g.key.to_string(),
-                    feature: f.name.clone(),
-                    reason: why,
-                });
-                continue;
-            }
-        };
-        let jobs = feature_jobs(cfg, fi, |mi, seed| {
-            run_job(f, &cfg.models[mi], seed, cfg, &x, labels, &mut ())
-        });
-        for ((_, mi, seed), r) in jobs {
-            let m = &cfg.models[mi];
-            match r {
-                Ok(j) => out
-                    .rows
-                    .push(result_row(&g.key, g.n_train, f, m, seed, &j, labels)),
-                Err(reason) => out
-                    .failures
-                    .push(JobError::job(&g.key, &f.name, &m.name, seed, reason)),
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// Decodes a clip and computes every configured feature: the extraction stage for
@@ -971,50 +811,6 @@ impl ClipExtractor {
     }
 }
 
-/// Why a clip gave no features.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ClipError {
-    /// It could not be read or decoded.
-    #[error(transparent)]
-    Audio(#[from] aad_audio::AudioError),
-    /// A feature extractor refused it.
-    #[error("{}: {reason}", .path.display())]
-    Feature {
-        /// The file.
-        path: PathBuf,
-        /// The extractor's words.
-        reason: String,
-    },
-    /// A feature value came out NaN or infinite.
-    #[error("{}: feature value not finite at frame {frame}", .path.display())]
-    NotFinite {
-        /// The file.
-        path: PathBuf,
-        /// The first frame holding one.
-        frame: usize,
-    },
-}
-
-/// One feature of a decoded clip, refused when a value is not finite.
-fn checked_extract(
-    fx: &mut AnyExtractor,
-    signal: &aad_core::Signal,
-    path: &Path,
-) -> Result<Array2<f32>, ClipError> {
-    let m = fx.extract(signal).map_err(|e| ClipError::Feature {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })?;
-    if let Some(i) = m.iter().position(|v| !v.is_finite()) {
-        return Err(ClipError::NotFinite {
-            path: path.to_path_buf(),
-            frame: i / m.ncols().max(1),
-        });
-    }
-    Ok(m)
-}
-
 fn stage(timings: &mut Vec<StageTime>, name: &'static str, t: StageStart) {
     let usage = process_usage();
     timings.push(StageTime {
@@ -1061,285 +857,12 @@ fn extract_clip(
     })
 }
 
-/// One feature's matrices for one group: raw frames, and the training frames stacked
-/// into one matrix when an autoencoder needs them (test clips are stacked one at a time
-/// as they are scored: holding every clip stacked would multiply a group's memory by
-/// the context, five).
-pub(crate) struct GroupFeatures {
-    pub(crate) train: Vec<Array2<f32>>,
-    pub(crate) test: Vec<Array2<f32>>,
-    /// The training clips' frames stacked `ae_context` at a time, clip after clip.
-    stacked_train: Option<Array2<f32>>,
-    /// The stacking context.
-    context: usize,
-    /// Other machines' training clips, for the detectors that need them.
-    pub(crate) contrast: Contrast,
-    /// The recording domain of each training clip (0 source or none, 1 target).
-    pub(crate) train_domains: Vec<usize>,
-}
-
-/// One clip's matrix of feature `fi`: from the cache, or extracted again when its entry
-/// is damaged or gone.
-fn load_clip(
-    c: &Clip,
-    f: &FeatureSpec,
-    fi: usize,
-    features: &Features,
-) -> Result<Array2<f32>, String> {
-    let (dir, cache) = (&features.dirs[fi], &features.cache);
-    let h = features
-        .hashes
-        .get(&c.path)
-        .ok_or_else(|| format!("{}: not extracted", c.path.display()))?;
-    let entry = cache.entry(dir, *h);
-    if let Some(m) = cache.load(&entry) {
-        return Ok(m);
-    }
-    // A damaged or vanished entry (lost in a power cut, deleted meanwhile): extract
-    // again rather than fail the group.
-    let signal = aad_audio::decode_file(&c.path, &features.decode).map_err(|e| e.to_string())?;
-    let m = f
-        .extractor()
-        .map_err(|e| e.to_string())?
-        .extract(&signal)
-        .map_err(|e| format!("{}: {e}", c.path.display()))?;
-    cache.store(&entry, m.view()).map_err(|e| e.to_string())?;
-    Ok(m)
-}
-
-pub(crate) fn load_group_features(
-    g: &GroupInfo,
-    f: &FeatureSpec,
-    fi: usize,
-    features: &Features,
-    models: &[ModelSpec],
-) -> Result<GroupFeatures, String> {
-    let load = |c: &Clip| load_clip(c, f, fi, features);
-    let train: Vec<Array2<f32>> = g.train.iter().map(load).collect::<Result<_, _>>()?;
-    let test: Vec<Array2<f32>> = g.test.iter().map(load).collect::<Result<_, _>>()?;
-    let mut x = GroupFeatures::new(train, test, f, models)?;
-    x.train_domains = g.train.iter().map(domain_index).collect();
-    Ok(x)
-}
-
-/// A clip's domain as the detectors number them: 0 for the source domain (and for data
-/// without domains), 1 for the target domain.
-pub(crate) fn domain_index(c: &Clip) -> usize {
-    usize::from(c.domain == Some(aad_data::Domain::Target))
-}
-
-/// The contrast sets of group `g` for feature `fi`, when a model needs them (the
-/// machine-ID classifier): the training clips of every other machine id of the same SNR
-/// and machine type, one set per id. Empty when no model needs them.
-pub(crate) fn load_contrast(
-    groups: &[GroupInfo],
-    g: &GroupInfo,
-    f: &FeatureSpec,
-    fi: usize,
-    features: &Features,
-    models: &[ModelSpec],
-) -> Result<Contrast, String> {
-    if !models.iter().any(ModelSpec::needs_contrast) {
-        return Ok(Contrast::default());
-    }
-    let sets = groups
-        .iter()
-        .filter(|o| {
-            o.key.snr == g.key.snr
-                && o.key.machine_type == g.key.machine_type
-                && o.key.machine_id != g.key.machine_id
-        })
-        .map(|o| {
-            o.train
-                .iter()
-                .map(|c| load_clip(c, f, fi, features))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(sets.into())
-}
-
-/// Other machines' normal training clips, one set per machine, shared by every job
-/// (and every cross-fitting fold) of a group.
-pub(crate) type Contrast = std::sync::Arc<[Vec<Array2<f32>>]>;
-
-impl GroupFeatures {
-    /// One feature's matrices of a group, the training set stacked too when a model
-    /// needs it.
-    pub(crate) fn new(
-        train: Vec<Array2<f32>>,
-        test: Vec<Array2<f32>>,
-        f: &FeatureSpec,
-        models: &[ModelSpec],
-    ) -> Result<GroupFeatures, String> {
-        let context = f.ae_context;
-        let stacked_train = if models.iter().any(|m| m.input() == ModelInput::Stacked) {
-            // Checked here as before: a test clip too short to stack fails the group.
-            if let Some(m) = test.iter().find(|m| m.nrows() < context) {
-                aad_core::ops::stack_frames(m.view(), context).map_err(|e| e.to_string())?;
-            }
-            Some(stack_clips(&train, context).map_err(|e| e.to_string())?)
-        } else {
-            None
-        };
-        Ok(GroupFeatures {
-            train,
-            test,
-            stacked_train,
-            context,
-            contrast: Contrast::default(),
-            train_domains: Vec::new(),
-        })
-    }
-}
-
-/// Every clip's frames stacked `context` at a time, written clip after clip straight
-/// into one matrix (no per-clip copy).
-fn stack_clips(clips: &[Array2<f32>], context: usize) -> Result<Array2<f32>, aad_core::CoreError> {
-    use aad_core::ops::{stack_frames_into, stacked_len};
-    let d = clips.first().map_or(0, Array2::ncols) * context;
-    let n = clips.iter().map(|m| stacked_len(m.nrows(), context)).sum();
-    let mut all = Array2::zeros((n, d));
-    let mut at = 0;
-    for m in clips {
-        let rows = stacked_len(m.nrows(), context);
-        stack_frames_into(
-            m.view(),
-            context,
-            all.slice_mut(ndarray::s![at..at + rows, ..]),
-        )?;
-        at += rows;
-    }
-    Ok(all)
-}
-
-type JobKey = (usize, usize, u64);
-
 /// A group's job outcomes, in job order.
 struct GroupRun {
     labels: Vec<Label>,
     load_failures: Vec<JobError>,
     /// (feature index, model index, seed) and what the job gave.
     jobs: Vec<(JobKey, Result<JobResult, String>)>,
-}
-
-struct JobResult {
-    scores: Vec<f64>,
-    n_abnormal: usize,
-    auc: f64,
-    pauc: f64,
-    history: Vec<EpochReport>,
-    fit_s: f64,
-    score_s: f64,
-    train_vectors: usize,
-}
-
-fn views(v: &[Array2<f32>]) -> Vec<ArrayView2<'_, f32>> {
-    v.iter().map(|m| m.view()).collect()
-}
-
-fn run_job(
-    f: &FeatureSpec,
-    m: &ModelSpec,
-    seed: u64,
-    run: &ExperimentConfig,
-    x: &GroupFeatures,
-    labels: &[Label],
-    obs: &mut dyn TrainObserver,
-) -> Result<JobResult, String> {
-    let fitted = fit_score(f, m, seed, run, x, obs)?;
-    let scores = fitted.scores;
-    let auc = aad_metrics::roc_auc(&scores, labels).map_err(|e| e.to_string())?;
-    let pauc = aad_metrics::partial_auc(&scores, labels, 0.1).map_err(|e| e.to_string())?;
-    Ok(JobResult {
-        n_abnormal: labels.iter().filter(|l| **l == Label::Anomalous).count(),
-        scores,
-        auc,
-        pauc,
-        history: fitted.history,
-        fit_s: fitted.fit_s,
-        score_s: fitted.score_s,
-        train_vectors: fitted.train_vectors,
-    })
-}
-
-/// What fitting a model on a group's training clips and scoring its test clips gave.
-pub(crate) struct Fitted {
-    pub scores: Vec<f64>,
-    history: Vec<EpochReport>,
-    fit_s: f64,
-    score_s: f64,
-    train_vectors: usize,
-}
-
-/// Fits `m` on `x`'s training clips (stacked when it needs it) and scores `x`'s test
-/// clips.
-pub(crate) fn fit_score(
-    f: &FeatureSpec,
-    m: &ModelSpec,
-    seed: u64,
-    run: &ExperimentConfig,
-    x: &GroupFeatures,
-    obs: &mut dyn TrainObserver,
-) -> Result<Fitted, String> {
-    let stacked = match (m.input(), &x.stacked_train) {
-        (ModelInput::Stacked, Some(a)) => Some(a),
-        _ => None,
-    };
-    let train = match stacked {
-        Some(a) => vec![a.view()],
-        None => views(&x.train),
-    };
-    let n_vectors: usize = train.iter().map(|v| v.nrows()).sum();
-    let mut cfg = m.config(f, run.epochs).adapted_to(&train);
-    if let aad_models::DetectorConfig::Autoencoder(c) = &mut cfg {
-        *c = c.clone().backend(run.backend);
-    }
-    let t = Instant::now();
-    let contrast: Vec<Vec<ArrayView2<'_, f32>>> = x.contrast.iter().map(|c| views(c)).collect();
-    // Stacked frames are one matrix for all clips: no per-clip domains.
-    let domains = if stacked.is_some() {
-        &[][..]
-    } else {
-        &x.train_domains[..]
-    };
-    let det = cfg
-        .fit_domains(&train, domains, &contrast, seed, obs)
-        .map_err(|e| e.to_string())?;
-    let fit_s = t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    let scores = match stacked {
-        Some(_) => x
-            .test
-            .iter()
-            .map(|c| {
-                let s =
-                    aad_core::ops::stack_frames(c.view(), x.context).map_err(|e| e.to_string())?;
-                det.score(s.view()).map_err(|e| e.to_string())
-            })
-            .collect::<Result<Vec<f64>, String>>()?,
-        None => det
-            .score_batch(&views(&x.test))
-            .map_err(|e| e.to_string())?,
-    };
-    let score_s = t.elapsed().as_secs_f64();
-    let history = match &det {
-        aad_models::AnyDetector::Autoencoder(a) => a.history().to_vec(),
-        _ => Vec::new(),
-    };
-    let train_vectors = match &cfg {
-        aad_models::DetectorConfig::Autoencoder(c) => {
-            ((n_vectors as f64) * (1.0 - c.validation_split)) as usize
-        }
-        _ => n_vectors,
-    };
-    Ok(Fitted {
-        scores,
-        history,
-        fit_s,
-        score_s,
-        train_vectors,
-    })
 }
 
 /// What a run writes into its output folder (and the cache folder of earlier versions),

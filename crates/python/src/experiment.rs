@@ -95,7 +95,7 @@ impl Experiment {
     /// Fits and scores one group: `snr`, `machine_type`, `machine_id` name it, `n_train`
     /// and `labels` (0/1 per test clip) size it, `features[i]` is `(train, test)` lists
     /// of frames x dims float32 arrays for the i-th feature. Returns (rows, failures).
-    #[pyo3(signature = (snr, machine_type, machine_id, n_train, labels, features, threads))]
+    #[pyo3(signature = (snr, machine_type, machine_id, n_train, labels, features, threads, train_domains=Vec::new()))]
     #[allow(clippy::too_many_arguments)]
     fn fit_score_group<'py>(
         &self,
@@ -107,6 +107,7 @@ impl Experiment {
         labels: Vec<u8>,
         features: Vec<PyTrainTest<'py>>,
         threads: usize,
+        train_domains: Vec<usize>,
     ) -> PyResult<(Vec<Bound<'py, PyDict>>, Vec<String>)> {
         let job = GroupJob {
             key: GroupKey {
@@ -123,6 +124,7 @@ impl Experiment {
                     other => Err(param(format!("label {other}: 0 or 1"))),
                 })
                 .collect::<PyResult<_>>()?,
+            train_domains,
         };
         let owned = |v: &[PyReadonlyArray2<'py, f32>]| -> Vec<Array2<f32>> {
             v.iter().map(|a| a.as_array().to_owned()).collect()
@@ -299,6 +301,12 @@ impl Plan {
                     .map(|c| u8::from(c.label == Label::Anomalous))
                     .collect();
                 d.set_item("labels", labels)?;
+                let domains: Vec<usize> = g
+                    .train
+                    .iter()
+                    .map(aad_experiment::group::domain_index)
+                    .collect();
+                d.set_item("train_domains", domains)?;
                 Ok(d)
             })
             .collect::<PyResult<_>>()?;

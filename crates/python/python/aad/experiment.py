@@ -67,13 +67,16 @@ class Experiment:
     def fit_score_group(self, group, features, *, threads=1):
         """Fits and scores a group (a dict from ``plan.groups``) from its features:
         ``features[i] = (train_arrays, test_arrays)`` for the i-th feature. Returns
-        ``(rows, failures)``; rows are dicts with the ``results.csv`` columns. A group
+        ``(rows, failures)``; rows are dicts with the ``results.csv`` columns. The
+        group's ``train_domains`` (0 source, 1 target per training clip) give the bank
+        detector (``knn_domains``) its domains. A group
         alone does not hold the other machines' clips, so the machine-ID classifier
         (``idclf``, ``knn_idclf``) fails here with a message saying so; :meth:`run` fits
         it."""
         return self._native.fit_score_group(
             group["snr"], group["machine_type"], group["machine_id"], len(group["train"]),
-            list(group["labels"]), features, int(threads))
+            list(group["labels"]), features, int(threads),
+            list(group.get("train_domains", ())))
 
     def run(self, out, *, cache=None, jobs=0, overwrite=False, crossfit=None):
         """Runs everything in this process, writing ``results.csv``, ``summary.md`` and
