@@ -94,10 +94,7 @@ pub fn run(a: Args) -> Result<u8, CliError> {
     let total = paths.len() + opts.contrast.iter().map(Vec::len).sum::<usize>();
     let bar = Progress::new(mode, "read", total as u64);
     let (model, skipped) =
-        Model::fit_files_observed(&paths, &opts, &|| bar.tick()).map_err(|e| {
-            bar.finish();
-            fit_error(e)
-        })?;
+        Model::fit_files_observed(&paths, &opts, &|| bar.tick()).map_err(fit_error)?;
     bar.finish();
     for (p, e) in &skipped {
         eprintln!(
