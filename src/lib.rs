@@ -16,13 +16,15 @@
 //! | [`models`] | `aad-models` | autoencoders and classical detectors |
 //! | [`plot`] | `aad-plot` | chromagrams, spectrograms, ROC curves, histograms |
 //! | [`metrics`] | `aad-metrics` | ROC, AUC, McClish pAUC, thresholds, challenge scores |
-//! | [`experiment`] | `aad-experiment` | reference feature sets, the MIMII/DCASE pipeline |
+//! | [`engine`] | `aad-engine` | registry, deployable model, batch extraction, feature cache |
+//! | [`experiment`] | `aad-experiment` | the MIMII/DCASE study on the engine |
 #![deny(missing_docs)]
 
 pub use aad_audio as audio;
 pub use aad_core as core;
 pub use aad_data as data;
 pub use aad_dsp as dsp;
+pub use aad_engine as engine;
 pub use aad_experiment as experiment;
 pub use aad_metrics as metrics;
 pub use aad_models as models;
