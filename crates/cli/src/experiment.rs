@@ -51,17 +51,11 @@ pub struct Args {
     /// `--snr=-6dB`.
     #[arg(long, default_value = "all", allow_hyphen_values = true)]
     pub snr: String,
-    /// Features, comma separated, or `all`: logmel_dcase, logmel_mimii (= logmel),
-    /// logmel_seed, cens, cens_seed, `cens_l<L>_d<D>`, cens_muller, chroma_cqt, chroma_stft,
-    /// mfcc.
-    #[arg(long, default_value = DEFAULT_FEATURES)]
+    /// Features, comma separated, or `all` (generated from the registry).
+    #[arg(long, default_value = DEFAULT_FEATURES, help = features_help())]
     pub features: String,
-    /// Models, comma separated, or `all`: ae (the feature's preset), ae_mahala, ae_seed,
-    /// ae_mimii, ae_dcase, ae_cens; idnn, idnn_p90 (interpolation networks); knn, lof,
-    /// iforest, gmm, mahalanobis, pca on clip statistics, and the same with `_frames` on
-    /// frame vectors; knn_msm, idclf (machine-ID classifier), knn_idclf, knn_subband,
-    /// knn_domains (`aad list` shows them all).
-    #[arg(long, default_value = DEFAULT_MODELS)]
+    /// Models, comma separated, or `all` (generated from the registry).
+    #[arg(long, default_value = DEFAULT_MODELS, help = models_help())]
     pub models: String,
     /// Seeds, comma separated: every model is fitted once per seed.
     #[arg(long, default_value = "1,2,3")]
@@ -143,6 +137,20 @@ fn parse_args(a: Args) -> Result<ExperimentConfig, String> {
     cfg.progress = !a.quiet;
     cfg.crossfit = a.crossfit;
     Ok(cfg)
+}
+
+fn features_help() -> String {
+    format!(
+        "Features, comma separated, or `all`: {} (`aad list` describes them)",
+        aad_experiment::registry::feature_names()
+    )
+}
+
+fn models_help() -> String {
+    format!(
+        "Models, comma separated, or `all`: {} (`aad list` describes them)",
+        aad_experiment::registry::detector_names()
+    )
 }
 
 /// Runs `aad experiment`.

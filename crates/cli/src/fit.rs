@@ -31,11 +31,11 @@ pub struct Args {
     /// The model file to write (one file; `.aadm` by convention).
     #[arg(short = 'o', long = "output")]
     pub output: PathBuf,
-    /// Feature (see `aad list`).
-    #[arg(long, default_value = DEFAULT_FEATURE)]
+    /// Feature (generated from the registry; `aad list` describes them).
+    #[arg(long, default_value = DEFAULT_FEATURE, help = feature_help())]
     pub feature: String,
-    /// Detector (see `aad list`).
-    #[arg(long, default_value = DEFAULT_DETECTOR)]
+    /// Detector (generated from the registry; `aad list` describes them).
+    #[arg(long, default_value = DEFAULT_DETECTOR, help = detector_help())]
     pub detector: String,
     /// Seed of every random choice.
     #[arg(long, default_value_t = 1)]
@@ -74,6 +74,20 @@ pub struct Args {
     /// No progress on stderr.
     #[arg(long)]
     pub quiet: bool,
+}
+
+fn feature_help() -> String {
+    format!(
+        "Feature: {} (`aad list` describes them)",
+        aad_engine::registry::feature_names()
+    )
+}
+
+fn detector_help() -> String {
+    format!(
+        "Detector: {} (`aad list` describes them)",
+        aad_engine::registry::detector_names()
+    )
 }
 
 /// Runs `aad fit`.

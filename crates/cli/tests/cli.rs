@@ -337,6 +337,62 @@ fn list_prints_every_registered_feature_and_detector() {
     }
 }
 
+/// The help of every option that takes a name, and the docs' tables, name every entry of
+/// the registry (the help is generated from it; the docs are checked here).
+#[test]
+fn every_help_list_and_docs_table_names_every_registry_entry() {
+    let help = |sub: &str| text(&aad(&[sub, "--help"]).stdout).replace(['\n', ' '], "");
+    let (experiment, fit) = (help("experiment"), help("fit"));
+    let docs = |f: &str| {
+        std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../docs")
+                .join(f),
+        )
+        .unwrap()
+    };
+    let tables = docs("experiment.md");
+    for e in aad_engine::registry::FEATURES {
+        assert!(
+            experiment.contains(e.name) && fit.contains(e.name),
+            "{} in --help",
+            e.name
+        );
+        assert!(
+            tables.contains(&format!("`{}`", e.name)),
+            "{} in docs/experiment.md",
+            e.name
+        );
+    }
+    for e in aad_engine::registry::DETECTORS {
+        assert!(
+            experiment.contains(e.name) && fit.contains(e.name),
+            "{} in --help",
+            e.name
+        );
+        assert!(
+            tables.contains(&format!("`{}`", e.name)),
+            "{} in docs/experiment.md",
+            e.name
+        );
+    }
+    // `all` is a list's word, not a detector: `aad fit --detector all` says so without
+    // offering it.
+    let (t, d) = fixture();
+    let o = aad(&[
+        "fit",
+        "--normal",
+        d.join("train").to_str().unwrap(),
+        "-o",
+        t.join("all.aadm").to_str().unwrap(),
+        "--detector",
+        "all",
+    ]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("knn_msm") && !err.contains(", all"), "{err}");
+}
+
 #[test]
 fn bad_options_are_usage_errors() {
     let (t, d) = fixture();

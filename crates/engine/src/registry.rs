@@ -383,32 +383,23 @@ impl Needs {
     }
 }
 
-/// Which detector an entry means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ModelKind {
-    Ae {
-        preset: Option<AePreset>,
-        mahalanobis: bool,
-    },
-    /// The interpolation network over the feature's stacked frames.
-    Idnn,
-    Knn,
-    Lof,
-    IForest,
-    Gmm,
-    Mahalanobis,
-    Pca,
-    /// kNN on the clip mean and kNN on mean, std and max, standardised and averaged.
-    KnnFusion,
-    /// The machine-ID classifier on frames.
-    IdClf,
-    /// kNN on mean, std and max and the machine-ID classifier, standardised and averaged.
-    KnnIdClf,
-    /// kNN on mean, std and max per frequency band, standardised, combined.
-    KnnSubband(Combine),
-    /// kNN on mean, std and max, one memory bank per recording domain.
-    KnnDomains,
+/// What a detector entry's builder is given: the feature it will read and the run's
+/// settings.
+#[derive(Debug, Clone, Copy)]
+pub struct DetectorContext<'a> {
+    /// The feature the detector reads.
+    pub feature: &'a FeatureSpec,
+    /// Autoencoder epochs overriding the presets' (`None`: each preset's).
+    pub epochs: Option<usize>,
+    /// What the detector reads of a clip, from the entry's `needs` and `pooling`.
+    pub inputs: Inputs,
+    /// How a frame-level detector pools its frame scores.
+    pub pooling: Pooling,
 }
+
+/// How an entry builds its detector's configuration (before any adaptation to the
+/// training set's size).
+pub type BuildDetector = fn(&DetectorContext<'_>) -> DetectorConfig;
 
 /// One named detector.
 #[derive(Debug, Clone, Copy)]
@@ -423,15 +414,18 @@ pub struct DetectorEntry {
     pub in_all: bool,
     /// How a frame-level detector pools its frame scores.
     pub pooling: Pooling,
-    kind: ModelKind,
+    /// Whether fitting needs the normal training clips of the type's other machines (the
+    /// machine-ID classifier and fusions with it).
+    pub contrast: bool,
+    /// Builds its configuration.
+    pub build: BuildDetector,
 }
 
 const fn ae(
     name: &'static str,
     description: &'static str,
-    preset: Option<AePreset>,
-    mahalanobis: bool,
     in_all: bool,
+    build: BuildDetector,
 ) -> DetectorEntry {
     DetectorEntry {
         name,
@@ -439,10 +433,8 @@ const fn ae(
         needs: Needs::StackedFrames,
         in_all,
         pooling: Pooling::Mean,
-        kind: ModelKind::Ae {
-            preset,
-            mahalanobis,
-        },
+        contrast: false,
+        build,
     }
 }
 
@@ -458,14 +450,16 @@ const fn idnn(
         needs: Needs::StackedFrames,
         in_all,
         pooling,
-        kind: ModelKind::Idnn,
+        contrast: false,
+        build: idnn_config,
     }
 }
 
+/// A classical detector on clip statistics, or on frames with their scores averaged.
 const fn classical(
     name: &'static str,
     description: &'static str,
-    kind: ModelKind,
+    build: BuildDetector,
     frames: bool,
 ) -> DetectorEntry {
     DetectorEntry {
@@ -478,7 +472,8 @@ const fn classical(
         },
         in_all: true,
         pooling: Pooling::Mean,
-        kind,
+        contrast: false,
+        build,
     }
 }
 
@@ -486,7 +481,7 @@ const fn classical(
 const fn classical_on(
     name: &'static str,
     description: &'static str,
-    kind: ModelKind,
+    build: BuildDetector,
     needs: Needs,
     pooling: Pooling,
     in_all: bool,
@@ -497,8 +492,15 @@ const fn classical_on(
         needs,
         in_all,
         pooling,
-        kind,
+        contrast: false,
+        build,
     }
+}
+
+/// [`classical_on`] for a detector that learns against the type's other machines.
+const fn with_contrast(mut e: DetectorEntry) -> DetectorEntry {
+    e.contrast = true;
+    e
 }
 
 /// Every detector, in report order.
@@ -506,44 +508,38 @@ pub const DETECTORS: &[DetectorEntry] = &[
     ae(
         "ae",
         "dense autoencoder, the feature's preset; score = mean reconstruction error",
-        None,
-        false,
         true,
+        |c| ae_config(c, None, false),
     ),
     ae(
         "ae_mahala",
         "the same autoencoder scored by the Mahalanobis distance of its errors",
-        None,
         true,
-        true,
+        |c| ae_config(c, None, true),
     ),
     ae(
         "ae_seed",
         "the seed study's autoencoder (64-64-32-16-8)",
-        Some(AePreset::Seed),
         false,
-        false,
+        |c| ae_config(c, Some(AePreset::Seed), false),
     ),
     ae(
         "ae_mimii",
         "the MIMII baseline autoencoder (64-64-8-64-64)",
-        Some(AePreset::Mimii),
         false,
-        false,
+        |c| ae_config(c, Some(AePreset::Mimii), false),
     ),
     ae(
         "ae_dcase",
         "the DCASE 2020 baseline autoencoder (128 x 4 BatchNorm, 8)",
-        Some(AePreset::Dcase2020),
         false,
-        false,
+        |c| ae_config(c, Some(AePreset::Dcase2020), false),
     ),
     ae(
         "ae_cens",
         "the small CENS autoencoder (60 inputs)",
-        Some(AePreset::Cens),
         false,
-        false,
+        |c| ae_config(c, Some(AePreset::Cens), false),
     ),
     idnn(
         "idnn",
@@ -560,79 +556,79 @@ pub const DETECTORS: &[DetectorEntry] = &[
     classical(
         "knn",
         "distance to the 5th nearest training clip",
-        ModelKind::Knn,
+        knn_config,
         false,
     ),
     classical(
         "lof",
         "local outlier factor (k = 20, novelty mode)",
-        ModelKind::Lof,
+        lof_config,
         false,
     ),
     classical(
         "iforest",
         "Isolation Forest (100 trees, 256 samples)",
-        ModelKind::IForest,
+        iforest_config,
         false,
     ),
     classical(
         "gmm",
         "negative log-likelihood under a Gaussian mixture",
-        ModelKind::Gmm,
+        gmm_config,
         false,
     ),
     classical(
         "mahalanobis",
         "Mahalanobis distance, Ledoit-Wolf covariance",
-        ModelKind::Mahalanobis,
+        mahalanobis_config,
         false,
     ),
     classical(
         "pca",
         "reconstruction error outside 90 % of the variance",
-        ModelKind::Pca,
+        pca_config,
         false,
     ),
     classical(
         "knn_frames",
         "distance to the 5th nearest training frame, mean over the clip",
-        ModelKind::Knn,
+        knn_config,
         true,
     ),
     classical(
         "lof_frames",
         "local outlier factor of frames, mean over the clip",
-        ModelKind::Lof,
+        lof_config,
         true,
     ),
     classical(
         "iforest_frames",
         "Isolation Forest on frames, mean over the clip",
-        ModelKind::IForest,
+        iforest_config,
         true,
     ),
     classical(
         "gmm_frames",
         "Gaussian-mixture negative log-likelihood of frames, mean over the clip",
-        ModelKind::Gmm,
+        gmm_config,
         true,
     ),
     classical(
         "mahalanobis_frames",
         "Mahalanobis distance of frames, mean over the clip",
-        ModelKind::Mahalanobis,
+        mahalanobis_config,
         true,
     ),
     classical(
         "pca_frames",
         "PCA reconstruction error of frames, mean over the clip",
-        ModelKind::Pca,
+        pca_config,
         true,
     ),
     classical_on(
         "knn_mean",
         "distance to the 5th nearest training clip, clips as their time mean",
-        ModelKind::Knn,
+        knn_config,
         Needs::ClipMean,
         Pooling::Mean,
         true,
@@ -640,7 +636,7 @@ pub const DETECTORS: &[DetectorEntry] = &[
     classical_on(
         "knn_msm",
         "distance to the 5th nearest training clip, clips as time mean, std and max",
-        ModelKind::Knn,
+        knn_config,
         Needs::ClipMeanStdMax,
         Pooling::Mean,
         true,
@@ -648,7 +644,7 @@ pub const DETECTORS: &[DetectorEntry] = &[
     classical_on(
         "mahalanobis_msm",
         "Mahalanobis distance (Ledoit-Wolf) of the clip's time mean, std and max",
-        ModelKind::Mahalanobis,
+        mahalanobis_config,
         Needs::ClipMeanStdMax,
         Pooling::Mean,
         true,
@@ -656,31 +652,31 @@ pub const DETECTORS: &[DetectorEntry] = &[
     classical_on(
         "knn_fusion",
         "mean of knn_mean's and knn_msm's scores, each standardised by its cross-fitted training scores",
-        ModelKind::KnnFusion,
+        knn_fusion_config,
         Needs::ClipSummaries,
         Pooling::Mean,
         true,
     ),
-    classical_on(
+    with_contrast(classical_on(
         "idclf",
         "machine-ID classifier: logistic regression telling this machine's frames from the type's other machines'; score = mean -log p(own machine)",
-        ModelKind::IdClf,
+        |c| DetectorConfig::IdClassifier(id_classifier(c.inputs)),
         Needs::Frames,
         Pooling::Mean,
         true,
-    ),
-    classical_on(
+    )),
+    with_contrast(classical_on(
         "knn_idclf",
         "mean of knn_msm's and idclf's scores, each standardised by its cross-fitted training scores",
-        ModelKind::KnnIdClf,
+        knn_idclf_config,
         Needs::ClipSummaries,
         Pooling::Mean,
         true,
-    ),
+    )),
     classical_on(
         "knn_subband",
         "sub-band matching: knn_msm on each of 8 frequency bands, standardised by its cross-fitted training scores; the worst band decides",
-        ModelKind::KnnSubband(Combine::Max),
+        |c| knn_subband_config(c, Combine::Max),
         Needs::ClipSummaries,
         Pooling::Mean,
         true,
@@ -688,7 +684,7 @@ pub const DETECTORS: &[DetectorEntry] = &[
     classical_on(
         "knn_subband_mean",
         "knn_subband with the bands' standardised scores averaged",
-        ModelKind::KnnSubband(Combine::Mean),
+        |c| knn_subband_config(c, Combine::Mean),
         Needs::ClipSummaries,
         Pooling::Mean,
         false,
@@ -696,7 +692,7 @@ pub const DETECTORS: &[DetectorEntry] = &[
     classical_on(
         "knn_domains",
         "knn_msm with one memory bank per recording domain (DCASE 2021+ source and target training clips), each standardised by its cross-fitted training scores; the nearer domain decides",
-        ModelKind::KnnDomains,
+        |_| DetectorConfig::DomainBanks(DomainBanksConfig::new(knn_msm())),
         Needs::ClipSummaries,
         Pooling::Mean,
         true,
@@ -704,7 +700,7 @@ pub const DETECTORS: &[DetectorEntry] = &[
     classical_on(
         "knn_frames_max",
         "distance to the 5th nearest training frame, the clip's largest",
-        ModelKind::Knn,
+        knn_config,
         Needs::Frames,
         Pooling::Max,
         false,
@@ -712,7 +708,7 @@ pub const DETECTORS: &[DetectorEntry] = &[
     classical_on(
         "knn_frames_p90",
         "distance to the 5th nearest training frame, the clip's 90th percentile",
-        ModelKind::Knn,
+        knn_config,
         Needs::Frames,
         Pooling::Percentile { p: 90.0 },
         false,
@@ -771,16 +767,33 @@ pub fn list_text() -> String {
     s
 }
 
+/// Every feature name (aliases in brackets), comma separated: for help texts and errors.
+pub fn feature_names() -> String {
+    FEATURES
+        .iter()
+        .map(|e| match e.aliases {
+            [] => e.name.to_string(),
+            a => format!("{} (= {})", e.name, a.join(", ")),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Every detector name, comma separated: for help texts and errors.
+pub fn detector_names() -> String {
+    DETECTORS
+        .iter()
+        .map(|e| e.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn known_features() -> String {
-    let mut v: Vec<&str> = FEATURES.iter().map(|e| e.name).collect();
-    v.push("all");
-    v.join(", ")
+    feature_names()
 }
 
 fn known_detectors() -> String {
-    let mut v: Vec<&str> = DETECTORS.iter().map(|e| e.name).collect();
-    v.push("all");
-    v.join(", ")
+    detector_names()
 }
 
 /// A named feature at a sample rate.
@@ -1178,13 +1191,17 @@ impl FeatureExtractor for AnyExtractor {
 }
 
 /// A named detector.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct ModelSpec {
     /// The name as given.
     pub name: String,
-    kind: ModelKind,
-    needs: Needs,
-    pooling: Pooling,
+    entry: &'static DetectorEntry,
+}
+
+impl PartialEq for ModelSpec {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
 }
 
 impl fmt::Display for ModelSpec {
@@ -1218,9 +1235,7 @@ impl ModelSpec {
         })?;
         Ok(ModelSpec {
             name: name.to_string(),
-            kind: e.kind,
-            needs: e.needs,
-            pooling: e.pooling,
+            entry: e,
         })
     }
 
@@ -1243,17 +1258,22 @@ impl ModelSpec {
     /// Whether fitting it needs the normal training clips of the other machines of the
     /// type (the machine-ID classifier and fusions with it).
     pub fn needs_contrast(&self) -> bool {
-        matches!(self.kind, ModelKind::IdClf | ModelKind::KnnIdClf)
+        self.entry.contrast
     }
 
-    /// Whether it is an autoencoder.
+    /// Whether it is an autoencoder (it reads stacked frames).
     pub fn is_autoencoder(&self) -> bool {
-        matches!(self.kind, ModelKind::Ae { .. } | ModelKind::Idnn)
+        self.entry.needs == Needs::StackedFrames
     }
 
     /// What it sees of a clip.
     pub fn needs(&self) -> Needs {
-        self.needs
+        self.entry.needs
+    }
+
+    /// Its registry entry.
+    pub fn entry(&self) -> &'static DetectorEntry {
+        self.entry
     }
 
     /// What the experiment hands it.
@@ -1269,9 +1289,10 @@ impl ModelSpec {
     /// set's size (`aad_models::DetectorConfig::adapted_to`); `epochs` overrides the
     /// autoencoder presets' epochs.
     pub fn config(&self, feature: &FeatureSpec, epochs: Option<usize>) -> DetectorConfig {
-        let inputs = match self.needs {
+        let (needs, pooling) = (self.entry.needs, self.entry.pooling);
+        let inputs = match needs {
             Needs::Frames | Needs::StackedFrames => {
-                Inputs::frames(Some(MAX_FRAME_VECTORS)).pooled(self.pooling)
+                Inputs::frames(Some(MAX_FRAME_VECTORS)).pooled(pooling)
             }
             Needs::ClipStats => Inputs::clip_stats(),
             Needs::ClipMean => Inputs::clip_stats().represented(Representation::ClipMean),
@@ -1279,73 +1300,107 @@ impl ModelSpec {
                 Inputs::clip_stats().represented(Representation::ClipMeanStdMax)
             }
         };
-        match self.kind {
-            ModelKind::Ae {
-                preset,
-                mahalanobis,
-            } => {
-                // The experiment stacks `ae_context` frames of the feature: that width, not
-                // the preset's reference one, is what the network sees.
-                let mut c = preset
-                    .unwrap_or(feature.ae_preset)
-                    .config()
-                    .input_dims(Some(feature.dims() * feature.ae_context));
-                if let Some(e) = epochs {
-                    c = c.epochs(e);
-                }
-                if mahalanobis {
-                    c = c.scoring(AeScoring::Mahalanobis { ridge: 1e-3 });
-                }
-                DetectorConfig::Autoencoder(c.pooling(self.pooling))
-            }
-            ModelKind::Idnn => {
-                let mut c = AutoencoderConfig::idnn()
-                    .input_dims(Some(feature.dims() * feature.ae_context))
-                    .target(AeTarget::Interpolate {
-                        frames: feature.ae_context,
-                    })
-                    .pooling(self.pooling);
-                if let Some(e) = epochs {
-                    c = c.epochs(e);
-                }
-                DetectorConfig::Autoencoder(c)
-            }
-            ModelKind::Knn => DetectorConfig::Knn(KnnConfig::default().inputs(inputs)),
-            ModelKind::Lof => DetectorConfig::Lof(LofConfig::default().inputs(inputs)),
-            ModelKind::IForest => {
-                let base = IsolationForestConfig::default();
-                // Trees ignore scaling; keep the default's unscaled inputs.
-                let inputs = Inputs {
-                    scaling: base.inputs.scaling,
-                    ..inputs
-                };
-                DetectorConfig::IsolationForest(base.inputs(inputs))
-            }
-            ModelKind::Gmm => DetectorConfig::Gmm(GmmConfig::default().inputs(inputs)),
-            ModelKind::Mahalanobis => {
-                DetectorConfig::Mahalanobis(MahalanobisConfig::default().inputs(inputs))
-            }
-            ModelKind::Pca => DetectorConfig::Pca(PcaConfig::default().inputs(inputs)),
-            ModelKind::KnnFusion => DetectorConfig::Fusion(FusionConfig::new(vec![
-                DetectorConfig::Knn(
-                    KnnConfig::default()
-                        .inputs(Inputs::clip_stats().represented(Representation::ClipMean)),
-                ),
-                knn_msm(),
-            ])),
-            ModelKind::IdClf => DetectorConfig::IdClassifier(id_classifier(inputs)),
-            ModelKind::KnnDomains => DetectorConfig::DomainBanks(DomainBanksConfig::new(knn_msm())),
-            ModelKind::KnnSubband(combine) => DetectorConfig::Subband(
-                SubbandConfig::new(knn_msm(), SUBBANDS.min(feature.dims())).combine(combine),
-            ),
-            ModelKind::KnnIdClf => DetectorConfig::Fusion(FusionConfig::new(vec![
-                knn_msm(),
-                DetectorConfig::IdClassifier(id_classifier(
-                    Inputs::frames(Some(MAX_FRAME_VECTORS)).pooled(self.pooling),
-                )),
-            ])),
-        }
+        (self.entry.build)(&DetectorContext {
+            feature,
+            epochs,
+            inputs,
+            pooling,
+        })
     }
+}
+
+/// An autoencoder preset (`None`: the feature's) reading the feature's stacked frames.
+fn ae_config(
+    c: &DetectorContext<'_>,
+    preset: Option<AePreset>,
+    mahalanobis: bool,
+) -> DetectorConfig {
+    // The experiment stacks `ae_context` frames of the feature: that width, not the
+    // preset's reference one, is what the network sees.
+    let f = c.feature;
+    let mut a = preset
+        .unwrap_or(f.ae_preset)
+        .config()
+        .input_dims(Some(f.dims() * f.ae_context));
+    if let Some(e) = c.epochs {
+        a = a.epochs(e);
+    }
+    if mahalanobis {
+        a = a.scoring(AeScoring::Mahalanobis { ridge: 1e-3 });
+    }
+    DetectorConfig::Autoencoder(a.pooling(c.pooling))
+}
+
+/// The interpolation network over the feature's stacked frames.
+fn idnn_config(c: &DetectorContext<'_>) -> DetectorConfig {
+    let f = c.feature;
+    let mut a = AutoencoderConfig::idnn()
+        .input_dims(Some(f.dims() * f.ae_context))
+        .target(AeTarget::Interpolate {
+            frames: f.ae_context,
+        })
+        .pooling(c.pooling);
+    if let Some(e) = c.epochs {
+        a = a.epochs(e);
+    }
+    DetectorConfig::Autoencoder(a)
+}
+
+fn knn_config(c: &DetectorContext<'_>) -> DetectorConfig {
+    DetectorConfig::Knn(KnnConfig::default().inputs(c.inputs))
+}
+
+fn lof_config(c: &DetectorContext<'_>) -> DetectorConfig {
+    DetectorConfig::Lof(LofConfig::default().inputs(c.inputs))
+}
+
+fn iforest_config(c: &DetectorContext<'_>) -> DetectorConfig {
+    let base = IsolationForestConfig::default();
+    // Trees ignore scaling; keep the default's unscaled inputs.
+    let inputs = Inputs {
+        scaling: base.inputs.scaling,
+        ..c.inputs
+    };
+    DetectorConfig::IsolationForest(base.inputs(inputs))
+}
+
+fn gmm_config(c: &DetectorContext<'_>) -> DetectorConfig {
+    DetectorConfig::Gmm(GmmConfig::default().inputs(c.inputs))
+}
+
+fn mahalanobis_config(c: &DetectorContext<'_>) -> DetectorConfig {
+    DetectorConfig::Mahalanobis(MahalanobisConfig::default().inputs(c.inputs))
+}
+
+fn pca_config(c: &DetectorContext<'_>) -> DetectorConfig {
+    DetectorConfig::Pca(PcaConfig::default().inputs(c.inputs))
+}
+
+/// kNN on the clip mean and kNN on mean, std and max, standardised and averaged.
+fn knn_fusion_config(_: &DetectorContext<'_>) -> DetectorConfig {
+    DetectorConfig::Fusion(FusionConfig::new(vec![
+        DetectorConfig::Knn(
+            KnnConfig::default().inputs(Inputs::clip_stats().represented(Representation::ClipMean)),
+        ),
+        knn_msm(),
+    ]))
+}
+
+/// kNN on mean, std and max per frequency band, standardised, combined.
+fn knn_subband_config(c: &DetectorContext<'_>, combine: Combine) -> DetectorConfig {
+    DetectorConfig::Subband(
+        SubbandConfig::new(knn_msm(), SUBBANDS.min(c.feature.dims())).combine(combine),
+    )
+}
+
+/// kNN on mean, std and max and the machine-ID classifier, standardised and averaged.
+fn knn_idclf_config(c: &DetectorContext<'_>) -> DetectorConfig {
+    DetectorConfig::Fusion(FusionConfig::new(vec![
+        knn_msm(),
+        DetectorConfig::IdClassifier(id_classifier(
+            Inputs::frames(Some(MAX_FRAME_VECTORS)).pooled(c.pooling),
+        )),
+    ]))
 }
 
 /// Bands of sub-band matching (fewer for a narrower feature).

@@ -29,6 +29,17 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DEFAULT_MODELS", aad_experiment::registry::DEFAULT_MODELS)?;
     m.add("DEFAULT_FEATURE", aad_experiment::model::DEFAULT_FEATURE)?;
     m.add("DEFAULT_DETECTOR", aad_experiment::model::DEFAULT_DETECTOR)?;
+    // The registry's names, so Python's lists are the command's.
+    let features: Vec<&str> = aad_engine::registry::FEATURES
+        .iter()
+        .map(|e| e.name)
+        .collect();
+    m.add("FEATURES", features)?;
+    let detectors: Vec<&str> = aad_engine::registry::DETECTORS
+        .iter()
+        .map(|e| e.name)
+        .collect();
+    m.add("DETECTORS", detectors)?;
     Ok(())
 }
 

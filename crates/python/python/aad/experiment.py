@@ -21,9 +21,13 @@ from . import _native
 
 DEFAULT_FEATURES = _native.DEFAULT_FEATURES
 DEFAULT_MODELS = _native.DEFAULT_MODELS
+#: Every feature name of the registry (as ``aad list`` prints them).
+FEATURES = tuple(_native.FEATURES)
+#: Every detector name of the registry (as ``aad list`` prints them).
+DETECTORS = tuple(_native.DETECTORS)
 
 __all__ = ["Experiment", "write_results_csv", "generate_synthetic", "DEFAULT_FEATURES",
-           "DEFAULT_MODELS"]
+           "DEFAULT_MODELS", "FEATURES", "DETECTORS"]
 
 
 class Experiment:

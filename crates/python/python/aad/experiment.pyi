@@ -6,6 +6,8 @@ import numpy.typing as npt
 
 DEFAULT_FEATURES: str
 DEFAULT_MODELS: str
+FEATURES: tuple[str, ...]
+DETECTORS: tuple[str, ...]
 
 _Path = str | PathLike[str]
 _Arrays = list[npt.NDArray[np.float32]]
