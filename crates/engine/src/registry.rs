@@ -642,6 +642,18 @@ pub const DETECTORS: &[DetectorEntry] = &[
         true,
     ),
     classical_on(
+        "knn_msm_k1",
+        "distance to the nearest training clip, clips as time mean, std and max",
+        |c| {
+            let mut knn = KnnConfig::default().inputs(c.inputs);
+            knn.k = 1;
+            DetectorConfig::Knn(knn)
+        },
+        Needs::ClipMeanStdMax,
+        Pooling::Mean,
+        false,
+    ),
+    classical_on(
         "mahalanobis_msm",
         "Mahalanobis distance (Ledoit-Wolf) of the clip's time mean, std and max",
         mahalanobis_config,
