@@ -297,17 +297,14 @@ pub(crate) fn check_riff_fields<R: Read + Seek>(path: &Path, r: &mut R) -> Resul
         .map(|(i, _)| i as u64)
         .collect();
     for start in starts {
-        walk_to_fmt(r, start + 12).map_err(|reason| AudioError::Malformed {
-            path: path.to_path_buf(),
-            reason,
-        })?;
+        walk_to_fmt(path, r, start + 12)?;
     }
     Ok(())
 }
 
 /// Walks RIFF chunks from `pos` to the first `fmt ` and checks its fields; `Ok` when there
 /// is none. Bounded by the input: each step reads 8 bytes further or stops.
-fn walk_to_fmt<R: Read + Seek>(r: &mut R, mut pos: u64) -> Result<(), String> {
+fn walk_to_fmt<R: Read + Seek>(path: &Path, r: &mut R, mut pos: u64) -> Result<(), AudioError> {
     loop {
         let mut ch = [0u8; 8];
         if r.seek(SeekFrom::Start(pos)).is_err() || r.read_exact(&mut ch).is_err() {
@@ -321,14 +318,20 @@ fn walk_to_fmt<R: Read + Seek>(r: &mut R, mut pos: u64) -> Result<(), String> {
             if got < 16 {
                 return Ok(()); // symphonia names a short file itself
             }
-            return check_fmt_fields(&b[..got]);
+            return check_fmt_fields(&b[..got]).map_err(|reason| AudioError::Malformed {
+                path: path.to_path_buf(),
+                reason: reason.0,
+            });
         }
         pos += 8 + size + (size & 1);
     }
 }
 
+/// Why a `fmt ` chunk was refused, in words.
+struct BadFmt(String);
+
 /// The `fmt ` fields that make symphonia-format-riff 0.6 overflow, or that no file has.
-fn check_fmt_fields(b: &[u8]) -> Result<(), String> {
+fn check_fmt_fields(b: &[u8]) -> Result<(), BadFmt> {
     let u16_at = |i: usize| u16::from_le_bytes([b[i], b[i + 1]]);
     let (tag, channels, rate, block_align, bits) = (
         u16_at(0),
@@ -338,19 +341,19 @@ fn check_fmt_fields(b: &[u8]) -> Result<(), String> {
         u32::from(u16_at(14)),
     );
     if channels == 0 {
-        return Err("the header declares zero channels".into());
+        return Err(BadFmt("the header declares zero channels".into()));
     }
     if rate == 0 {
-        return Err("the header declares a sample rate of 0 Hz".into());
+        return Err(BadFmt("the header declares a sample rate of 0 Hz".into()));
     }
     if block_align == 0 {
-        return Err("the header declares 0 bytes per frame".into());
+        return Err(BadFmt("the header declares 0 bytes per frame".into()));
     }
     if channels * bits.div_ceil(8) > u32::from(u16::MAX) {
-        return Err(format!(
+        return Err(BadFmt(format!(
             "the header declares {channels} channels of {bits} bits: a frame would exceed \
              the 65,535 bytes WAV allows"
-        ));
+        )));
     }
     if tag == 0xFFFE && b.len() >= 24 {
         // symphonia fills in a channel mask with fewer bits than channels by shifting
@@ -358,9 +361,9 @@ fn check_fmt_fields(b: &[u8]) -> Result<(), String> {
         let mask = u32::from_le_bytes([b[20], b[21], b[22], b[23]]);
         let missing = channels.saturating_sub(mask.count_ones());
         if missing > 0 && (missing >= 32 || mask.leading_zeros() == 0) {
-            return Err(format!(
+            return Err(BadFmt(format!(
                 "the header's channel mask {mask:#010x} cannot place {channels} channels"
-            ));
+            )));
         }
     }
     Ok(())

@@ -448,7 +448,7 @@ fn discover_manifest(csv_path: &Path) -> Result<Discovery, DataError> {
         ];
         match manifest_clip(&path, file, &fields) {
             Ok(c) => out.clips.push(c),
-            Err(why) => skip(&mut out, path, why),
+            Err(why) => skip(&mut out, path, why.to_string()),
         }
     }
     out.clips.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
@@ -456,31 +456,44 @@ fn discover_manifest(csv_path: &Path) -> Result<Discovery, DataError> {
     Ok(out)
 }
 
+/// Why a manifest row names no usable clip.
+#[derive(Debug, thiserror::Error)]
+enum RowError {
+    #[error("no such file: {0:?}")]
+    NoFile(String),
+    #[error("empty machine_type")]
+    NoMachineType,
+    #[error("label {0:?} is neither normal nor anomalous")]
+    Label(String),
+    #[error("snr {0:?} is not like -6dB")]
+    Snr(String),
+    #[error("split {0:?} is neither train nor test")]
+    Split(String),
+    #[error("domain {0:?} is neither source nor target")]
+    Domain(String),
+}
+
 /// One manifest row: `[machine_type, machine_id, label, snr, split, domain]`.
-fn manifest_clip(path: &Path, file: &str, v: &[&str; 6]) -> Result<Clip, String> {
+fn manifest_clip(path: &Path, file: &str, v: &[&str; 6]) -> Result<Clip, RowError> {
     let [machine_type, machine_id, label, snr, split, domain] = *v;
     if file.is_empty() || !path.is_file() {
-        return Err(format!("no such file: {file:?}"));
+        return Err(RowError::NoFile(file.to_string()));
     }
     if machine_type.is_empty() {
-        return Err("empty machine_type".into());
+        return Err(RowError::NoMachineType);
     }
     let label = match label {
         "0" => Label::Normal,
         "1" => Label::Anomalous,
-        l => {
-            label_folder(l).ok_or_else(|| format!("label {l:?} is neither normal nor anomalous"))?
-        }
+        l => label_folder(l).ok_or_else(|| RowError::Label(l.to_string()))?,
     };
     let snr = match snr {
         "" | "na" => None,
-        s => Some(Snr::parse(s).ok_or_else(|| format!("snr {s:?} is not like -6dB"))?),
+        s => Some(Snr::parse(s).ok_or_else(|| RowError::Snr(s.to_string()))?),
     };
     let folder_split = match split {
         "" => None,
-        s => Some(
-            is_split_folder(s).ok_or_else(|| format!("split {s:?} is neither train nor test"))?,
-        ),
+        s => Some(is_split_folder(s).ok_or_else(|| RowError::Split(s.to_string()))?),
     };
     Ok(Clip {
         path: path.to_path_buf(),
@@ -500,7 +513,7 @@ fn manifest_clip(path: &Path, file: &str, v: &[&str; 6]) -> Result<Clip, String>
             "" => None,
             "source" => Some(Domain::Source),
             "target" => Some(Domain::Target),
-            d => return Err(format!("domain {d:?} is neither source nor target")),
+            d => return Err(RowError::Domain(d.to_string())),
         },
         anomaly_kind: None,
     })

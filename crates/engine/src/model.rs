@@ -312,19 +312,34 @@ struct ThresholdHeader {
     cross_fit_folds: usize,
 }
 
+/// Why a detector file's header is not a model this build reads.
+#[derive(Debug, Error)]
+enum HeaderError {
+    #[error("a detector file but not an aad model (no model format version)")]
+    NotAModel,
+    #[error(
+        "made by a newer version of aad (model format {found}; this build reads up to \
+         {MODEL_FORMAT_VERSION}): update aad"
+    )]
+    Newer { found: u64 },
+    #[error("made by an older version of aad (model format {found}: {source}): re-fit the model")]
+    Older {
+        found: u64,
+        source: serde_json::Error,
+    },
+}
+
 impl Header {
     /// The header of a detector file, checked to be a model this build reads.
-    fn read(extra: Value) -> Result<Header, String> {
-        let version = extra.get("aad_model").and_then(Value::as_u64);
-        match version {
-            None => Err("a detector file but not an aad model (no model format version)".into()),
-            Some(v) if v > u64::from(MODEL_FORMAT_VERSION) => Err(format!(
-                "made by a newer version of aad (model format {v}; this build reads up to \
-                 {MODEL_FORMAT_VERSION}): update aad"
-            )),
-            Some(v) => serde_json::from_value(extra).map_err(|e| {
-                format!("made by an older version of aad (model format {v}: {e}): re-fit the model")
-            }),
+    fn read(extra: Value) -> Result<Header, HeaderError> {
+        match extra.get("aad_model").and_then(Value::as_u64) {
+            None => Err(HeaderError::NotAModel),
+            Some(found) if found > u64::from(MODEL_FORMAT_VERSION) => {
+                Err(HeaderError::Newer { found })
+            }
+            Some(found) => {
+                serde_json::from_value(extra).map_err(|source| HeaderError::Older { found, source })
+            }
         }
     }
 }
@@ -810,7 +825,7 @@ impl Model {
             path: path.to_path_buf(),
             reason,
         };
-        let header = Header::read(extra).map_err(bad)?;
+        let header = Header::read(extra).map_err(|e| bad(e.to_string()))?;
         let f = &header.feature;
         let feature = FeatureSpec::parse(&f.name, f.sample_rate).map_err(|e| bad(e.to_string()))?;
         let key = match header.aad_model {
@@ -848,22 +863,23 @@ impl Model {
             seed: header.seed,
             folds: header.threshold.cross_fit_folds,
         };
-        model.check_input_width().map_err(bad)?;
+        model.check_input_width().map_err(|e| bad(e.to_string()))?;
         Ok(model)
     }
 
     /// Whether the detector reads what the feature gives (stacked when it stacks).
-    fn check_input_width(&self) -> Result<(), String> {
-        let want = match self.input {
+    fn check_input_width(&self) -> Result<(), WidthMismatch> {
+        let gives = match self.input {
             ModelInput::Stacked => self.feature.dims() * self.feature.ae_context,
             ModelInput::Frames => self.feature.dims(),
         };
-        if self.detector.input_dims() != want {
-            return Err(format!(
-                "detector takes {} inputs, feature {} gives {want}",
-                self.detector.input_dims(),
-                self.feature.name
-            ));
+        let takes = self.detector.input_dims();
+        if takes != gives {
+            return Err(WidthMismatch {
+                takes,
+                gives,
+                feature: self.feature.name.clone(),
+            });
         }
         Ok(())
     }
@@ -890,6 +906,15 @@ fn common_rate<P: AsRef<Path> + Sync>(paths: &[P]) -> Option<u32> {
     }
     // `max_by_key` keeps the last of equal counts: search from the end for the first.
     counts.iter().rev().max_by_key(|(_, n)| *n).map(|&(r, _)| r)
+}
+
+/// A detector that does not read what its feature gives.
+#[derive(Debug, Error)]
+#[error("detector takes {takes} inputs, feature {feature} gives {gives}")]
+struct WidthMismatch {
+    takes: usize,
+    gives: usize,
+    feature: String,
 }
 
 /// Each training file's recording domain as the detectors number them (1 for a DCASE
@@ -1108,7 +1133,7 @@ mod tests {
         let mut old = header_json();
         old["aad_model"] = 1.into();
         old.as_object_mut().unwrap().remove("seed");
-        let e = Header::read(old).unwrap_err();
+        let e = Header::read(old).unwrap_err().to_string();
         assert!(
             e.contains("older version") && e.contains("seed") && e.contains("re-fit"),
             "{e}"
@@ -1116,7 +1141,7 @@ mod tests {
 
         let mut newer = header_json();
         newer["aad_model"] = (MODEL_FORMAT_VERSION + 1).into();
-        let e = Header::read(newer).unwrap_err();
+        let e = Header::read(newer).unwrap_err().to_string();
         assert!(
             e.contains("newer version") && e.contains("update aad"),
             "{e}"
@@ -1124,6 +1149,11 @@ mod tests {
 
         let mut none = header_json();
         none.as_object_mut().unwrap().remove("aad_model");
-        assert!(Header::read(none).unwrap_err().contains("not an aad model"));
+        assert!(
+            Header::read(none)
+                .unwrap_err()
+                .to_string()
+                .contains("not an aad model")
+        );
     }
 }

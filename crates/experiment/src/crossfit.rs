@@ -18,7 +18,8 @@ use rayon::prelude::*;
 
 use crate::config::ExperimentConfig;
 use crate::group::{
-    Contrast, Features, GroupFeatures, domain_index, fit_score, load_contrast, load_group_features,
+    Contrast, Features, GroupError, GroupFeatures, domain_index, fit_score, load_contrast,
+    load_group_features,
 };
 use crate::outcome::GroupInfo;
 use crate::progress::{Progress, StageProgress};
@@ -155,15 +156,14 @@ fn held_out(
     seed: u64,
     k: usize,
     (clips, contrast): (&ByClass, &Contrast),
-) -> Result<(HeldOut, usize), String> {
+) -> Result<(HeldOut, usize), GroupError> {
     let (normal, anomalous) = (&clips.normal, &clips.anomalous);
     let k = k.min(normal.len());
     if k < 2 || anomalous.is_empty() {
-        return Err(format!(
-            "{} normal and {} anomalous clips: cross-fitting needs 2 normal and 1 anomalous",
-            normal.len(),
-            anomalous.len()
-        ));
+        return Err(GroupError::TooFewForCrossFitting {
+            normal: normal.len(),
+            anomalous: anomalous.len(),
+        });
     }
     let fold = folds(normal.len(), k, seed);
     let mut out = HeldOut {

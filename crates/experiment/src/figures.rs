@@ -84,7 +84,7 @@ pub fn draw(cfg: &ExperimentConfig, o: &Outcome, bar: &dyn StageProgress) -> Vec
                 Task::Clips(gi) => clips(cfg, &dir, &o.groups[*gi]),
             };
             bar.advance(1);
-            r.err()
+            r.err().map(|e| e.to_string())
         })
         .collect()
 }
@@ -95,6 +95,29 @@ fn data_of(o: &Outcome, gi: usize) -> Vec<&FigureData> {
 
 fn auc(d: &FigureData) -> f64 {
     aad_metrics::roc_auc(&d.scores, &d.labels).unwrap_or(f64::NAN)
+}
+
+/// Why one figure could not be drawn (the run reports it and goes on).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FigureError {
+    /// Drawing or writing the image failed.
+    #[error(transparent)]
+    Plot(#[from] aad_plot::PlotError),
+    /// A clip to draw could not be decoded.
+    #[error(transparent)]
+    Audio(#[from] aad_audio::AudioError),
+    /// A feature to draw could not be planned.
+    #[error(transparent)]
+    Registry(#[from] crate::registry::RegistryError),
+    /// A feature to draw failed on its clip.
+    #[error("{}: {source}", .path.display())]
+    Feature {
+        /// The clip.
+        path: PathBuf,
+        /// The extractor's error.
+        source: crate::registry::ExtractError,
+    },
 }
 
 /// ", seed N": the seed every figure's scores come from.
@@ -110,7 +133,7 @@ fn roc(
     dir: &Path,
     g: &GroupInfo,
     data: Vec<&FigureData>,
-) -> Result<(), String> {
+) -> Result<(), FigureError> {
     let mut ranked: Vec<(&FigureData, f64)> = data.into_iter().map(|d| (d, auc(d))).collect();
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
     let n = ranked.len();
@@ -138,8 +161,8 @@ fn roc(
     };
     let path = dir.join("roc").join(format!("{}.png", slug(g)));
     let seed = seed_note(cfg);
-    aad_plot::roc_curves(&path, &plotted, &format!("ROC {}{seed}{suffix}", title(g)))
-        .map_err(|e| e.to_string())
+    aad_plot::roc_curves(&path, &plotted, &format!("ROC {}{seed}{suffix}", title(g)))?;
+    Ok(())
 }
 
 fn histogram(
@@ -148,7 +171,7 @@ fn histogram(
     g: &GroupInfo,
     data: Vec<&FigureData>,
     feature: &str,
-) -> Result<(), String> {
+) -> Result<(), FigureError> {
     // The first model (in --models order) that ran on this feature.
     let Some(d) = cfg.models.iter().find_map(|m| {
         data.iter()
@@ -184,8 +207,8 @@ fn histogram(
             seed_note(cfg)
         ),
         threshold,
-    )
-    .map_err(|e| e.to_string())
+    )?;
+    Ok(())
 }
 
 /// The score threshold that best separates these test scores (largest TPR - FPR): it
@@ -206,7 +229,7 @@ fn loss(
     dir: &Path,
     g: &GroupInfo,
     data: Vec<&FigureData>,
-) -> Result<(), String> {
+) -> Result<(), FigureError> {
     for d in data.iter().filter(|d| !d.history.is_empty()) {
         let x: Vec<f64> = d.history.iter().map(|h| h.epoch as f64).collect();
         let train: Vec<f64> = d.history.iter().map(|h| h.train_loss).collect();
@@ -241,34 +264,31 @@ fn loss(
                 seed_note(cfg)
             ),
             "MSE (scaled inputs)",
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
     }
     Ok(())
 }
 
 /// A log-Mel and a chroma image of the first normal and first anomalous test clip.
-fn clips(cfg: &ExperimentConfig, dir: &Path, g: &GroupInfo) -> Result<(), String> {
+fn clips(cfg: &ExperimentConfig, dir: &Path, g: &GroupInfo) -> Result<(), FigureError> {
     let mel = cfg
         .features
         .iter()
         .find(|f| matches!(f.kind, crate::registry::FeatureKind::LogMel(_)))
         .cloned()
-        .map_or_else(|| FeatureSpec::parse("logmel_mimii", cfg.sample_rate), Ok)
-        .map_err(|e| e.to_string())?;
+        .map_or_else(|| FeatureSpec::parse("logmel_mimii", cfg.sample_rate), Ok)?;
     let chroma = cfg
         .features
         .iter()
         .find(|f| f.is_chroma())
         .cloned()
-        .map_or_else(|| FeatureSpec::parse("cens", cfg.sample_rate), Ok)
-        .map_err(|e| e.to_string())?;
+        .map_or_else(|| FeatureSpec::parse("cens", cfg.sample_rate), Ok)?;
     let decode = cfg.decode_options();
     for label in [Label::Normal, Label::Anomalous] {
         let Some(clip) = g.test.iter().find(|c| c.label == label) else {
             continue;
         };
-        let signal = aad_audio::decode_file(&clip.path, &decode).map_err(|e| e.to_string())?;
+        let signal = aad_audio::decode_file(&clip.path, &decode)?;
         let name = clip
             .path
             .file_name()
@@ -281,10 +301,12 @@ fn clips(cfg: &ExperimentConfig, dir: &Path, g: &GroupInfo) -> Result<(), String
         };
         for f in [&mel, &chroma] {
             let m = f
-                .extractor()
-                .map_err(|e| e.to_string())?
+                .extractor()?
                 .extract(&signal)
-                .map_err(|e| format!("{}: {e}", clip.path.display()))?;
+                .map_err(|source| FigureError::Feature {
+                    path: clip.path.clone(),
+                    source,
+                })?;
             let path: PathBuf = dir.join("clips").join(format!(
                 "{}_{}_{}.png",
                 slug(g),
@@ -305,7 +327,7 @@ fn clips(cfg: &ExperimentConfig, dir: &Path, g: &GroupInfo) -> Result<(), String
             } else {
                 aad_plot::spectrogram(&path, m.view(), spf, &t, f.row_desc(), f.value_desc())
             };
-            r.map_err(|e| e.to_string())?;
+            r?;
         }
     }
     Ok(())

@@ -41,8 +41,8 @@ pub(crate) struct Features {
 pub(crate) fn feature_jobs(
     cfg: &ExperimentConfig,
     fi: usize,
-    run: impl Fn(usize, u64) -> Result<JobResult, String> + Sync,
-) -> Vec<(JobKey, Result<JobResult, String>)> {
+    run: impl Fn(usize, u64) -> Result<JobResult, GroupError> + Sync,
+) -> Vec<(JobKey, Result<JobResult, GroupError>)> {
     let keys: Vec<JobKey> = (0..cfg.models.len())
         .flat_map(|mi| cfg.seeds.iter().map(move |&seed| (fi, mi, seed)))
         .collect();
@@ -176,7 +176,7 @@ pub fn fit_score_group(
                 out.failures.push(JobError::Features {
                     group: g.key.to_string(),
                     feature: f.name.clone(),
-                    reason: why,
+                    reason: why.to_string(),
                 });
                 continue;
             }
@@ -192,7 +192,7 @@ pub fn fit_score_group(
                     .push(result_row(&g.key, g.n_train, f, m, seed, &j, labels)),
                 Err(reason) => out
                     .failures
-                    .push(JobError::job(&g.key, &f.name, &m.name, seed, reason)),
+                    .push(JobError::job(&g.key, &f.name, &m.name, seed, &reason)),
             }
         }
     }
@@ -243,6 +243,46 @@ pub(crate) fn checked_extract(
     Ok(m)
 }
 
+/// Why a group's features could not be prepared, or one of its jobs failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GroupError {
+    /// A clip of the group was not in the extraction stage's output.
+    #[error("{}: not extracted", .0.display())]
+    NotExtracted(PathBuf),
+    /// A clip could not be decoded again to repair its cache entry.
+    #[error(transparent)]
+    Audio(#[from] aad_audio::AudioError),
+    /// A feature could not be planned.
+    #[error(transparent)]
+    Registry(#[from] crate::registry::RegistryError),
+    /// A clip's feature failed or was not finite.
+    #[error(transparent)]
+    Clip(#[from] ClipError),
+    /// A repaired cache entry could not be written.
+    #[error(transparent)]
+    Cache(#[from] crate::io::IoError),
+    /// Frames could not be stacked (a clip shorter than the context).
+    #[error(transparent)]
+    Stack(#[from] aad_core::CoreError),
+    /// The detector failed to fit or score.
+    #[error(transparent)]
+    Model(#[from] aad_models::ModelError),
+    /// The AUC could not be computed.
+    #[error(transparent)]
+    Metrics(#[from] aad_metrics::MetricsError),
+    /// Too few clips of a class to cross-fit.
+    #[error(
+        "{normal} normal and {anomalous} anomalous clips: cross-fitting needs 2 normal and 1 anomalous"
+    )]
+    TooFewForCrossFitting {
+        /// Normal clips.
+        normal: usize,
+        /// Anomalous clips.
+        anomalous: usize,
+    },
+}
+
 /// One feature's matrices for one group: raw frames, and the training frames stacked
 /// into one matrix when an autoencoder needs them (test clips are stacked one at a time
 /// as they are scored: holding every clip stacked would multiply a group's memory by
@@ -267,23 +307,23 @@ fn load_clip(
     f: &FeatureSpec,
     fi: usize,
     features: &Features,
-) -> Result<Array2<f32>, String> {
+) -> Result<Array2<f32>, GroupError> {
     let (dir, cache) = (&features.dirs[fi], &features.cache);
     let h = features
         .hashes
         .get(&c.path)
-        .ok_or_else(|| format!("{}: not extracted", c.path.display()))?;
+        .ok_or_else(|| GroupError::NotExtracted(c.path.clone()))?;
     let entry = cache.entry(dir, *h);
     if let Some(m) = cache.load(&entry) {
         return Ok(m);
     }
     // A damaged or vanished entry (lost in a power cut, deleted meanwhile): extract
     // again rather than fail the group.
-    let signal = aad_audio::decode_file(&c.path, &features.decode).map_err(|e| e.to_string())?;
-    let mut fx = f.extractor().map_err(|e| e.to_string())?;
+    let signal = aad_audio::decode_file(&c.path, &features.decode)?;
+    let mut fx = f.extractor()?;
     // The checks of the extraction stage: a repaired entry is held to the same rules.
-    let m = checked_extract(&mut fx, &signal, &c.path).map_err(|e| e.to_string())?;
-    cache.store(&entry, m.view()).map_err(|e| e.to_string())?;
+    let m = checked_extract(&mut fx, &signal, &c.path)?;
+    cache.store(&entry, m.view())?;
     Ok(m)
 }
 
@@ -293,7 +333,7 @@ pub(crate) fn load_group_features(
     fi: usize,
     features: &Features,
     models: &[ModelSpec],
-) -> Result<GroupFeatures, String> {
+) -> Result<GroupFeatures, GroupError> {
     let load = |c: &Clip| load_clip(c, f, fi, features);
     let train: Vec<Array2<f32>> = g.train.iter().map(load).collect::<Result<_, _>>()?;
     let test: Vec<Array2<f32>> = g.test.iter().map(load).collect::<Result<_, _>>()?;
@@ -318,7 +358,7 @@ pub(crate) fn load_contrast(
     fi: usize,
     features: &Features,
     models: &[ModelSpec],
-) -> Result<Contrast, String> {
+) -> Result<Contrast, GroupError> {
     if !models.iter().any(ModelSpec::needs_contrast) {
         return Ok(Contrast::default());
     }
@@ -351,14 +391,14 @@ impl GroupFeatures {
         test: Vec<Array2<f32>>,
         f: &FeatureSpec,
         models: &[ModelSpec],
-    ) -> Result<GroupFeatures, String> {
+    ) -> Result<GroupFeatures, GroupError> {
         let context = f.ae_context;
         let stacked_train = if models.iter().any(|m| m.input() == ModelInput::Stacked) {
             // Checked here as before: a test clip too short to stack fails the group.
             if let Some(m) = test.iter().find(|m| m.nrows() < context) {
-                aad_core::ops::stack_frames(m.view(), context).map_err(|e| e.to_string())?;
+                aad_core::ops::stack_frames(m.view(), context)?;
             }
-            Some(stack_clips(&train, context).map_err(|e| e.to_string())?)
+            Some(stack_clips(&train, context)?)
         } else {
             None
         };
@@ -418,11 +458,11 @@ pub(crate) fn run_job(
     x: &GroupFeatures,
     labels: &[Label],
     obs: &mut dyn TrainObserver,
-) -> Result<JobResult, String> {
+) -> Result<JobResult, GroupError> {
     let fitted = fit_score(f, m, seed, run, x, obs)?;
     let scores = fitted.scores;
-    let auc = aad_metrics::roc_auc(&scores, labels).map_err(|e| e.to_string())?;
-    let pauc = aad_metrics::partial_auc(&scores, labels, 0.1).map_err(|e| e.to_string())?;
+    let auc = aad_metrics::roc_auc(&scores, labels)?;
+    let pauc = aad_metrics::partial_auc(&scores, labels, 0.1)?;
     Ok(JobResult {
         n_abnormal: labels.iter().filter(|l| **l == Label::Anomalous).count(),
         scores,
@@ -453,7 +493,7 @@ pub(crate) fn fit_score(
     run: &ExperimentConfig,
     x: &GroupFeatures,
     obs: &mut dyn TrainObserver,
-) -> Result<Fitted, String> {
+) -> Result<Fitted, GroupError> {
     let stacked = match (m.input(), &x.stacked_train) {
         (ModelInput::Stacked, Some(a)) => Some(a),
         _ => None,
@@ -475,9 +515,7 @@ pub(crate) fn fit_score(
     } else {
         &x.train_domains[..]
     };
-    let det = cfg
-        .fit_domains(&train, domains, &contrast, seed, obs)
-        .map_err(|e| e.to_string())?;
+    let det = cfg.fit_domains(&train, domains, &contrast, seed, obs)?;
     let fit_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let scores = match stacked {
@@ -485,14 +523,11 @@ pub(crate) fn fit_score(
             .test
             .iter()
             .map(|c| {
-                let s =
-                    aad_core::ops::stack_frames(c.view(), x.context).map_err(|e| e.to_string())?;
-                det.score(s.view()).map_err(|e| e.to_string())
+                let s = aad_core::ops::stack_frames(c.view(), x.context)?;
+                Ok(det.score(s.view())?)
             })
-            .collect::<Result<Vec<f64>, String>>()?,
-        None => det
-            .score_batch(&views(&x.test))
-            .map_err(|e| e.to_string())?,
+            .collect::<Result<Vec<f64>, GroupError>>()?,
+        None => det.score_batch(&views(&x.test))?,
     };
     let score_s = t.elapsed().as_secs_f64();
     let history = match &det {

@@ -296,14 +296,21 @@ pub enum JobError {
 }
 
 impl JobError {
-    /// One (model, seed) of `group` × `feature` failed.
-    pub fn job(group: &GroupKey, feature: &str, model: &str, seed: u64, reason: String) -> Self {
+    /// One (model, seed) of `group` × `feature` failed, for the reasons `why` says (the
+    /// reports keep its words).
+    pub fn job(
+        group: &GroupKey,
+        feature: &str,
+        model: &str,
+        seed: u64,
+        why: &impl std::fmt::Display,
+    ) -> Self {
         JobError::Job {
             group: group.to_string(),
             feature: feature.to_string(),
             model: model.to_string(),
             seed,
-            reason,
+            reason: why.to_string(),
         }
     }
 }

@@ -14,8 +14,8 @@ use rayon::prelude::*;
 
 use crate::cache::{ContentHash, FeatureCache, FeatureDir};
 use crate::group::{
-    Features, JobKey, JobResult, checked_extract, feature_jobs, load_contrast, load_group_features,
-    result_row, run_job,
+    Features, GroupError, JobKey, JobResult, checked_extract, feature_jobs, load_contrast,
+    load_group_features, result_row, run_job,
 };
 use crate::progress::{EpochCounter, LogProgress, MessagesOnly, Progress, StageProgress, grouped};
 use crate::registry::{AnyExtractor, FeatureSpec, ModelSpec};
@@ -369,7 +369,7 @@ fn stage_extract(
     let unique = unique_clips(report);
     let bar = ui.stage("extract", unique.len() as u64);
     let paths: Vec<&Path> = unique.iter().map(|c| c.path.as_path()).collect();
-    let extracted: Vec<Result<ExtractedClip, String>> = pool.install(|| {
+    let extracted: Vec<Result<ExtractedClip, GroupError>> = pool.install(|| {
         crate::batch::for_each_file(
             &paths,
             &decode,
@@ -639,7 +639,7 @@ fn stage_fit_score(
                 Ok(j) => out.add(cfg, gi, g, f, m, seed, j, &run.labels, costs),
                 Err(reason) => out
                     .failures
-                    .push(JobError::job(&g.key, &f.name, &m.name, seed, reason)),
+                    .push(JobError::job(&g.key, &f.name, &m.name, seed, &reason)),
             }
         }
     }
@@ -682,7 +682,7 @@ fn run_group(
                 let e = JobError::Features {
                     group: g.key.to_string(),
                     feature: f.name.clone(),
-                    reason,
+                    reason: reason.to_string(),
                 };
                 ui.message(&format!("failed {e}"));
                 load_failures.push(e);
@@ -833,9 +833,9 @@ fn extract_clip(
     cache: &FeatureCache,
     dirs: &[FeatureDir],
     fxs: &mut [AnyExtractor],
-) -> Result<ExtractedClip, String> {
+) -> Result<ExtractedClip, GroupError> {
     // One read: the bytes are hashed, then decoded from memory on a cache miss, once.
-    let hash = file.hash().map_err(|e| e.to_string())?;
+    let hash = file.hash()?;
     let mut extract_s = Vec::with_capacity(dirs.len());
     for (dir, fx) in dirs.iter().zip(fxs.iter_mut()) {
         let entry = cache.entry(dir, hash);
@@ -844,11 +844,11 @@ fn extract_clip(
             continue;
         }
         let path = file.path().to_path_buf();
-        let s = file.signal().map_err(|e| e.to_string())?;
+        let s = file.signal()?;
         let t = Instant::now();
-        let m = checked_extract(fx, s, &path).map_err(|e| e.to_string())?;
+        let m = checked_extract(fx, s, &path)?;
         extract_s.push(Some(t.elapsed().as_secs_f64()));
-        cache.store(&entry, m.view()).map_err(|e| e.to_string())?;
+        cache.store(&entry, m.view())?;
     }
     Ok(ExtractedClip {
         hash,
@@ -862,7 +862,7 @@ struct GroupRun {
     labels: Vec<Label>,
     load_failures: Vec<JobError>,
     /// (feature index, model index, seed) and what the job gave.
-    jobs: Vec<(JobKey, Result<JobResult, String>)>,
+    jobs: Vec<(JobKey, Result<JobResult, GroupError>)>,
 }
 
 /// What a run writes into its output folder (and the cache folder of earlier versions),

@@ -126,3 +126,14 @@ impl ModelError {
         }
     }
 }
+
+impl ModelError {
+    /// The same inconsistency, said of a part of the model (`what: ...`); other errors
+    /// unchanged.
+    pub(crate) fn within(self, what: &str) -> ModelError {
+        match self {
+            ModelError::Inconsistent(s) => ModelError::Inconsistent(format!("{what}: {s}")),
+            other => other,
+        }
+    }
+}

@@ -183,16 +183,18 @@ fn combined(combine: Combine, z: &[f64]) -> f64 {
     }
 }
 
-fn check_standardisers(n: usize, centre: &[f64], scale: &[f64]) -> Result<(), String> {
+fn check_standardisers(n: usize, centre: &[f64], scale: &[f64]) -> Result<(), ModelError> {
     if n == 0 || centre.len() != n || scale.len() != n {
-        return Err(format!(
+        return Err(ModelError::Inconsistent(format!(
             "{n} members with {} centres and {} scales",
             centre.len(),
             scale.len()
-        ));
+        )));
     }
     if centre.iter().any(|c| !c.is_finite()) || scale.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
-        return Err("centres must be finite and scales positive".into());
+        return Err(ModelError::Inconsistent(
+            "centres must be finite and scales positive".into(),
+        ));
     }
     Ok(())
 }
@@ -219,20 +221,22 @@ fn check_members(
     centre: &[f64],
     scale: &[f64],
     nested: impl Fn(&AnyDetector) -> bool,
-) -> Result<(), String> {
-    check_standardisers(members.len(), centre, scale).map_err(|e| format!("{what}: {e}"))?;
+) -> Result<(), ModelError> {
+    check_standardisers(members.len(), centre, scale).map_err(|e| e.within(what))?;
     let dims = members[0].input_dims();
     for m in members {
         if nested(m) {
-            return Err(format!("{what}: a member is itself a fusion"));
+            return Err(ModelError::Inconsistent(format!(
+                "{what}: a member is itself a fusion"
+            )));
         }
         if m.input_dims() != dims {
-            return Err(format!(
+            return Err(ModelError::Inconsistent(format!(
                 "{what}: members read {dims} and {} features",
                 m.input_dims()
-            ));
+            )));
         }
-        m.validate().map_err(|e| e.to_string())?;
+        m.validate()?;
     }
     Ok(())
 }
@@ -284,7 +288,7 @@ impl FusionConfig {
 
 impl Fusion {
     /// Checks a fusion read from a file.
-    pub(crate) fn check(&self) -> Result<(), String> {
+    pub(crate) fn check(&self) -> Result<(), ModelError> {
         check_members("fusion", &self.members, &self.centre, &self.scale, |m| {
             matches!(m, AnyDetector::Fusion(_))
         })
@@ -464,22 +468,29 @@ impl Subband {
         Ok(z)
     }
 
-    pub(crate) fn check(&self) -> Result<(), String> {
+    pub(crate) fn check(&self) -> Result<(), ModelError> {
         let n = self.members.len();
-        check_standardisers(n, &self.centre, &self.scale).map_err(|e| format!("sub-band: {e}"))?;
+        check_standardisers(n, &self.centre, &self.scale).map_err(|e| e.within("sub-band"))?;
         if self.edges.len() != n + 1 || self.edges[0] != 0 {
-            return Err(format!("{} band edges for {n} bands", self.edges.len()));
+            return Err(ModelError::Inconsistent(format!(
+                "{} band edges for {n} bands",
+                self.edges.len()
+            )));
         }
         for (b, m) in self.members.iter().enumerate() {
             if self.edges[b + 1] <= self.edges[b]
                 || m.input_dims() != self.edges[b + 1] - self.edges[b]
             {
-                return Err(format!("band {b} does not match its detector's width"));
+                return Err(ModelError::Inconsistent(format!(
+                    "band {b} does not match its detector's width"
+                )));
             }
             if matches!(m, AnyDetector::Fusion(_) | AnyDetector::Subband(_)) {
-                return Err("a sub-band member is a fusion".into());
+                return Err(ModelError::Inconsistent(
+                    "a sub-band member is a fusion".into(),
+                ));
             }
-            m.validate().map_err(|e| e.to_string())?;
+            m.validate()?;
         }
         Ok(())
     }
@@ -676,7 +687,7 @@ impl DomainBanks {
         self.members.len()
     }
 
-    pub(crate) fn check(&self) -> Result<(), String> {
+    pub(crate) fn check(&self) -> Result<(), ModelError> {
         check_members(
             "domain banks",
             &self.members,

@@ -215,18 +215,21 @@ impl IdClassifier {
             .collect())
     }
 
-    pub(crate) fn check(&self) -> Result<(), String> {
+    pub(crate) fn check(&self) -> Result<(), ModelError> {
         let w = self.prep.check()?;
         if self.classes < 2 {
-            return Err(format!("{} classes (need 2 at least)", self.classes));
+            return Err(ModelError::Inconsistent(format!(
+                "{} classes (need 2 at least)",
+                self.classes
+            )));
         }
         if self.weights.len() != self.classes * w || self.bias.len() != self.classes {
-            return Err(format!(
+            return Err(ModelError::Inconsistent(format!(
                 "{} weights and {} biases for {} classes of width {w}",
                 self.weights.len(),
                 self.bias.len(),
                 self.classes
-            ));
+            )));
         }
         if self
             .weights
@@ -234,7 +237,9 @@ impl IdClassifier {
             .chain(&self.bias)
             .any(|v| !v.is_finite())
         {
-            return Err("non-finite classifier weights".into());
+            return Err(ModelError::Inconsistent(
+                "non-finite classifier weights".into(),
+            ));
         }
         Ok(())
     }

@@ -1,5 +1,6 @@
 //! Input scaling fitted on the training vectors.
 
+use crate::ModelError;
 use ndarray::{Array1, Array2, ArrayViewMut2, Axis};
 use serde::{Deserialize, Serialize};
 
@@ -95,19 +96,22 @@ impl Scaler {
     }
 
     /// Checks a loaded scaler: `width` values, finite, positive scales.
-    pub(crate) fn check(&self, width: usize) -> Result<(), String> {
+    pub(crate) fn check(&self, width: usize) -> Result<(), ModelError> {
         match self {
             Scaler::None => Ok(()),
             Scaler::Standard { mean, std } => {
                 if mean.len() != width || std.len() != width {
-                    return Err(format!(
+                    return Err(ModelError::Inconsistent(format!(
                         "scaler has {} means and {} scales for {width} inputs",
                         mean.len(),
                         std.len()
-                    ));
+                    )));
                 }
                 if let Some(i) = std.iter().position(|s| !(s.is_finite() && *s > 0.0)) {
-                    return Err(format!("scaler scale {i} is {} (must be > 0)", std[i]));
+                    return Err(ModelError::Inconsistent(format!(
+                        "scaler scale {i} is {} (must be > 0)",
+                        std[i]
+                    )));
                 }
                 Ok(())
             }
@@ -115,9 +119,9 @@ impl Scaler {
                 if min.is_finite() && range.is_finite() && *range > 0.0 {
                     Ok(())
                 } else {
-                    Err(format!(
+                    Err(ModelError::Inconsistent(format!(
                         "scaler min {min}, range {range} (range must be > 0)"
-                    ))
+                    )))
                 }
             }
         }

@@ -58,6 +58,9 @@ pub enum PlotError {
     },
 }
 
+/// What drawing on the figure's backend can fail with (plotters' error over file I/O).
+type DrawErr = DrawingAreaErrorKind<std::io::Error>;
+
 fn fonts() {
     static ONCE: OnceLock<()> = OnceLock::new();
     ONCE.get_or_init(|| {
@@ -82,7 +85,7 @@ fn draw_err(path: &Path, e: impl std::fmt::Display) -> PlotError {
 fn render(
     path: &Path,
     size: (u32, u32),
-    draw: impl FnOnce(DrawingArea<DynBackend<'_>, Shift>) -> Result<(), String>,
+    draw: impl FnOnce(DrawingArea<DynBackend<'_>, Shift>) -> Result<(), DrawErr>,
 ) -> Result<(), PlotError> {
     fonts();
     let ext = path
@@ -320,17 +323,14 @@ pub fn image(
         RowLabels::Index => (0..bins).map(|i| i.to_string()).collect(),
     };
     render(path, (980, if bins <= 24 { 380 } else { 480 }), |root| {
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let root = root
-            .titled(title, ("sans-serif", 20))
-            .map_err(|e| e.to_string())?;
+        root.fill(&WHITE)?;
+        let root = root.titled(title, ("sans-serif", 20))?;
         let (main, bar) = root.split_horizontally(root.dim_in_pixel().0.saturating_sub(120));
         let mut chart = ChartBuilder::on(&main)
             .margin(10)
             .x_label_area_size(40)
             .y_label_area_size(65)
-            .build_cartesian_2d(0.0..duration, (0..bins as i32 - 1).into_segmented())
-            .map_err(|e| e.to_string())?;
+            .build_cartesian_2d(0.0..duration, (0..bins as i32 - 1).into_segmented())?;
         // At most ~16 labels, evenly spaced over the rows, each at its row's centre.
         let step = bins.div_ceil(16);
         chart
@@ -345,23 +345,20 @@ pub fn image(
                 }
                 _ => String::new(),
             })
-            .draw()
-            .map_err(|e| e.to_string())?;
-        chart
-            .draw_series(m.indexed_iter().map(|((t, b), &v)| {
-                let x0 = t as f64 * seconds_per_frame;
-                let c = viridis((f64::from(v) - lo) / span);
-                Rectangle::new(
-                    [
-                        (x0, SegmentValue::Exact(b as i32)),
-                        (x0 + seconds_per_frame, SegmentValue::Exact(b as i32 + 1)),
-                    ],
-                    c.filled(),
-                )
-            }))
-            .map_err(|e| e.to_string())?;
+            .draw()?;
+        chart.draw_series(m.indexed_iter().map(|((t, b), &v)| {
+            let x0 = t as f64 * seconds_per_frame;
+            let c = viridis((f64::from(v) - lo) / span);
+            Rectangle::new(
+                [
+                    (x0, SegmentValue::Exact(b as i32)),
+                    (x0 + seconds_per_frame, SegmentValue::Exact(b as i32 + 1)),
+                ],
+                c.filled(),
+            )
+        }))?;
         colour_bar(&bar, lo, lo + span, axes.value_desc)?;
-        root.present().map_err(|e| e.to_string())
+        root.present()
     })
 }
 
@@ -371,14 +368,13 @@ fn colour_bar(
     lo: f64,
     hi: f64,
     desc: &str,
-) -> Result<(), String> {
+) -> Result<(), DrawErr> {
     let mut bar = ChartBuilder::on(area)
         .margin_top(10)
         .margin_bottom(50)
         .margin_right(10)
         .y_label_area_size(80)
-        .build_cartesian_2d(0.0..1.0, lo..hi)
-        .map_err(|e| e.to_string())?;
+        .build_cartesian_2d(0.0..1.0, lo..hi)?;
     bar.configure_mesh()
         .disable_mesh()
         .disable_x_axis()
@@ -388,8 +384,7 @@ fn colour_bar(
         // Sizes in pixels: the defaults scale with this narrow strip and become unreadable.
         .label_style(("sans-serif", 13))
         .axis_desc_style(("sans-serif", 14))
-        .draw()
-        .map_err(|e| e.to_string())?;
+        .draw()?;
     let steps = 64;
     let h = (hi - lo) / f64::from(steps);
     bar.draw_series((0..steps).map(|i| {
@@ -398,8 +393,7 @@ fn colour_bar(
             [(0.0, y), (1.0, y + h)],
             viridis((f64::from(i) + 0.5) / f64::from(steps)).filled(),
         )
-    }))
-    .map_err(|e| e.to_string())?;
+    }))?;
     Ok(())
 }
 
@@ -453,14 +447,13 @@ pub fn spectrogram(
 fn legend<'a, X: Ranged, Y: Ranged>(
     chart: &mut ChartContext<'a, DynBackend<'a>, Cartesian2d<X, Y>>,
     position: SeriesLabelPosition,
-) -> Result<(), String> {
+) -> Result<(), DrawErr> {
     chart
         .configure_series_labels()
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.3))
         .position(position)
         .draw()
-        .map_err(|e| e.to_string())
 }
 
 /// A dashed black decision threshold from `ends[0]` to `ends[1]`, in the legend as
@@ -469,14 +462,13 @@ fn threshold_line<'a, X: Ranged, Y: Ranged>(
     chart: &mut ChartContext<'a, DynBackend<'a>, Cartesian2d<X, Y>>,
     ends: [(X::ValueType, Y::ValueType); 2],
     label: &str,
-) -> Result<(), String>
+) -> Result<(), DrawErr>
 where
     X::ValueType: Clone + 'static,
     Y::ValueType: Clone + 'static,
 {
     chart
-        .draw_series(DashedLineSeries::new(ends, 8, 5, BLACK.stroke_width(2)))
-        .map_err(|e| e.to_string())?
+        .draw_series(DashedLineSeries::new(ends, 8, 5, BLACK.stroke_width(2)))?
         .label(label)
         .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], BLACK.stroke_width(2)));
     Ok(())
@@ -520,24 +512,20 @@ fn lines(
         });
     }
     render(path, (640, 520), |root| {
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 20))
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(55)
-            .build_cartesian_2d(x_range.0..x_range.1, y_range.0..y_range.1)
-            .map_err(|e| e.to_string())?;
+            .build_cartesian_2d(x_range.0..x_range.1, y_range.0..y_range.1)?;
         chart
             .configure_mesh()
             .x_desc(axes.0)
             .y_desc(axes.1)
-            .draw()
-            .map_err(|e| e.to_string())?;
+            .draw()?;
         if diagonal {
-            chart
-                .draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], BLACK.mix(0.3)))
-                .map_err(|e| e.to_string())?;
+            chart.draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], BLACK.mix(0.3)))?;
         }
         for (i, c) in curves.iter().enumerate() {
             let color = PALETTE[i % PALETTE.len()];
@@ -545,15 +533,14 @@ fn lines(
                 .draw_series(LineSeries::new(
                     c.x.iter().copied().zip(c.y.iter().copied()),
                     color.stroke_width(2),
-                ))
-                .map_err(|e| e.to_string())?
+                ))?
                 .label(c.label.clone())
                 .legend(move |(x, y)| {
                     PathElement::new([(x, y), (x + 18, y)], color.stroke_width(2))
                 });
         }
         legend(&mut chart, SeriesLabelPosition::LowerRight)?;
-        root.present().map_err(|e| e.to_string())
+        root.present()
     })
 }
 
@@ -656,21 +643,19 @@ pub fn score_histogram(
     let top = cn.iter().chain(&ca).copied().max().unwrap_or(1).max(1);
     let y_max = top + (top + 7) / 8;
     render(path, (680, 440), |root| {
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 18))
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(45)
-            .build_cartesian_2d(lo..hi, 0i64..y_max)
-            .map_err(|e| e.to_string())?;
+            .build_cartesian_2d(lo..hi, 0i64..y_max)?;
         chart
             .configure_mesh()
             .x_desc("anomaly score")
             .y_desc("clips")
             .y_labels(usize::try_from(y_max + 1).unwrap_or(10).min(10))
-            .draw()
-            .map_err(|e| e.to_string())?;
+            .draw()?;
         let bars = |counts: &[i64]| bins.bars(counts);
         let (blue, red) = (PALETTE[0], PALETTE[3]);
         chart
@@ -678,8 +663,7 @@ pub fn score_histogram(
                 bars(&cn)
                     .into_iter()
                     .map(|(x0, x1, c)| Rectangle::new([(x0, 0), (x1, c)], blue.mix(0.4).filled())),
-            )
-            .map_err(|e| e.to_string())?
+            )?
             .label("normal (filled)")
             .legend(move |(x, y)| {
                 Rectangle::new([(x, y - 5), (x + 12, y + 5)], blue.mix(0.4).filled())
@@ -689,8 +673,7 @@ pub fn score_histogram(
                 bars(&ca)
                     .into_iter()
                     .map(|(x0, x1, c)| Rectangle::new([(x0, 0), (x1, c)], red.stroke_width(2))),
-            )
-            .map_err(|e| e.to_string())?
+            )?
             .label("anomalous (outlined)")
             .legend(move |(x, y)| {
                 Rectangle::new([(x, y - 5), (x + 12, y + 5)], red.stroke_width(2))
@@ -699,7 +682,7 @@ pub fn score_histogram(
             threshold_line(&mut chart, [(t.value, 0), (t.value, y_max)], t.label)?;
         }
         legend(&mut chart, SeriesLabelPosition::UpperRight)?;
-        root.present().map_err(|e| e.to_string())
+        root.present()
     })
 }
 
@@ -800,14 +783,13 @@ pub fn loss_curves(
     );
     let (y0, y1) = (y0 / 1.25, y1 * 1.25);
     render(path, (640, 460), |root| {
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 18))
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(65)
-            .build_cartesian_2d(x0..x1, (y0..y1).log_scale())
-            .map_err(|e| e.to_string())?;
+            .build_cartesian_2d(x0..x1, (y0..y1).log_scale())?;
         chart
             .configure_mesh()
             .x_desc("epoch")
@@ -815,23 +797,21 @@ pub fn loss_curves(
             .x_labels(usize::try_from(x1 - x0 + 1).unwrap_or(10).min(12))
             .y_labels(8)
             .y_label_formatter(&|v| compact(*v))
-            .draw()
-            .map_err(|e| e.to_string())?;
+            .draw()?;
         for (i, c) in curves.iter().enumerate() {
             let color = PALETTE[i % PALETTE.len()];
             chart
                 .draw_series(LineSeries::new(
                     points(c).into_iter().map(|(x, y)| (x.round() as i64, y)),
                     color.stroke_width(2),
-                ))
-                .map_err(|e| e.to_string())?
+                ))?
                 .label(c.label.clone())
                 .legend(move |(x, y)| {
                     PathElement::new([(x, y), (x + 18, y)], color.stroke_width(2))
                 });
         }
         legend(&mut chart, SeriesLabelPosition::UpperRight)?;
-        root.present().map_err(|e| e.to_string())
+        root.present()
     })
 }
 
@@ -882,26 +862,23 @@ pub fn score_timeline(
     let pad = ((hi - lo) * 0.08).max(1e-9);
     let (y0, y1) = (lo - pad, hi + pad);
     render(path, (900, 380), |root| {
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 20))
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(60)
-            .build_cartesian_2d(x0..x1.max(x0 + 1e-9), y0..y1)
-            .map_err(|e| e.to_string())?;
+            .build_cartesian_2d(x0..x1.max(x0 + 1e-9), y0..y1)?;
         chart
             .configure_mesh()
             .x_desc("time (s)")
             .y_desc("anomaly score")
-            .draw()
-            .map_err(|e| e.to_string())?;
+            .draw()?;
         let shade = PALETTE[3];
         chart
             .draw_series(finite.iter().filter(|w| w.score > threshold).map(|w| {
                 Rectangle::new([(w.start_s, y0), (w.end_s, y1)], shade.mix(0.18).filled())
-            }))
-            .map_err(|e| e.to_string())?
+            }))?
             .label("anomalous window")
             .legend(move |(x, y)| {
                 Rectangle::new([(x, y - 5), (x + 12, y + 5)], shade.mix(0.3).filled())
@@ -912,15 +889,14 @@ pub fn score_timeline(
                     .iter()
                     .map(|w| ((w.start_s + w.end_s) / 2.0, w.score)),
                 PALETTE[0].stroke_width(2),
-            ))
-            .map_err(|e| e.to_string())?
+            ))?
             .label("score")
             .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], PALETTE[0].stroke_width(2)));
         if threshold.is_finite() {
             threshold_line(&mut chart, [(x0, threshold), (x1, threshold)], "threshold")?;
         }
         legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
-        root.present().map_err(|e| e.to_string())
+        root.present()
     })
 }
 

@@ -125,12 +125,15 @@ fn keep_plan<E: Any + Send>(key: String, plan: E) {
     }
 }
 
+/// Any extractor's planning or extraction error, as the Python exception's message.
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
 /// Runs the extractor planned for `cfg` (from the cache, or planned now) with the GIL
 /// released.
 fn run<'py, C, E>(
     py: Python<'py>,
     cfg: C,
-    plan: impl FnOnce(C) -> Result<E, String> + Send,
+    plan: impl FnOnce(C) -> Result<E, BoxError> + Send,
     s: Signal,
 ) -> PyResult<Bound<'py, PyArray2<f32>>>
 where
@@ -139,12 +142,12 @@ where
     E::Error: std::fmt::Display,
 {
     let key = format!("{}:{cfg:?}", std::any::type_name::<E>());
-    let m = py.detach(move || -> Result<Array2<f32>, String> {
+    let m = py.detach(move || -> Result<Array2<f32>, BoxError> {
         let mut fx = match take_plan::<E>(&key) {
             Some(fx) => fx,
             None => plan(cfg)?,
         };
-        let m = fx.extract(&s).map_err(|e| e.to_string());
+        let m = fx.extract(&s).map_err(|e| e.to_string().into());
         keep_plan(key, fx);
         m
     });
@@ -249,12 +252,7 @@ fn melspectrogram<'py>(
     let st = stft_config(n_fft, hop_length, win_length, window, center, pad_mode)?;
     let cfg = mel_config(sr, st, power, n_mels, fmin, fmax, htk, slaney_norm);
     let s = signal(samples(&y), sr)?;
-    run(
-        py,
-        cfg,
-        |c| MelExtractor::new(c).map_err(|e| e.to_string()),
-        s,
-    )
+    run(py, cfg, |c| MelExtractor::new(c).map_err(BoxError::from), s)
 }
 
 /// `feature.mfcc` (DCT-II, orthonormal, no liftering) of `power_to_db(melspectrogram)`,
@@ -288,7 +286,7 @@ fn mfcc<'py>(
     run(
         py,
         cfg,
-        |c| MfccExtractor::new(c).map_err(|e| e.to_string()),
+        |c| MfccExtractor::new(c).map_err(BoxError::from),
         s,
     )
 }
@@ -322,7 +320,7 @@ fn chroma_stft<'py>(
     run(
         py,
         cfg,
-        |c| ChromaStftExtractor::new(c).map_err(|e| e.to_string()),
+        |c| ChromaStftExtractor::new(c).map_err(BoxError::from),
         s,
     )
 }
@@ -378,7 +376,7 @@ fn chroma_cqt<'py>(
     run(
         py,
         cfg,
-        |c| ChromaCqtExtractor::new(c).map_err(|e| e.to_string()),
+        |c| ChromaCqtExtractor::new(c).map_err(BoxError::from),
         s,
     )
 }
@@ -416,7 +414,7 @@ fn chroma_cens<'py>(
     run(
         py,
         cfg,
-        |c| CensExtractor::new(c).map_err(|e| e.to_string()),
+        |c| CensExtractor::new(c).map_err(BoxError::from),
         s,
     )
 }

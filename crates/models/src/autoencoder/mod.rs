@@ -853,24 +853,23 @@ impl Autoencoder {
     }
 
     /// Checks a loaded model's shapes.
-    pub(crate) fn check(&self) -> Result<(), String> {
+    pub(crate) fn check(&self) -> Result<(), ModelError> {
         let l = &self.net.layers;
-        self.config
-            .target
-            .validate(None)
-            .map_err(|e| e.to_string())?;
-        self.config.pooling.validate().map_err(|e| e.to_string())?;
+        self.config.target.validate(None)?;
+        self.config.pooling.validate()?;
         if l.is_empty()
             || l.windows(2).any(|w| w[0].n_out != w[1].n_in)
             || l.iter().any(|x| x.n_in == 0 || x.n_out == 0)
             || self.config.target.io_widths(self.vector_width())
                 != (l[0].n_in, l[l.len() - 1].n_out)
         {
-            return Err("inconsistent layer shapes".into());
+            return Err(ModelError::Inconsistent("inconsistent layer shapes".into()));
         }
         for (i, x) in l.iter().enumerate() {
             if x.w.len() != x.n_in * x.n_out || x.b.len() != x.n_out {
-                return Err(format!("layer {i} weights do not match its shape"));
+                return Err(ModelError::Inconsistent(format!(
+                    "layer {i} weights do not match its shape"
+                )));
             }
             if let Some(bn) = &x.bn
                 && ([&bn.gamma, &bn.beta, &bn.mean, &bn.var]
@@ -878,7 +877,9 @@ impl Autoencoder {
                     .any(|v| v.len() != x.n_out)
                     || bn.var.iter().any(|v| *v < 0.0))
             {
-                return Err(format!("layer {i} BatchNorm does not match its shape"));
+                return Err(ModelError::Inconsistent(format!(
+                    "layer {i} BatchNorm does not match its shape"
+                )));
             }
         }
         self.scaler.check(self.vector_width())?;
@@ -886,7 +887,9 @@ impl Autoencoder {
         if let Some(g) = &self.gaussian
             && (g.mean.len() != d || g.precision.len() != d * d)
         {
-            return Err("Mahalanobis statistics do not match the output width".into());
+            return Err(ModelError::Inconsistent(
+                "Mahalanobis statistics do not match the output width".into(),
+            ));
         }
         Ok(())
     }

@@ -218,7 +218,8 @@ impl Autoencoder {
             history: meta.history,
             seed: meta.seed,
         };
-        ae.check().map_err(|e| format_err(&json_path, e))?;
+        ae.check()
+            .map_err(|e| format_err(&json_path, e.to_string()))?;
         Ok(ae)
     }
 }

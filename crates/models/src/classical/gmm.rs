@@ -289,10 +289,12 @@ fn e_step(xs: &[Vec<f64>], comps: &[Component], kind: CovarianceType, r: &mut [V
 
 impl Gmm {
     /// Checks a loaded model's shapes.
-    pub(crate) fn check(&self) -> Result<(), String> {
+    pub(crate) fn check(&self) -> Result<(), ModelError> {
         let d = self.prep.check()?;
         if self.comps.is_empty() {
-            return Err("mixture without components".into());
+            return Err(ModelError::Inconsistent(
+                "mixture without components".into(),
+            ));
         }
         let cov_len = match self.kind {
             CovarianceType::Diagonal => d,
@@ -300,10 +302,14 @@ impl Gmm {
         };
         for (i, c) in self.comps.iter().enumerate() {
             if c.mean.len() != d || c.cov.len() != cov_len {
-                return Err(format!("component {i} has the wrong width"));
+                return Err(ModelError::Inconsistent(format!(
+                    "component {i} has the wrong width"
+                )));
             }
             if self.kind == CovarianceType::Diagonal && c.cov.iter().any(|v| *v <= 0.0) {
-                return Err(format!("component {i} has a variance <= 0"));
+                return Err(ModelError::Inconsistent(format!(
+                    "component {i} has a variance <= 0"
+                )));
             }
         }
         Ok(())

@@ -203,10 +203,10 @@ impl Fit for IsolationForestConfig {
 
 impl IsolationForest {
     /// Checks a loaded model's shapes.
-    pub(crate) fn check(&self) -> Result<(), String> {
+    pub(crate) fn check(&self) -> Result<(), ModelError> {
         let d = self.prep.check()?;
         if self.trees.is_empty() || self.psi == 0 {
-            return Err("a forest without trees".into());
+            return Err(ModelError::Inconsistent("a forest without trees".into()));
         }
         for (t, tree) in self.trees.iter().enumerate() {
             let n = tree.len();
@@ -219,7 +219,9 @@ impl IsolationForest {
                 } = *node
                     && (feature >= d || left >= n || right >= n || left <= i || right <= i)
                 {
-                    return Err(format!("tree {t}, node {i} points outside the tree"));
+                    return Err(ModelError::Inconsistent(format!(
+                        "tree {t}, node {i} points outside the tree"
+                    )));
                 }
             }
         }

@@ -114,10 +114,12 @@ impl Fit for MahalanobisConfig {
 
 impl Mahalanobis {
     /// Checks a loaded model's shapes.
-    pub(crate) fn check(&self) -> Result<(), String> {
+    pub(crate) fn check(&self) -> Result<(), ModelError> {
         let d = self.prep.check()?;
         if self.mean.len() != d || self.precision.len() != d * d {
-            return Err(format!("mean/precision do not match {d} inputs"));
+            return Err(ModelError::Inconsistent(format!(
+                "mean/precision do not match {d} inputs"
+            )));
         }
         Ok(())
     }

@@ -123,9 +123,9 @@ impl Prepared {
     }
 
     /// Checks a loaded input side; returns the vector width.
-    pub(crate) fn check(&self) -> Result<usize, String> {
+    pub(crate) fn check(&self) -> Result<usize, ModelError> {
         if self.clip_dims == 0 {
-            return Err("zero input width".into());
+            return Err(ModelError::Inconsistent("zero input width".into()));
         }
         let w = self.inputs.representation.width(self.clip_dims);
         self.scaler.check(w)?;

@@ -161,17 +161,19 @@ impl Fit for KnnConfig {
 
 impl Knn {
     /// Checks a loaded model's shapes.
-    pub(crate) fn check(&self) -> Result<(), String> {
+    pub(crate) fn check(&self) -> Result<(), ModelError> {
         let d = self.prep.check()?;
         if self.train.ncols() != d {
-            return Err(format!("training vectors are not {d} wide"));
+            return Err(ModelError::Inconsistent(format!(
+                "training vectors are not {d} wide"
+            )));
         }
         if self.config.k == 0 || self.config.k > self.train.nrows() {
-            return Err(format!(
+            return Err(ModelError::Inconsistent(format!(
                 "k = {} with {} training vectors",
                 self.config.k,
                 self.train.nrows()
-            ));
+            )));
         }
         Ok(())
     }
@@ -284,14 +286,19 @@ impl Fit for LofConfig {
 
 impl Lof {
     /// Checks a loaded model's shapes.
-    pub(crate) fn check(&self) -> Result<(), String> {
+    pub(crate) fn check(&self) -> Result<(), ModelError> {
         let d = self.prep.check()?;
         let n = self.train.nrows();
         if self.train.ncols() != d || self.k_distance.len() != n || self.lrd.len() != n {
-            return Err(format!("training vectors do not match {d} inputs"));
+            return Err(ModelError::Inconsistent(format!(
+                "training vectors do not match {d} inputs"
+            )));
         }
         if self.k == 0 || self.k >= n {
-            return Err(format!("k = {} with {n} training vectors", self.k));
+            return Err(ModelError::Inconsistent(format!(
+                "k = {} with {n} training vectors",
+                self.k
+            )));
         }
         Ok(())
     }

@@ -113,10 +113,12 @@ impl Fit for PcaConfig {
 
 impl Pca {
     /// Checks a loaded model's shapes.
-    pub(crate) fn check(&self) -> Result<(), String> {
+    pub(crate) fn check(&self) -> Result<(), ModelError> {
         let d = self.prep.check()?;
         if self.mean.len() != d || self.components.iter().any(|c| c.len() != d) {
-            return Err(format!("mean/components do not match {d} inputs"));
+            return Err(ModelError::Inconsistent(format!(
+                "mean/components do not match {d} inputs"
+            )));
         }
         Ok(())
     }
