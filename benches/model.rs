@@ -114,12 +114,20 @@ fn id_classifier_on_a_full_machine_type(c: &mut Criterion) {
     g.bench_function("fit_700_clips_against_3x700", |b| {
         b.iter(|| {
             config
-                .fit_contrast(black_box(&views[0]), &views[1..], 1, &mut ())
+                .fit_set(
+                    &aad_models::TrainingSet::new(black_box(&views[0])).with_contrast(&views[1..]),
+                    1,
+                    &mut (),
+                )
                 .expect("fit")
         })
     });
     let det = config
-        .fit_contrast(&views[0], &views[1..], 1, &mut ())
+        .fit_set(
+            &aad_models::TrainingSet::new(&views[0]).with_contrast(&views[1..]),
+            1,
+            &mut (),
+        )
         .expect("fit");
     g.bench_function("score_one_clip_features", |b| {
         b.iter(|| det.score(black_box(views[0][3])).expect("score"))

@@ -43,7 +43,7 @@ use std::path::{Path, PathBuf};
 
 use aad_audio::{AudioError, ChannelPolicy, DecodeOptions};
 use aad_core::{Detector, FeatureExtractor, Signal};
-use aad_models::{AnyDetector, ModelError};
+use aad_models::{AnyDetector, ModelError, TrainingSet};
 use ndarray::{Array2, ArrayView2};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -389,10 +389,10 @@ impl Fitting<'_> {
         } else {
             idx.iter().map(|&i| self.domains[i]).collect()
         };
-        Ok(self.config.adapted_to(&clips).fit_domains(
-            &clips,
-            &domains,
-            self.contrast,
+        Ok(self.config.adapted_to(&clips).fit_set(
+            &TrainingSet::new(&clips)
+                .with_domains(&domains)
+                .with_contrast(self.contrast),
             self.seed,
             &mut (),
         )?)

@@ -1528,7 +1528,13 @@ mod tests {
             let v: Vec<_> = views.iter().map(|c| c.view()).collect();
             let cfg = m.config(&feature, Some(2)).adapted_to(&v);
             assert_eq!(cfg.needs_contrast(), m.needs_contrast(), "{}", e.name);
-            let det = cfg.fit_contrast(&v, &other, 3, &mut ()).unwrap();
+            let det = cfg
+                .fit_set(
+                    &aad_models::TrainingSet::new(&v).with_contrast(&other),
+                    3,
+                    &mut (),
+                )
+                .unwrap();
             let path = dir.path().join(format!("{}.aadm", e.name));
             det.save(&path).unwrap();
             let back = aad_models::AnyDetector::load(&path).unwrap();

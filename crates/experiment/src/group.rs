@@ -12,7 +12,7 @@ use std::time::Instant;
 use aad_audio::DecodeOptions;
 use aad_core::{Detector, FeatureExtractor, Label};
 use aad_data::{Clip, GroupKey};
-use aad_models::{EpochReport, TrainObserver};
+use aad_models::{EpochReport, TrainObserver, TrainingSet};
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 
@@ -515,7 +515,13 @@ pub(crate) fn fit_score(
     } else {
         &x.train_domains[..]
     };
-    let det = cfg.fit_domains(&train, domains, &contrast, seed, obs)?;
+    let det = cfg.fit_set(
+        &TrainingSet::new(&train)
+            .with_domains(domains)
+            .with_contrast(&contrast),
+        seed,
+        obs,
+    )?;
     let fit_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let scores = match stacked {

@@ -6,7 +6,6 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -86,13 +85,7 @@ impl HeldOut {
 /// The fold of each of `n` clips: a seeded shuffle dealt round-robin into `k` folds, so
 /// fold sizes differ by at most one.
 pub fn folds(n: usize, k: usize, seed: u64) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..n).collect();
-    order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed ^ 0x6372_6f73_7366_6974));
-    let mut fold = vec![0; n];
-    for (pos, &i) in order.iter().enumerate() {
-        fold[i] = pos % k.max(1);
-    }
-    fold
+    aad_models::deal_folds(n, k, seed ^ 0x6372_6f73_7366_6974)
 }
 
 /// Mean AUC of several held-out sets and its percentile bootstrap interval at `level`

@@ -125,43 +125,47 @@ impl DetectorConfig {
         }
     }
 
-    /// Fits, reporting autoencoder training to `observer` (ignored by the others).
+    /// Fits on a training set, reporting autoencoder training to `observer` (ignored by
+    /// the others): the one way every caller fits a detector. A bank detector
+    /// ([`DetectorConfig::DomainBanks`]) fits one bank per domain present in
+    /// `set.domains` (a domain of one clip joins the largest bank); the machine-ID
+    /// classifier and fusions with it learn against `set.contrast`; the others read
+    /// `set.clips` alone.
+    ///
+    /// ```
+    /// use aad_models::classical::KnnConfig;
+    /// use aad_models::{Detector, DetectorConfig, TrainingSet};
+    /// use ndarray::Array2;
+    ///
+    /// let clips: Vec<Array2<f32>> = (0..6).map(|i| Array2::from_elem((4, 3), i as f32)).collect();
+    /// let views: Vec<_> = clips.iter().map(|c| c.view()).collect();
+    /// let set = TrainingSet::new(&views);
+    /// let det = DetectorConfig::Knn(KnnConfig::default()).fit_set(&set, 1, &mut ())?;
+    /// let far = Array2::from_elem((4, 3), 50.0f32);
+    /// assert!(det.score(far.view())? > det.score(views[2])?);
+    /// # Ok::<(), aad_models::ModelError>(())
+    /// ```
     ///
     /// # Errors
-    /// The detector's own errors.
-    pub fn fit_observed(
+    /// `set.domains` of another length than `set.clips`; [`ModelError::NeedsContrast`]
+    /// for a classifier without contrast sets; the detector's own errors.
+    pub fn fit_set(
         &self,
-        normal: &[ArrayView2<'_, f32>],
+        set: &TrainingSet<'_>,
         seed: u64,
         observer: &mut dyn TrainObserver,
     ) -> Result<AnyDetector, ModelError> {
-        self.fit_contrast(normal, &[], seed, observer)
-    }
-
-    /// Fits on `normal` whose clip `i` was recorded in domain `domains[i]` (DCASE 2021+:
-    /// 0 source, 1 target; any small integers): [`DetectorConfig::DomainBanks`] fits
-    /// one bank per domain present (a domain of one clip joins the largest bank), the
-    /// others ignore the domains. Empty `domains` means one domain.
-    ///
-    /// # Errors
-    /// `domains` of another length than `normal`; the detector's own errors.
-    pub fn fit_domains(
-        &self,
-        normal: &[ArrayView2<'_, f32>],
-        domains: &[usize],
-        contrast: &[Vec<ArrayView2<'_, f32>>],
-        seed: u64,
-        observer: &mut dyn TrainObserver,
-    ) -> Result<AnyDetector, ModelError> {
-        let DetectorConfig::DomainBanks(c) = self else {
-            return self.fit_contrast(normal, contrast, seed, observer);
-        };
-        if domains.is_empty() {
-            return self.fit_contrast(normal, contrast, seed, observer);
+        match self {
+            DetectorConfig::DomainBanks(c) if !set.domains.is_empty() => {
+                Ok(AnyDetector::DomainBanks(c.fit_domains(
+                    set.clips,
+                    set.domains,
+                    set.contrast,
+                    seed,
+                )?))
+            }
+            _ => self.fit_contrast(set.clips, set.contrast, seed, observer),
         }
-        Ok(AnyDetector::DomainBanks(
-            c.fit_domains(normal, domains, contrast, seed)?,
-        ))
     }
 
     /// Fits on `normal` (this machine's normal clips), with `contrast` (normal clips of
@@ -171,7 +175,7 @@ impl DetectorConfig {
     /// # Errors
     /// The detector's own errors; [`ModelError::NeedsContrast`] for a classifier without
     /// contrast sets.
-    pub fn fit_contrast(
+    pub(crate) fn fit_contrast(
         &self,
         normal: &[ArrayView2<'_, f32>],
         contrast: &[Vec<ArrayView2<'_, f32>>],
@@ -203,6 +207,42 @@ impl DetectorConfig {
                 AnyDetector::DomainBanks(c.fit_banks(&[normal.to_vec()], contrast, seed)?)
             }
         })
+    }
+}
+
+/// What a detector is fitted on, in one value: this machine's normal clips (frames ×
+/// dims each) and, where a detector needs them, each clip's recording domain and other
+/// machines' normal clips.
+#[derive(Debug, Clone, Copy)]
+pub struct TrainingSet<'a> {
+    /// This machine's normal clips.
+    pub clips: &'a [ArrayView2<'a, f32>],
+    /// Each clip's recording domain (DCASE 2021+: 0 source, 1 target; any small
+    /// integers), in order; empty for one domain.
+    pub domains: &'a [usize],
+    /// Other machines' normal clips of the same type, one set per machine; empty for
+    /// none.
+    pub contrast: &'a [Vec<ArrayView2<'a, f32>>],
+}
+
+impl<'a> TrainingSet<'a> {
+    /// Normal clips alone: one domain, no other machines.
+    pub fn new(clips: &'a [ArrayView2<'a, f32>]) -> Self {
+        TrainingSet {
+            clips,
+            domains: &[],
+            contrast: &[],
+        }
+    }
+
+    /// With each clip's recording domain.
+    pub fn with_domains(self, domains: &'a [usize]) -> Self {
+        TrainingSet { domains, ..self }
+    }
+
+    /// With other machines' normal clips, one set per machine.
+    pub fn with_contrast(self, contrast: &'a [Vec<ArrayView2<'a, f32>>]) -> Self {
+        TrainingSet { contrast, ..self }
     }
 }
 
@@ -270,7 +310,7 @@ impl Fit for DetectorConfig {
     type Error = ModelError;
 
     fn fit(&self, normal: &[ArrayView2<'_, f32>], seed: u64) -> Result<AnyDetector, ModelError> {
-        self.fit_observed(normal, seed, &mut ())
+        self.fit_set(&TrainingSet::new(normal), seed, &mut ())
     }
 }
 

@@ -4,9 +4,6 @@
 
 use aad_core::{Detector, Fit};
 use ndarray::ArrayView2;
-use rand::SeedableRng;
-use rand::seq::SliceRandom;
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::{AnyDetector, DetectorConfig, ModelError};
@@ -131,20 +128,18 @@ fn cross_fitted(
     seed: u64,
 ) -> Result<Vec<f64>, ModelError> {
     let n = normal.len();
-    let mut order: Vec<usize> = (0..n).collect();
-    order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed ^ 0xF05E_D5C0));
     let folds = folds.min(n);
+    let fold = crate::deal_folds(n, folds, seed ^ 0xF05E_D5C0);
     let mut out = vec![0.0; n];
     for f in 0..folds {
-        let held: Vec<usize> = order.iter().copied().skip(f).step_by(folds).collect();
-        let mut is_held = vec![false; n];
-        held.iter().for_each(|&i| is_held[i] = true);
-        let train: Vec<ArrayView2<'_, f32>> =
-            (0..n).filter(|&i| !is_held[i]).map(|i| normal[i]).collect();
+        let train: Vec<ArrayView2<'_, f32>> = (0..n)
+            .filter(|&i| fold[i] != f)
+            .map(|i| normal[i])
+            .collect();
         let det = member
             .adapted_to(&train)
             .fit_contrast(&train, contrast, seed, &mut ())?;
-        for &i in &held {
+        for i in (0..n).filter(|&i| fold[i] == f) {
             out[i] = det.score(normal[i])?;
         }
     }

@@ -45,6 +45,7 @@ pub mod autoencoder;
 pub mod classical;
 mod data;
 mod error;
+mod folds;
 mod fusion;
 mod idclf;
 mod linalg;
@@ -52,7 +53,7 @@ mod persist;
 mod scaler;
 
 pub use aad_core::{Detector, Fit};
-pub use any::{AnyDetector, DetectorConfig};
+pub use any::{AnyDetector, DetectorConfig, TrainingSet};
 pub use autoencoder::{
     Activation, Adam, AeScoring, AeTarget, Autoencoder, AutoencoderConfig, Backend, EarlyStopping,
     EpochReport, TrainObserver,
@@ -61,6 +62,7 @@ pub use autoencoder::{
 pub use data::stack;
 pub use data::{Pooling, Representation, check_clips, concat_vectors};
 pub use error::ModelError;
+pub use folds::deal_folds;
 pub use fusion::{
     Combine, DomainBanks, DomainBanksConfig, Fusion, FusionConfig, Subband, SubbandConfig,
 };

@@ -1005,7 +1005,11 @@ fn the_machine_id_classifier_hears_what_its_machine_does_not_do_and_needs_contra
         Err(ModelError::NeedsContrast)
     ));
     let det = cfg
-        .fit_contrast(&views(&own), &contrast, 1, &mut ())
+        .fit_set(
+            &TrainingSet::new(&views(&own)).with_contrast(&contrast),
+            1,
+            &mut (),
+        )
         .unwrap();
     // Anomalies: machine 0 sounding like machine 1 (a hum that moved), or machine 0
     // with a hum in a band no machine uses.
@@ -1019,7 +1023,11 @@ fn the_machine_id_classifier_hears_what_its_machine_does_not_do_and_needs_contra
     let anomalous: Vec<_> = moved.into_iter().chain(odd).collect();
     // Same seed, same scores; a save/load round trip keeps them.
     let again = cfg
-        .fit_contrast(&views(&own), &contrast, 1, &mut ())
+        .fit_set(
+            &TrainingSet::new(&views(&own)).with_contrast(&contrast),
+            1,
+            &mut (),
+        )
         .unwrap();
     assert_eq!(
         det.score(anomalous[0].view()).unwrap(),
@@ -1040,7 +1048,11 @@ fn the_machine_id_classifier_hears_what_its_machine_does_not_do_and_needs_contra
     assert!(fused.needs_contrast());
     assert!(fused.fit(&views(&own), 1).is_err());
     let fused = fused
-        .fit_contrast(&views(&own), &contrast, 1, &mut ())
+        .fit_set(
+            &TrainingSet::new(&views(&own)).with_contrast(&contrast),
+            1,
+            &mut (),
+        )
         .unwrap();
     assert_eq!(auc(&fused, &test_normal, &anomalous), 1.0);
     // Contrast clips of another width are refused, naming the widths.
@@ -1135,7 +1147,11 @@ fn domain_banks_keep_a_few_target_clips_from_being_drowned_by_the_source_ones() 
     let domains: Vec<usize> = (0..all.len()).map(|i| usize::from(i >= 30)).collect();
     let pooled = knn.fit(&views(&all), 1).unwrap();
     let det = banks
-        .fit_domains(&views(&all), &domains, &[], 1, &mut ())
+        .fit_set(
+            &TrainingSet::new(&views(&all)).with_domains(&domains),
+            1,
+            &mut (),
+        )
         .unwrap();
     let AnyDetector::DomainBanks(b) = &det else {
         panic!("not banks")
@@ -1158,7 +1174,11 @@ fn domain_banks_keep_a_few_target_clips_from_being_drowned_by_the_source_ones() 
     let mut one = domains.clone();
     one[0] = 2;
     let three = banks
-        .fit_domains(&views(&all), &one, &[], 1, &mut ())
+        .fit_set(
+            &TrainingSet::new(&views(&all)).with_domains(&one),
+            1,
+            &mut (),
+        )
         .unwrap();
     let AnyDetector::DomainBanks(b3) = &three else {
         panic!("not banks")
@@ -1170,7 +1190,11 @@ fn domain_banks_keep_a_few_target_clips_from_being_drowned_by_the_source_ones() 
     assert!(err.to_string().contains("2 training clips"), "{err}");
     assert!(
         banks
-            .fit_domains(&views(&all), &[0, 1], &[], 1, &mut ())
+            .fit_set(
+                &TrainingSet::new(&views(&all)).with_domains(&[0, 1]),
+                1,
+                &mut ()
+            )
             .is_err()
     );
     // Saved and read back: the same scores.
