@@ -249,8 +249,15 @@ pub fn run(a: Args) -> Result<u8, CliError> {
     }
     bar.finish();
     sink.close()?;
+    if rows.is_empty() {
+        // Nothing was scored, plot or no plot: bad input, with or without --plot.
+        return Err(CliError::bad_input(format!(
+            "{}: shorter than one window ({window_s} s): nothing was scored",
+            a.input
+        )));
+    }
     if let Some(p) = &a.plot {
-        plot(p, &a.input, &model, &rows, window_s)?;
+        plot(p, &a.input, &model, &rows)?;
     }
     if mode != Mode::Quiet {
         eprintln!(
@@ -314,19 +321,8 @@ fn advance(
     Ok(())
 }
 
-/// The score timeline with the threshold; an input shorter than a window is an error.
-fn plot(
-    path: &Path,
-    input: &str,
-    model: &Model,
-    rows: &[Window],
-    window_s: f64,
-) -> Result<(), CliError> {
-    if rows.is_empty() {
-        return Err(CliError::bad_input(format!(
-            "{input}: shorter than one window ({window_s} s): nothing to plot"
-        )));
-    }
+/// The score timeline with the threshold (of at least one window).
+fn plot(path: &Path, input: &str, model: &Model, rows: &[Window]) -> Result<(), CliError> {
     let t = model.threshold();
     let title = format!(
         "{input} ({} on {}), threshold {t:.4}",

@@ -44,6 +44,9 @@ pub fn run(a: Args) -> Result<u8, CliError> {
     for (p, why) in &problems {
         eprintln!("skipped {}: {why}", p.display());
     }
+    if paths.is_empty() {
+        return Err(CliError::bad_input("no .wav or .flac files found to score"));
+    }
     let pool = aad_engine::batch::pool(a.jobs).map_err(CliError::failed)?;
     let bar = Progress::new(Mode::detect(a.quiet), "score", paths.len() as u64);
     let results = pool

@@ -215,7 +215,26 @@ fn a_damaged_model_file_is_a_named_error_with_exit_2() {
         let err = text(&o.stderr);
         assert!(err.contains(&format!("{name}.aadm")), "{name}: {err}");
         assert!(!err.contains("panicked"), "{name}: {err}");
+        // The user's words, not the container's ("incomplete metadata, file not fully
+        // covered").
+        let words = match name {
+            "truncated" | "cut_by_one" => "damaged or truncated model file",
+            "empty" => "an empty file, not a model",
+            "not_a_model" => "not a model file",
+            _ => "",
+        };
+        assert!(err.contains(words), "{name}: {err}");
+        assert!(
+            !err.contains("metadata") && !err.contains("covered"),
+            "{name}: {err}"
+        );
     }
+    let p = t.join("cut_by_one.aadm");
+    std::fs::write(&p, &good[..good.len() - 1]).unwrap();
+    let o = aad(&["score", p.to_str().unwrap(), clip.to_str().unwrap()]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("damaged or truncated model file"), "{err}");
     let o = aad(&["score", d.to_str().unwrap(), clip.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "a folder as the model");
 }
@@ -836,4 +855,99 @@ fn fit_reads_the_rate_most_files_have_and_names_each_file_left_out() {
     // Even when the fit fails, every file left out is named.
     assert_eq!(err.matches("skipped ").count(), 7, "{err}");
     assert!(err.contains("b_7.wav: sample rate 16000 Hz"), "{err}");
+}
+
+/// The first hour's messages: an input without audio, a recording shorter than a
+/// monitor window (with or without a plot), a repeated training file, the demo folder.
+#[test]
+fn inputs_without_audio_and_short_recordings_say_so_with_exit_2() {
+    let (t, d) = fixture();
+    let model = d.join("fan.aadm");
+    let empty = t.join("no_audio");
+    std::fs::create_dir_all(&empty).unwrap();
+    std::fs::write(empty.join("notes.txt"), b"not audio").unwrap();
+    let o = score_quiet(&model, &empty);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("no .wav or .flac files"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(
+        text(&o.stdout).is_empty(),
+        "no CSV header alone: {}",
+        text(&o.stdout)
+    );
+
+    let clip = d.join("test/normal/normal_00.wav");
+    let png = t.join("short.png");
+    for plot in [false, true] {
+        let mut args = vec![
+            "monitor",
+            model.to_str().unwrap(),
+            clip.to_str().unwrap(),
+            "--window",
+            "30",
+            "--quiet",
+        ];
+        if plot {
+            args.extend(["--plot", png.to_str().unwrap()]);
+        }
+        let o = aad(&args);
+        assert_eq!(o.status.code(), Some(2), "plot {plot}: {}", text(&o.stderr));
+        assert!(
+            text(&o.stderr).contains("shorter than one window"),
+            "{}",
+            text(&o.stderr)
+        );
+    }
+
+    let dup = t.join("dup");
+    std::fs::create_dir_all(&dup).unwrap();
+    for (i, f) in [
+        "normal_00",
+        "normal_01",
+        "normal_02",
+        "normal_03",
+        "normal_04",
+    ]
+    .iter()
+    .enumerate()
+    {
+        std::fs::copy(
+            d.join(format!("train/{f}.wav")),
+            dup.join(format!("{i}.wav")),
+        )
+        .unwrap();
+    }
+    std::fs::copy(d.join("train/normal_00.wav"), dup.join("copy.wav")).unwrap();
+    let o = aad(&[
+        "fit",
+        "--normal",
+        dup.to_str().unwrap(),
+        "-o",
+        t.join("dup.aadm").to_str().unwrap(),
+        "--quiet",
+    ]);
+    let err = text(&o.stderr);
+    let line = err
+        .lines()
+        .find(|l| l.contains("copy.wav"))
+        .unwrap_or_default();
+    assert!(
+        line.contains("same content as") && line.contains("0.wav"),
+        "{err}"
+    );
+    assert_eq!(line.matches("copy.wav").count(), 1, "the path once: {line}");
+
+    let ignored = Command::new("git")
+        .args(["check-ignore", "-q", "demo/train/normal_00.wav"])
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+        .status();
+    // Outside a git checkout (a packaged crate) there is nothing to check.
+    if let Ok(s) = ignored
+        && s.code() != Some(128)
+    {
+        assert!(s.success(), "demo/ is not ignored by git");
+    }
 }

@@ -94,6 +94,14 @@ pub enum ModelFileError {
         /// Why.
         reason: String,
     },
+    /// A training file with the same content as an earlier one: counted once.
+    #[error("{}: same content as {}; counted once", .path.display(), .first.display())]
+    Duplicate {
+        /// The repeated file.
+        path: PathBuf,
+        /// The file it repeats.
+        first: PathBuf,
+    },
     /// Too few clips to cross-fit.
     #[error("{got} usable normal clips; fitting needs at least {need}")]
     TooFewClips {
@@ -1031,18 +1039,18 @@ fn read_files<P: AsRef<Path> + Sync>(
         files: Vec::new(),
         skipped: Vec::new(),
     };
-    let mut seen = std::collections::HashSet::new();
+    let mut seen: std::collections::HashMap<String, PathBuf> = std::collections::HashMap::new();
     for (p, r) in paths.iter().zip(results) {
         match r {
-            Ok((_, f)) if !seen.insert(f.xxh3_128.clone()) => out.skipped.push((
+            Ok((_, f)) if seen.contains_key(&f.xxh3_128) => out.skipped.push((
                 p.as_ref().to_path_buf(),
-                ModelFileError::Option {
-                    name: "file",
-                    value: p.as_ref().display().to_string(),
-                    reason: "same content as an earlier training file; counted once",
+                ModelFileError::Duplicate {
+                    path: p.as_ref().to_path_buf(),
+                    first: seen[&f.xxh3_128].clone(),
                 },
             )),
             Ok((m, f)) => {
+                seen.insert(f.xxh3_128.clone(), p.as_ref().to_path_buf());
                 out.features.push(m);
                 out.files.push(f);
             }

@@ -31,6 +31,19 @@ pub const DETECTOR_FORMAT_VERSION: u32 = 1;
 /// Float arrays at least this long go into tensors; shorter ones stay in the JSON.
 const MIN_TENSOR_LEN: usize = 16;
 
+/// What a file that is no readable detector file is, in a user's words rather than the
+/// container's.
+fn unreadable(bytes: &[u8], _: &safetensors::SafeTensorError) -> String {
+    let what = if bytes.is_empty() {
+        "an empty file, not a model"
+    } else if bytes.len() < 8 || bytes[8..].first() != Some(&b'{') {
+        "not a model file"
+    } else {
+        "a damaged or truncated model file (re-copy it, or fit it again)"
+    };
+    what.to_string()
+}
+
 fn format_err(path: &Path, reason: impl Into<String>) -> ModelError {
     ModelError::Format {
         path: path.to_path_buf(),
@@ -204,10 +217,10 @@ impl AnyDetector {
     /// Not a detector file, another format version, a hash that does not match (a
     /// truncated or edited file), or a detector that fails [`validate`](Self::validate).
     pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<(AnyDetector, Value), ModelError> {
-        let st = SafeTensors::deserialize(bytes)
-            .map_err(|e| format_err(path, format!("not a detector file ({e})")))?;
+        let st =
+            SafeTensors::deserialize(bytes).map_err(|e| format_err(path, unreadable(bytes, &e)))?;
         let (_, header) = SafeTensors::read_metadata(bytes)
-            .map_err(|e| format_err(path, format!("not a detector file ({e})")))?;
+            .map_err(|e| format_err(path, unreadable(bytes, &e)))?;
         let meta = header
             .metadata()
             .as_ref()
