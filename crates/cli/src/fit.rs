@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use aad_engine::model::{
-    DEFAULT_DETECTOR, DEFAULT_FEATURE, FitOptions, Model, ModelFileError, ThresholdRule,
+    DEFAULT_DETECTOR, DEFAULT_FEATURE, FitOptions, Model, ModelFileError, RECOMMENDED_CLIPS,
+    SHORT_CLIP_S, ThresholdRule,
 };
 
 use crate::progress::{Mode, Progress};
@@ -121,6 +122,7 @@ pub fn run(a: Args) -> Result<u8, CliError> {
         .save(&a.output)
         .map_err(|e| CliError::failed(e.to_string()))?;
     let n = model.training_files().len();
+    warn_small(&model);
     if mode != Mode::Quiet {
         eprintln!(
             "fitted {} on {} of {n} normal clips ({} Hz, channel {}); threshold {:.6} ({}, on {}-fold held-out scores)",
@@ -140,6 +142,26 @@ pub fn run(a: Args) -> Result<u8, CliError> {
     } else {
         EXIT_BAD_INPUT
     })
+}
+
+/// Warnings (stderr, whatever `--quiet` says) for what a model can be fitted on but
+/// should not be: fewer clips than recommended, clips under half a second.
+fn warn_small(model: &Model) {
+    let n = model.training_files().len();
+    if n < RECOMMENDED_CLIPS {
+        eprintln!(
+            "warning: fitted on {n} normal clips; {RECOMMENDED_CLIPS} or more are recommended \
+             (the threshold rests on their held-out scores)"
+        );
+    }
+    for f in model.training_files() {
+        if f.seconds < SHORT_CLIP_S {
+            eprintln!(
+                "warning: {}: {:.3} s long; clips under {SHORT_CLIP_S} s give unstable summaries",
+                f.path, f.seconds
+            );
+        }
+    }
 }
 
 /// The fit's options from the command line (contrast sets are read later).

@@ -112,12 +112,16 @@ impl aad_experiment::progress::Progress for Bars {
         total: u64,
     ) -> std::sync::Arc<dyn aad_experiment::progress::StageProgress> {
         let pb = self.mp.add(indicatif::ProgressBar::new(total));
+        // A total of 0 is an unknown length (a stream on stdin): a count, not "2/0".
+        let template = if total == 0 {
+            "{prefix:>10} {spinner} {pos} {msg} ({elapsed})"
+        } else {
+            "{prefix:>10} [{bar:32}] {pos}/{len} {msg} ({elapsed}, eta {eta})"
+        };
         pb.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{prefix:>10} [{bar:32}] {pos}/{len} {msg} ({elapsed}, eta {eta})",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> "),
+            indicatif::ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
         );
         pb.set_prefix(name.to_string());
         std::sync::Arc::new(Bar(pb))

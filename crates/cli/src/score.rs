@@ -57,6 +57,9 @@ pub fn run(a: Args) -> Result<u8, CliError> {
     let mut csv = String::from("file,score,threshold,anomaly\n");
     let mut failed = problems.len();
     for (p, r) in paths.iter().zip(results) {
+        if r.is_ok() {
+            warn_short(p);
+        }
         match r {
             Ok(s) => csv.push_str(&format!(
                 "{},{s},{t},{}\n",
@@ -86,5 +89,22 @@ pub(crate) fn csv_field(s: &str) -> String {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_string()
+    }
+}
+
+/// A warning (stderr) for a clip under [`SHORT_CLIP_S`]: scored, but on too few frames
+/// for its score to be trusted.
+pub(crate) fn warn_short(path: &std::path::Path) {
+    use aad_engine::model::SHORT_CLIP_S;
+    if let Ok(info) = aad_audio::probe(path)
+        && let Some(frames) = info.frames
+    {
+        let seconds = frames as f64 / f64::from(info.sample_rate.max(1));
+        if seconds < SHORT_CLIP_S {
+            eprintln!(
+                "warning: {}: {seconds:.3} s long; scores of clips under {SHORT_CLIP_S} s are unreliable",
+                path.display()
+            );
+        }
     }
 }

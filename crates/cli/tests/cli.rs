@@ -939,6 +939,22 @@ fn inputs_without_audio_and_short_recordings_say_so_with_exit_2() {
         "{err}"
     );
     assert_eq!(line.matches("copy.wav").count(), 1, "the path once: {line}");
+    // Five clips fit, with a warning: fewer than recommended.
+    assert!(
+        err.contains("warning: fitted on 5 normal clips; 20 or more"),
+        "{err}"
+    );
+
+    // A 6 ms clip is scored, with a warning.
+    let tiny = t.join("tiny.wav");
+    write_wav(&tiny, &machine_pcm(16_000, 3)[..96], 16_000);
+    let o = score_quiet(&model, &tiny);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("tiny.wav: 0.006 s long") && err.contains("unreliable"),
+        "{err}"
+    );
 
     let ignored = Command::new("git")
         .args(["check-ignore", "-q", "demo/train/normal_00.wav"])

@@ -58,6 +58,15 @@ use crate::registry::{AnyExtractor, FeatureSpec, ModelInput, ModelSpec, Registry
 /// files of format 1 (keyed by [`FeatureSpec::legacy_key`]) still load.
 pub const MODEL_FORMAT_VERSION: u32 = 2;
 
+/// Clips shorter than this (seconds) are refused by the experiment; the command scores
+/// and fits them but warns: a fraction of a second holds too few frames for a stable
+/// summary.
+pub const SHORT_CLIP_S: f64 = 0.5;
+
+/// Normal clips a model should be fitted on at least: the threshold rests on their
+/// held-out scores. Fewer still fit (down to 4), with a warning.
+pub const RECOMMENDED_CLIPS: usize = 20;
+
 /// The default feature of `aad fit` (the DCASE 2020 baseline's 128-band log-Mel), chosen
 /// with [`DEFAULT_DETECTOR`] by the protocol in `docs/cli.md`.
 pub const DEFAULT_FEATURE: &str = "logmel_dcase";

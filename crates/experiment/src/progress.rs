@@ -111,7 +111,8 @@ impl StageProgress for Counter {
 }
 
 impl Counter {
-    /// `train: 4318/11664 (58.0/s, 1m14s, eta 2m06s) [6dB/fan/id_00]`
+    /// `train: 4318/11664 (58.0/s, 1m14s, eta 2m06s) [6dB/fan/id_00]`; `monitor: 12 (...)`
+    /// when the total is unknown (0).
     fn line(&self) -> String {
         let (done, total) = (
             self.done.load(Ordering::Relaxed),
@@ -130,8 +131,14 @@ impl Counter {
         } else {
             format!(" [{detail}]")
         };
+        // A total of 0 is an unknown length (a stream): the count alone.
+        let count = if total == 0 {
+            done.to_string()
+        } else {
+            format!("{done}/{total}")
+        };
         format!(
-            "{}: {done}/{total} ({rate:.1}/s, {}{eta}){detail}",
+            "{}: {count} ({rate:.1}/s, {}{eta}){detail}",
             self.name,
             format_duration(s)
         )
@@ -278,5 +285,11 @@ mod tests {
             "{line}"
         );
         s.finish();
+        // A stream of unknown length (`aad monitor M -`) counts without a total.
+        let stream = p.stage("monitor", 0);
+        stream.advance(2);
+        let line = p.stages.lock().unwrap()[1].line();
+        assert!(line.starts_with("monitor: 2 ("), "{line}");
+        assert!(!line.contains("2/0"), "{line}");
     }
 }
