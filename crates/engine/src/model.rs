@@ -51,7 +51,7 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
 use thiserror::Error;
 
-use crate::registry::{AnyExtractor, FeatureSpec, ModelInput, ModelSpec, RegistryError};
+use crate::registry::{AnyExtractor, FeatureSpec, ModelSpec, RegistryError};
 
 /// Version of the model-file fields this build writes (the container's own version is
 /// `aad_models::DETECTOR_FORMAT_VERSION`). 2: the feature key is [`FeatureSpec::key`];
@@ -366,7 +366,6 @@ impl Header {
 pub struct Model {
     feature: FeatureSpec,
     detector_name: String,
-    input: ModelInput,
     detector: AnyDetector,
     channel: ChannelPolicy,
     threshold: f64,
@@ -565,19 +564,7 @@ impl Model {
                 reason: "at least 2",
             });
         }
-        let input = spec.input();
-        let x: Vec<Array2<f32>> = match input {
-            ModelInput::Stacked => t
-                .features
-                .iter()
-                .map(|m| aad_core::ops::stack_frames(m.view(), feature.ae_context))
-                .collect::<Result<_, _>>()
-                .map_err(|e| ModelFileError::Feature {
-                    path: PathBuf::from("<training clips>"),
-                    reason: e.to_string(),
-                })?,
-            ModelInput::Frames => t.features,
-        };
+        let x = t.features;
         let config = spec
             .config(&feature, opts.epochs)
             .with_threads(opts.threads);
@@ -608,7 +595,6 @@ impl Model {
         Ok(Model {
             feature,
             detector_name: spec.name,
-            input,
             detector,
             channel: opts.channel,
             threshold,
@@ -708,19 +694,7 @@ impl Model {
     /// # Errors
     /// A clip too short for the detector's input, or a detector error.
     pub fn score_features(&self, features: ArrayView2<'_, f32>) -> Result<f64, ModelFileError> {
-        let score = match self.input {
-            ModelInput::Stacked => {
-                let s = aad_core::ops::stack_frames(features, self.feature.ae_context).map_err(
-                    |e| ModelFileError::Feature {
-                        path: PathBuf::from("<clip>"),
-                        reason: e.to_string(),
-                    },
-                )?;
-                self.detector.score(s.view())?
-            }
-            ModelInput::Frames => self.detector.score(features)?,
-        };
-        Ok(score)
+        Ok(self.detector.score(features)?)
     }
 
     /// The score of a signal, extracting with a fresh extractor (see
@@ -837,7 +811,7 @@ impl Model {
     /// the file.
     pub fn load(path: impl AsRef<Path>) -> Result<Model, ModelFileError> {
         let path = path.as_ref();
-        let (detector, extra) = AnyDetector::load_with(path)?;
+        let (mut detector, extra) = AnyDetector::load_with(path)?;
         let bad = |reason: String| ModelFileError::Incompatible {
             path: path.to_path_buf(),
             reason,
@@ -856,6 +830,14 @@ impl Model {
             )));
         }
         let spec = ModelSpec::parse(&header.detector).map_err(|e| bad(e.to_string()))?;
+        // Format 1 autoencoders were fitted on frames the model stacked before handing
+        // them over; today the network stacks them itself.
+        if header.aad_model == 1
+            && spec.is_autoencoder()
+            && let AnyDetector::Autoencoder(ae) = &mut detector
+        {
+            ae.stack_internally(feature.ae_context)?;
+        }
         let channel: ChannelPolicy = header
             .channel
             .parse()
@@ -869,7 +851,6 @@ impl Model {
         let model = Model {
             feature,
             detector_name: header.detector,
-            input: spec.input(),
             detector,
             channel,
             threshold: header.threshold.value,
@@ -884,13 +865,9 @@ impl Model {
         Ok(model)
     }
 
-    /// Whether the detector reads what the feature gives (stacked when it stacks).
+    /// Whether the detector reads what the feature gives.
     fn check_input_width(&self) -> Result<(), WidthMismatch> {
-        let gives = match self.input {
-            ModelInput::Stacked => self.feature.dims() * self.feature.ae_context,
-            ModelInput::Frames => self.feature.dims(),
-        };
-        let takes = self.detector.input_dims();
+        let (takes, gives) = (self.detector.input_dims(), self.feature.dims());
         if takes != gives {
             return Err(WidthMismatch {
                 takes,

@@ -1222,15 +1222,6 @@ impl fmt::Display for ModelSpec {
     }
 }
 
-/// What the experiment hands a model: stacked frames, or the feature matrix as it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ModelInput {
-    /// Frames stacked `FeatureSpec::ae_context` at a time.
-    Stacked,
-    /// The feature matrix as it is (the detector picks frames or clip statistics).
-    Frames,
-}
-
 /// Training frames the frame-level classical detectors keep (a seeded random subset):
 /// LOF and kNN cost grows with the square of it.
 pub const MAX_FRAME_VECTORS: usize = 10_000;
@@ -1288,15 +1279,6 @@ impl ModelSpec {
         self.entry
     }
 
-    /// What the experiment hands it.
-    pub fn input(&self) -> ModelInput {
-        if self.is_autoencoder() {
-            ModelInput::Stacked
-        } else {
-            ModelInput::Frames
-        }
-    }
-
     /// Its detector configuration for `feature`, before any adaptation to the training
     /// set's size (`aad_models::DetectorConfig::adapted_to`); `epochs` overrides the
     /// autoencoder presets' epochs.
@@ -1327,13 +1309,14 @@ fn ae_config(
     preset: Option<AePreset>,
     mahalanobis: bool,
 ) -> DetectorConfig {
-    // The experiment stacks `ae_context` frames of the feature: that width, not the
-    // preset's reference one, is what the network sees.
+    // The network stacks `ae_context` frames of the feature: that width, not the
+    // preset's reference one, is what it sees.
     let f = c.feature;
     let mut a = preset
         .unwrap_or(f.ae_preset)
         .config()
-        .input_dims(Some(f.dims() * f.ae_context));
+        .input_dims(Some(f.dims() * f.ae_context))
+        .context(f.ae_context);
     if let Some(e) = c.epochs {
         a = a.epochs(e);
     }
@@ -1348,6 +1331,7 @@ fn idnn_config(c: &DetectorContext<'_>) -> DetectorConfig {
     let f = c.feature;
     let mut a = AutoencoderConfig::idnn()
         .input_dims(Some(f.dims() * f.ae_context))
+        .context(f.ae_context)
         .target(AeTarget::Interpolate {
             frames: f.ae_context,
         })
@@ -1518,14 +1502,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         for e in DETECTORS {
             let m = ModelSpec::parse(e.name).unwrap();
-            let views: Vec<Array2<f32>> = match m.input() {
-                ModelInput::Stacked => normal
-                    .iter()
-                    .map(|c| aad_core::ops::stack_frames(c.view(), 5).unwrap())
-                    .collect(),
-                ModelInput::Frames => normal.clone(),
-            };
-            let v: Vec<_> = views.iter().map(|c| c.view()).collect();
+            let v: Vec<_> = normal.iter().map(|c| c.view()).collect();
             let cfg = m.config(&feature, Some(2)).adapted_to(&v);
             assert_eq!(cfg.needs_contrast(), m.needs_contrast(), "{}", e.name);
             let det = cfg
@@ -1571,8 +1548,9 @@ mod tests {
         assert_eq!((c.win_len_smooth, c.downsample), (Some(21), 10));
         assert!((cens.seconds_per_frame() - 5120.0 / 16_000.0).abs() < 1e-12);
         let a = FeatureSpec::parse("logmel", 16_000).unwrap();
-        let stacked: Vec<Array2<f32>> = vec![Array2::zeros((112, 320))];
-        let v: Vec<_> = stacked.iter().map(|c| c.view()).collect();
+        // 116 frames of 64 bands stack into 112 vectors, 100 of them for training.
+        let frames: Vec<Array2<f32>> = vec![Array2::zeros((116, 64))];
+        let v: Vec<_> = frames.iter().map(|c| c.view()).collect();
         let DetectorConfig::Autoencoder(ae) = ModelSpec::parse("ae")
             .unwrap()
             .config(&a, Some(3))

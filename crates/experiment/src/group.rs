@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use crate::cache::{ContentHash, FeatureCache, FeatureDir};
 use crate::config::{ExperimentConfig, ExperimentError};
 use crate::outcome::{Costs, GroupInfo, JobError, ResultRow};
-use crate::registry::{AnyExtractor, FeatureSpec, ModelInput, ModelSpec};
+use crate::registry::{AnyExtractor, FeatureSpec, ModelSpec};
 
 /// What the extraction stage leaves: every readable clip's content hash, whose features
 /// are now in the cache.
@@ -283,17 +283,11 @@ pub enum GroupError {
     },
 }
 
-/// One feature's matrices for one group: raw frames, and the training frames stacked
-/// into one matrix when an autoencoder needs them (test clips are stacked one at a time
-/// as they are scored: holding every clip stacked would multiply a group's memory by
-/// the context, five).
+/// One feature's matrices for one group, as frames (an autoencoder stacks them itself,
+/// one clip at a time).
 pub(crate) struct GroupFeatures {
     pub(crate) train: Vec<Array2<f32>>,
     pub(crate) test: Vec<Array2<f32>>,
-    /// The training clips' frames stacked `ae_context` at a time, clip after clip.
-    stacked_train: Option<Array2<f32>>,
-    /// The stacking context.
-    context: usize,
     /// Other machines' training clips, for the detectors that need them.
     pub(crate) contrast: Contrast,
     /// The recording domain of each training clip (0 source or none, 1 target).
@@ -384,53 +378,26 @@ pub(crate) fn load_contrast(
 pub(crate) type Contrast = std::sync::Arc<[Vec<Array2<f32>>]>;
 
 impl GroupFeatures {
-    /// One feature's matrices of a group, the training set stacked too when a model
-    /// needs it.
+    /// One feature's matrices of a group. A clip too short for an autoencoder's context
+    /// fails the feature for the whole group when one of `models` is an autoencoder.
     pub(crate) fn new(
         train: Vec<Array2<f32>>,
         test: Vec<Array2<f32>>,
         f: &FeatureSpec,
         models: &[ModelSpec],
     ) -> Result<GroupFeatures, GroupError> {
-        let context = f.ae_context;
-        let stacked_train = if models.iter().any(|m| m.input() == ModelInput::Stacked) {
-            // Checked here as before: a test clip too short to stack fails the group.
-            if let Some(m) = test.iter().find(|m| m.nrows() < context) {
-                aad_core::ops::stack_frames(m.view(), context)?;
-            }
-            Some(stack_clips(&train, context)?)
-        } else {
-            None
-        };
+        if models.iter().any(ModelSpec::is_autoencoder)
+            && let Some(m) = train.iter().chain(&test).find(|m| m.nrows() < f.ae_context)
+        {
+            aad_core::ops::stack_frames(m.view(), f.ae_context)?;
+        }
         Ok(GroupFeatures {
             train,
             test,
-            stacked_train,
-            context,
             contrast: Contrast::default(),
             train_domains: Vec::new(),
         })
     }
-}
-
-/// Every clip's frames stacked `context` at a time, written clip after clip straight
-/// into one matrix (no per-clip copy).
-fn stack_clips(clips: &[Array2<f32>], context: usize) -> Result<Array2<f32>, aad_core::CoreError> {
-    use aad_core::ops::{stack_frames_into, stacked_len};
-    let d = clips.first().map_or(0, Array2::ncols) * context;
-    let n = clips.iter().map(|m| stacked_len(m.nrows(), context)).sum();
-    let mut all = Array2::zeros((n, d));
-    let mut at = 0;
-    for m in clips {
-        let rows = stacked_len(m.nrows(), context);
-        stack_frames_into(
-            m.view(),
-            context,
-            all.slice_mut(ndarray::s![at..at + rows, ..]),
-        )?;
-        at += rows;
-    }
-    Ok(all)
 }
 
 pub(crate) type JobKey = (usize, usize, u64);
@@ -484,8 +451,7 @@ pub(crate) struct Fitted {
     train_vectors: usize,
 }
 
-/// Fits `m` on `x`'s training clips (stacked when it needs it) and scores `x`'s test
-/// clips.
+/// Fits `m` on `x`'s training clips and scores `x`'s test clips.
 pub(crate) fn fit_score(
     f: &FeatureSpec,
     m: &ModelSpec,
@@ -494,47 +460,31 @@ pub(crate) fn fit_score(
     x: &GroupFeatures,
     obs: &mut dyn TrainObserver,
 ) -> Result<Fitted, GroupError> {
-    let stacked = match (m.input(), &x.stacked_train) {
-        (ModelInput::Stacked, Some(a)) => Some(a),
-        _ => None,
-    };
-    let train = match stacked {
-        Some(a) => vec![a.view()],
-        None => views(&x.train),
-    };
-    let n_vectors: usize = train.iter().map(|v| v.nrows()).sum();
+    let train = views(&x.train);
     let mut cfg = m.config(f, run.epochs).adapted_to(&train);
+    // The vectors it trains on: an autoencoder's are its stacked frames.
+    let n_vectors: usize = match &cfg {
+        aad_models::DetectorConfig::Autoencoder(c) => train
+            .iter()
+            .map(|v| aad_core::ops::stacked_len(v.nrows(), c.context))
+            .sum(),
+        _ => train.iter().map(|v| v.nrows()).sum(),
+    };
     if let aad_models::DetectorConfig::Autoencoder(c) = &mut cfg {
         *c = c.clone().backend(run.backend);
     }
     let t = Instant::now();
     let contrast: Vec<Vec<ArrayView2<'_, f32>>> = x.contrast.iter().map(|c| views(c)).collect();
-    // Stacked frames are one matrix for all clips: no per-clip domains.
-    let domains = if stacked.is_some() {
-        &[][..]
-    } else {
-        &x.train_domains[..]
-    };
     let det = cfg.fit_set(
         &TrainingSet::new(&train)
-            .with_domains(domains)
+            .with_domains(&x.train_domains)
             .with_contrast(&contrast),
         seed,
         obs,
     )?;
     let fit_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let scores = match stacked {
-        Some(_) => x
-            .test
-            .iter()
-            .map(|c| {
-                let s = aad_core::ops::stack_frames(c.view(), x.context)?;
-                Ok(det.score(s.view())?)
-            })
-            .collect::<Result<Vec<f64>, GroupError>>()?,
-        None => det.score_batch(&views(&x.test))?,
-    };
+    let scores = det.score_batch(&views(&x.test))?;
     let score_s = t.elapsed().as_secs_f64();
     let history = match &det {
         aad_models::AnyDetector::Autoencoder(a) => a.history().to_vec(),

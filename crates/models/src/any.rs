@@ -264,6 +264,11 @@ impl DetectorConfig {
         let mut c = self.clone();
         match &mut c {
             DetectorConfig::Autoencoder(a) => {
+                // The vectors it trains on are the clips' frames stacked `context` at a time.
+                let rows: usize = normal
+                    .iter()
+                    .map(|c| aad_core::ops::stacked_len(c.nrows(), a.context))
+                    .sum();
                 let fit_part = (rows as f64 * (1.0 - a.validation_split)) as usize;
                 a.batch_size = a.batch_size.min(fit_part.max(1));
             }

@@ -16,6 +16,9 @@ pub enum ModelError {
         /// What is required.
         reason: String,
     },
+    /// Frames could not be stacked (a clip shorter than the context).
+    #[error(transparent)]
+    Stack(#[from] aad_core::CoreError),
     /// No training clips, or clips without frames.
     #[error("empty training set: {0}")]
     EmptyTrainingSet(String),

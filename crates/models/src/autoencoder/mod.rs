@@ -148,6 +148,12 @@ pub struct AutoencoderConfig {
     /// How a clip's vector scores become its score.
     #[serde(default)]
     pub pooling: Pooling,
+    /// Frames stacked into one vector (`aad_core::ops::stack_frames`): the network reads
+    /// `context` consecutive frames of a clip at a time, so callers hand it the feature's
+    /// frames as they are. 1 (files written before stacking moved here): the clips
+    /// come stacked.
+    #[serde(default = "one")]
+    pub context: usize,
 }
 
 fn one() -> usize {
@@ -184,6 +190,7 @@ impl AutoencoderConfig {
             threads: 1,
             target: AeTarget::Reconstruct,
             pooling: Pooling::Mean,
+            context: 1,
         }
     }
 
@@ -311,6 +318,12 @@ impl AutoencoderConfig {
         self
     }
 
+    /// Sets the frames stacked into one vector (1: none).
+    pub fn context(mut self, frames: usize) -> Self {
+        self.context = frames;
+        self
+    }
+
     /// Sets the training-vector cap.
     pub fn max_train_vectors(mut self, max: Option<usize>) -> Self {
         self.max_train_vectors = max;
@@ -339,6 +352,9 @@ impl AutoencoderConfig {
         }
         if self.batch_size == 0 {
             return Err(ModelError::config("batch_size", 0, "must be >= 1"));
+        }
+        if self.context == 0 {
+            return Err(ModelError::config("context", 0, "must be >= 1"));
         }
         if self.epochs == 0 {
             return Err(ModelError::config("epochs", 0, "must be >= 1"));
@@ -438,7 +454,17 @@ impl AutoencoderConfig {
         observer: &mut dyn TrainObserver,
     ) -> Result<Autoencoder, ModelError> {
         self.validate()?;
-        let mut x = concat_vectors(normal, Representation::Frames, self.max_train_vectors, seed)?;
+        let stacked = stack_clips(normal, self.context)?;
+        let normal: Vec<ArrayView2<'_, f32>> = match &stacked {
+            Some(s) => s.iter().map(|m| m.view()).collect(),
+            None => normal.to_vec(),
+        };
+        let mut x = concat_vectors(
+            &normal,
+            Representation::Frames,
+            self.max_train_vectors,
+            seed,
+        )?;
         if let Some(want) = self.input_dims
             && want != x.ncols()
         {
@@ -795,8 +821,14 @@ impl Autoencoder {
     /// # Errors
     /// A wrong width, an empty clip or non-finite features.
     pub fn vector_scores(&self, clip: ArrayView2<'_, f32>) -> Result<Vec<f64>, ModelError> {
-        check_clip(0, &clip, self.vector_width())?;
-        let mut x = clip.as_standard_layout().into_owned();
+        let mut x = match self.config.context {
+            1 => clip.as_standard_layout().into_owned(),
+            c => {
+                check_clip(0, &clip, self.vector_width() / c)?;
+                aad_core::ops::stack_frames(clip, c)?
+            }
+        };
+        check_clip(0, &x.view(), self.vector_width())?;
         self.scaler.transform(x.view_mut());
         let p = self.config.target.split(x);
         let target = p.target();
@@ -846,7 +878,41 @@ impl Autoencoder {
     }
 }
 
+/// Each clip's frames stacked `context` at a time (`None` for 1: as they are).
+fn stack_clips(
+    clips: &[ArrayView2<'_, f32>],
+    context: usize,
+) -> Result<Option<Vec<Array2<f32>>>, ModelError> {
+    if context <= 1 {
+        return Ok(None);
+    }
+    Ok(Some(
+        clips
+            .iter()
+            .map(|c| aad_core::ops::stack_frames(*c, context))
+            .collect::<Result<_, _>>()?,
+    ))
+}
+
 impl Autoencoder {
+    /// Reads clips of unstacked frames, stacking `context` of them itself: a model saved
+    /// before stacking moved into the autoencoder was fitted on clips stacked by its
+    /// caller (`context` 1). Its numbers do not change.
+    ///
+    /// # Errors
+    /// The model already stacks, or its input is not `context` frames wide.
+    pub fn stack_internally(&mut self, context: usize) -> Result<(), ModelError> {
+        if self.config.context != 1 || context < 1 || !self.vector_width().is_multiple_of(context) {
+            return Err(ModelError::Inconsistent(format!(
+                "cannot read {context} stacked frames: the model stacks {} frames of {} inputs",
+                self.config.context,
+                self.vector_width()
+            )));
+        }
+        self.config.context = context;
+        Ok(())
+    }
+
     /// The width of the stacked vectors it scores.
     fn vector_width(&self) -> usize {
         self.config.target.vector_width(self.net.n_in())
@@ -898,8 +964,9 @@ impl Autoencoder {
 impl Detector for Autoencoder {
     type Error = ModelError;
 
+    /// The width of the frames it reads (before it stacks `context` of them).
     fn input_dims(&self) -> usize {
-        self.vector_width()
+        self.vector_width() / self.config.context.max(1)
     }
 
     fn score(&self, clip: ArrayView2<'_, f32>) -> Result<f64, ModelError> {
