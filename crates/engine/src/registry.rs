@@ -3,12 +3,13 @@
 //! The experiment, the `aad` command (`aad list`, `--feature`, `--detector`), the Python
 //! module and the docs read these two tables; nothing else maps names to code. Adding a
 //! feature is one [`FeatureEntry`] in [`FEATURES`]; adding a detector is one
-//! [`DetectorEntry`] in [`DETECTORS`] (plus its variant in `aad_models::DetectorConfig`).
+//! [`DetectorEntry`] in [`DETECTORS`], which carries its builder (plus, for a new
+//! algorithm, its variant in `aad_models::DetectorConfig`).
 //!
 //! A feature gives a clip's `frames x dims` matrix; a detector decides what it sees of
-//! it ([`Needs`]): autoencoders get frames stacked five at a time (as the MIMII and DCASE
-//! baselines), the classical detectors single frames (`*_frames`) or the clip's
-//! per-dimension time mean and standard deviation (the others).
+//! it ([`Needs`]): autoencoders stack frames five at a time themselves (as the MIMII and
+//! DCASE baselines), the classical detectors read single frames (`*_frames`) or the
+//! clip's per-dimension time mean and standard deviation (the others).
 //!
 //! ```
 //! use aad_engine::registry::{self, FeatureSpec, ModelSpec};
