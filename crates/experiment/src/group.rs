@@ -3,7 +3,7 @@
 //! clips), fitting and scoring one feature × detector × seed, and the public stage
 //! [`fit_score_group`] that runners which move features themselves call. The full run
 //! ([`crate::pipeline`]) and the cross-fitted protocol ([`crate::crossfit`]) both fit
-//! through [`fit_score`] here.
+//! through `fit_score` here.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -122,11 +122,11 @@ pub struct GroupRows {
 /// the fit stage for runners that move features themselves (the Ray example of the Python
 /// module). `features[i]` holds `cfg.features[i]`'s matrices (frames × dims) for
 /// the group's training and test clips, in their order. Jobs run in the current rayon pool; the rows
-/// equal [`run`]'s for the same configuration, whatever the thread count (every fit is
+/// equal [`run`](crate::run)'s for the same configuration, whatever the thread count (every fit is
 /// seeded and single-threaded).
 ///
 /// A group alone does not hold the other machine ids' clips: the machine-ID classifier's
-/// jobs (`idclf`, `knn_idclf`) fail, saying so; [`run`] fits them.
+/// jobs (`idclf`, `knn_idclf`) fail, saying so; [`run`](crate::run) fits them.
 ///
 /// # Errors
 /// `features` does not hold one pair per configured feature, or a pair's lengths differ

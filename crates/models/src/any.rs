@@ -32,12 +32,12 @@ pub enum DetectorConfig {
     /// Standardised scores of several detectors, combined.
     Fusion(FusionConfig),
     /// The machine-ID classifier (needs contrast sets: see
-    /// [`fit_contrast`](DetectorConfig::fit_contrast)).
+    /// [`fit_set`](DetectorConfig::fit_set)).
     IdClassifier(IdClassifierConfig),
     /// One detector per band of feature columns, standardised and combined.
     Subband(SubbandConfig),
     /// One detector per recording domain, standardised; the nearest domain decides
-    /// (see [`fit_domains`](DetectorConfig::fit_domains)).
+    /// (see [`fit_set`](DetectorConfig::fit_set)).
     DomainBanks(DomainBanksConfig),
 }
 

@@ -247,7 +247,7 @@ impl Fit for FusionConfig {
 
 impl FusionConfig {
     /// Fits with contrast sets for members that need them
-    /// ([`DetectorConfig::fit_contrast`]); the standardisation cross-fits this machine's
+    /// ([`DetectorConfig::fit_set`]); the standardisation cross-fits this machine's
     /// clips only, every fold seeing all contrast clips.
     ///
     /// # Errors

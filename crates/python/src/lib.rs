@@ -4,7 +4,7 @@
 //! call it, not this module.
 //!
 //! Every function copies its input out of numpy, then releases the GIL for the work.
-//! Errors become the package's exceptions (see [`errors`]), carrying the Rust message.
+//! Errors become the package's exceptions (see `errors.rs`), carrying the Rust message.
 #![deny(missing_docs)]
 
 mod detector;
