@@ -24,6 +24,7 @@
 pub mod demo;
 pub mod eval;
 pub mod experiment;
+pub mod explain;
 pub mod features;
 pub mod files;
 pub mod fit;
@@ -112,6 +113,8 @@ pub enum Command {
     Monitor(monitor::Args),
     /// AUC, pAUC and the confusion counts at the model's threshold on labelled folders.
     Eval(eval::Args),
+    /// Why a recording scored as it did: band, statistic, time span and kind of change.
+    Explain(explain::Args),
     /// List the features and detectors.
     List,
     /// Write synthetic recordings to try the other subcommands on.
@@ -136,6 +139,7 @@ pub fn main() -> ExitCode {
         Command::Score(a) => finish(score::run(a)),
         Command::Monitor(a) => finish(monitor::run(a)),
         Command::Eval(a) => finish(eval::run(a)),
+        Command::Explain(a) => finish(explain::run(a)),
         Command::List => {
             print!("{}", aad_engine::registry::list_text());
             ExitCode::SUCCESS

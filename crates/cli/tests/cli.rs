@@ -967,3 +967,48 @@ fn inputs_without_audio_and_short_recordings_say_so_with_exit_2() {
         assert!(s.success(), "demo/ is not ignored by git");
     }
 }
+
+#[test]
+fn explain_names_the_band_the_kind_and_the_time_span_of_a_clip() {
+    let (_, d) = fixture();
+    let model = d.join("fan.aadm");
+    let clip = d.join("test/anomalous/anomalous_00.wav");
+    let o = aad(&["explain", model.to_str().unwrap(), clip.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.contains("(anomalous)"), "{out}");
+    let kind = out.lines().find_map(|l| l.strip_prefix("kind ")).unwrap();
+    assert!(
+        ["tonal", "broadband level", "transient", "fluctuation"].contains(&kind),
+        "{out}"
+    );
+    assert!(out.contains(" band from ") && out.contains(" kHz"), "{out}");
+    let table: Vec<&str> = out
+        .lines()
+        .skip_while(|l| !l.starts_with("band_lo_hz"))
+        .skip(1)
+        .collect();
+    assert_eq!(table.len(), 16, "{out}");
+    let shares: f64 = table
+        .iter()
+        .map(|l| {
+            let v: Vec<f64> = l.split(',').map(|x| x.parse().unwrap()).collect();
+            v[2] + v[3] + v[4]
+        })
+        .sum();
+    assert!((shares - 1.0).abs() < 1e-3, "{shares}");
+    // A detector without a breakdown yet says so.
+    let ae = fit_demo("explain_ae.aadm", &["--detector", "ae", "--epochs", "2"]);
+    let _ = ae;
+    let o = aad(&[
+        "explain",
+        fixture().0.join("explain_ae.aadm").to_str().unwrap(),
+        clip.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("explanations cover"),
+        "{}",
+        text(&o.stderr)
+    );
+}

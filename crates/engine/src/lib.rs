@@ -5,6 +5,7 @@
 //! - [`model`](mod@model): a deployable model (feature + fitted detector + calibrated
 //!   threshold in one file), behind `aad fit`, `aad score`, `aad monitor`, `aad eval`
 //!   and Python's `Detector`.
+//! - [`explain`](mod@explain): why a clip scored as it did (band, statistic, time span, kind).
 //! - [`batch`]: decoding and feature extraction over many files on a thread pool.
 //! - [`cache`]: the on-disk feature cache (file content × feature configuration).
 //! - [`reference`](mod@reference): the feature set of the librosa reference harness, for
@@ -36,6 +37,7 @@
 
 pub mod batch;
 pub mod cache;
+pub mod explain;
 pub mod io;
 pub mod model;
 pub mod reference;

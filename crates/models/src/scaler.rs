@@ -80,6 +80,19 @@ impl Scaler {
         }
     }
 
+    /// One scaled vector back in the units it was fitted on.
+    pub fn unscale(&self, v: &[f32]) -> Vec<f64> {
+        match self {
+            Scaler::Standard { mean, std } => v
+                .iter()
+                .zip(mean)
+                .zip(std)
+                .map(|((x, m), s)| f64::from(*x) * f64::from(*s) + f64::from(*m))
+                .collect(),
+            _ => v.iter().map(|x| f64::from(*x)).collect(),
+        }
+    }
+
     /// Scales `x` in place.
     pub fn transform(&self, mut x: ArrayViewMut2<'_, f32>) {
         match self {

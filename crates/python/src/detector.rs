@@ -146,6 +146,33 @@ impl Detector {
             .map_err(model_file)
     }
 
+    /// Why a signal at `sr` scored as it did, as a dict: `kind`, `statistic`, `band_hz`
+    /// (low, high), `span_s` (start, end), `sentence`, and `bands`, a list of dicts
+    /// (`lo_hz`, `hi_hz`, `share_mean`, `share_std`, `share_max`, `mean_change`).
+    fn explain_signal<'py>(
+        &self,
+        py: Python<'py>,
+        y: PyReadonlyArray1<'_, f32>,
+        sr: u32,
+    ) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        let s = Signal::new(y.as_array().to_vec(), sr).map_err(param)?;
+        explanation(py, py.detach(|| self.model.explain_signal(&s)))
+    }
+
+    /// [`explain_signal`](Self::explain_signal) of a file, decoded as the model reads
+    /// files (its channel and sample rate).
+    fn explain_file<'py>(
+        &self,
+        py: Python<'py>,
+        path: PathBuf,
+    ) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        let opts = self.model.decode_options();
+        let s = py
+            .detach(|| aad_audio::decode_file(&path, &opts))
+            .map_err(crate::errors::file)?;
+        explanation(py, py.detach(|| self.model.explain_signal(&s)))
+    }
+
     /// The scores of files, in order (in parallel); the first unusable file raises.
     fn score_files<'py>(
         &self,
@@ -240,4 +267,35 @@ fn roc_auc(y_true: Vec<i64>, y_score: Vec<f64>) -> PyResult<f64> {
 fn pauc(y_true: Vec<i64>, y_score: Vec<f64>, max_fpr: f64) -> PyResult<f64> {
     let labels = labelled(&y_true, &y_score)?;
     aad_metrics::partial_auc(&y_score, &labels, max_fpr).map_err(param)
+}
+
+/// An explanation as the dict `Detector.explain` returns.
+fn explanation<'py>(
+    py: Python<'py>,
+    e: Result<aad_engine::explain::Explanation, aad_engine::model::ModelFileError>,
+) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+    let e = e.map_err(model_file)?;
+    let d = pyo3::types::PyDict::new(py);
+    d.set_item("kind", e.kind.label())?;
+    d.set_item("statistic", format!("{:?}", e.statistic).to_lowercase())?;
+    let top = &e.bands[e.band];
+    d.set_item("band_hz", (top.lo_hz, top.hi_hz))?;
+    d.set_item("span_s", e.span_s)?;
+    d.set_item("sentence", &e.sentence)?;
+    let bands = e
+        .bands
+        .iter()
+        .map(|b| {
+            let x = pyo3::types::PyDict::new(py);
+            x.set_item("lo_hz", b.lo_hz)?;
+            x.set_item("hi_hz", b.hi_hz)?;
+            x.set_item("share_mean", b.mean)?;
+            x.set_item("share_std", b.std)?;
+            x.set_item("share_max", b.max)?;
+            x.set_item("mean_change", b.mean_change)?;
+            Ok(x)
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    d.set_item("bands", bands)?;
+    Ok(d)
 }

@@ -106,3 +106,30 @@ def test_the_machine_id_classifier_learns_one_machine_against_others():
     assert det.score(clip(660, 99), sr=16000) > det.score(clip(440, 99), sr=16000)
     with pytest.raises(aad.ParameterError, match="contrast"):
         aad.Detector.fit(["a.wav"] * 4, detector="idclf", contrast=[[own[0]]])
+
+
+def test_explain_names_the_band_of_a_new_tone_and_leaves_the_score(tmp_path):
+    sr = 16000
+    rng = np.random.default_rng(5)
+    t = np.arange(4 * sr) / sr
+
+    def machine():
+        hum = np.sin(2 * np.pi * 500 * t) + 0.5 * np.sin(2 * np.pi * 1000 * t)
+        return (0.05 * hum + 0.05 * (rng.random(t.size) - 0.5)).astype(np.float32)
+
+    det = aad.Detector.fit([machine() for _ in range(20)], sr=sr)
+    y = machine()
+    on = (t >= 1.5) & (t < 3.5)
+    y[on] += (0.02 * np.sin(2 * np.pi * 3000 * t[on])).astype(np.float32)
+    score = det.score(y, sr=sr)
+    e = det.explain(y, sr=sr)
+    assert e["band_hz"][0] <= 3000 <= e["band_hz"][1], e
+    assert e["kind"] == "tonal", e
+    assert e["span_s"][0] < 3.5 and e["span_s"][1] > 1.5, e
+    assert abs(sum(b["share_mean"] + b["share_std"] + b["share_max"] for b in e["bands"]) - 1) < 1e-9
+    assert e["sentence"].startswith("Tonal change")
+    assert det.score(y, sr=sr) == score
+    sf = pytest.importorskip("soundfile")
+    path = tmp_path / "tone.wav"
+    sf.write(path, y, sr, subtype="FLOAT")
+    assert det.explain(path) == e

@@ -36,7 +36,7 @@ use crate::scaler::{Scaler, Scaling};
 pub use gmm::{CovarianceType, Gmm, GmmConfig};
 pub use iforest::{IsolationForest, IsolationForestConfig};
 pub use mahalanobis::{Mahalanobis, MahalanobisConfig, Shrinkage};
-pub use neighbors::{Knn, KnnAggregate, KnnConfig, Lof, LofConfig};
+pub use neighbors::{Knn, KnnAggregate, KnnBreakdown, KnnConfig, Lof, LofConfig};
 pub use pca::{Pca, PcaComponents, PcaConfig};
 
 /// What every classical detector shares: which vectors it sees, how they are scaled and

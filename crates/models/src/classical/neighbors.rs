@@ -5,8 +5,8 @@ use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use super::{Inputs, Prepared};
-use crate::ModelError;
 use crate::linalg::{Mat, gemm};
+use crate::{ModelError, Representation};
 
 /// Euclidean distances between the rows of `q` (`nq x d`) and `t` (`nt x d`), via
 /// `|a|^2 + |b|^2 - 2 a.b` (one matrix product), clamped at 0. Row-major `nq x nt`.
@@ -159,7 +159,57 @@ impl Fit for KnnConfig {
     }
 }
 
+/// What a clip-summary kNN's score is made of, in its own arithmetic: the clip's summary
+/// vector against the mean of its `k` nearest training vectors.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KnnBreakdown {
+    /// What a summary vector holds (e.g. `[mean, std, max]` of every feature dimension).
+    pub representation: Representation,
+    /// Per dimension of the summary: the squared difference to each of the `k` nearest
+    /// training vectors, averaged over them, in the scaled units the distance is taken in.
+    pub per_dim: Vec<f64>,
+    /// The clip's summary, in the feature's units.
+    pub clip: Vec<f64>,
+    /// The mean of its nearest training summaries, in the feature's units.
+    pub normal: Vec<f64>,
+}
+
 impl Knn {
+    /// The per-dimension make-up of a clip's distance to its nearest normal clips, for a
+    /// kNN on clip summaries (one vector per clip).
+    ///
+    /// # Errors
+    /// A frame-level kNN (its score pools many vectors), or a clip of the wrong width.
+    pub fn breakdown(&self, clip: ArrayView2<'_, f32>) -> Result<KnnBreakdown, ModelError> {
+        let representation = self.prep.inputs.representation;
+        if !representation.is_clip_level() {
+            return Err(ModelError::config(
+                "representation",
+                format!("{representation:?}"),
+                "a breakdown needs one summary vector per clip",
+            ));
+        }
+        let q = self.prep.vectors(clip)?;
+        let nn = &neighbours(&q, &self.train, self.config.k, false)[0];
+        let w = q.ncols();
+        let mut per_dim = vec![0.0f64; w];
+        let mut centre = vec![0.0f64; w];
+        for &(_, i) in nn {
+            for (d, (&x, &t)) in q.row(0).iter().zip(self.train.row(i)).enumerate() {
+                per_dim[d] += f64::from(x - t).powi(2) / nn.len() as f64;
+                centre[d] += f64::from(t) / nn.len() as f64;
+            }
+        }
+        let centre: Vec<f32> = centre.iter().map(|&c| c as f32).collect();
+        let clip_row: Vec<f32> = q.row(0).to_vec();
+        Ok(KnnBreakdown {
+            representation,
+            per_dim,
+            clip: self.prep.scaler.unscale(&clip_row),
+            normal: self.prep.scaler.unscale(&centre),
+        })
+    }
+
     /// Checks a loaded model's shapes.
     pub(crate) fn check(&self) -> Result<(), ModelError> {
         let d = self.prep.check()?;

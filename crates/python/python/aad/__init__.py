@@ -207,6 +207,20 @@ class Detector:
             raise ParameterError("sr is required when scoring an array")
         return self._native.score_signal(ck.audio(x), ck.rate(sr))
 
+    def explain(self, y_or_path, *, sr=None):
+        """Why a clip scored as it did, as a dict: ``kind`` (tonal, broadband level,
+        transient, fluctuation), ``statistic`` (mean, std, max), ``band_hz`` and
+        ``span_s`` (the band and the time span that carry the distance from the normal
+        clips), ``sentence``, and every band's share in ``bands``. A 1-D float32 array at
+        ``sr`` Hz, or a file path. Scores are unchanged. Covers the kNN detectors on clip
+        summaries (the default ``knn_msm`` among them)."""
+        x = y_or_path
+        if isinstance(x, (str, os.PathLike)):
+            return self._native.explain_file(os.fspath(x))
+        if sr is None:
+            raise ParameterError("sr is required when explaining an array")
+        return self._native.explain_signal(ck.audio(x), ck.rate(sr))
+
     def predict(self, y_or_path, *, sr=None):
         """``score > threshold``: True for an anomalous clip (an array for a list)."""
         s = self.score(y_or_path, sr=sr)

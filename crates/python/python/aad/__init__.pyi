@@ -1,5 +1,5 @@
 from os import PathLike
-from typing import Callable, Literal, Sequence, overload
+from typing import Any, Callable, Literal, Sequence, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -44,6 +44,7 @@ class Detector:
     @overload
     def score(self, y_or_path: Sequence[_Path], *, sr: None = None) -> npt.NDArray[np.float64]: ...
     @overload
+    def explain(self, y_or_path: _F32 | _Path, *, sr: int | None = None) -> dict[str, Any]: ...
     def predict(self, y_or_path: _F32 | _Path, *, sr: int | None = None) -> bool: ...
     @overload
     def predict(self, y_or_path: Sequence[_Path], *, sr: None = None) -> npt.NDArray[np.bool_]: ...

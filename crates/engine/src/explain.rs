@@ -1,0 +1,312 @@
+//! Why a clip scored as it did: which band, which statistic, when, and what kind of
+//! change, read from the detector's own arithmetic (not a second detector).
+//!
+//! For a kNN on clip summaries (`knn_msm`, the default, and its kin) the score is the
+//! distance from the clip's summary (per feature band: the time mean, standard deviation
+//! and maximum) to its nearest normal clips. [`explain`] splits that distance by band and
+//! statistic ([`aad_models::classical::Knn::breakdown`]), names the band that carries
+//! most of it, the statistic that carries it there (the mean: a level or a tone; the
+//! standard deviation: fluctuation; the maximum: a transient such as a click), finds the
+//! frames whose values in that band depart most from the neighbours' (the time span),
+//! and says it in one sentence.
+
+use aad_models::AnyDetector;
+use aad_models::Representation;
+use ndarray::ArrayView2;
+
+use crate::model::{Model, ModelFileError};
+use crate::registry::FeatureKind;
+
+/// Feature rows are grouped into this many bands (fewer for a narrow feature).
+const BANDS: usize = 16;
+
+/// The statistic of a band that carries a distance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Statistic {
+    /// The band's time mean: a level or a tone.
+    Mean,
+    /// The band's standard deviation over time: fluctuation.
+    Std,
+    /// The band's maximum over time: a transient.
+    Max,
+}
+
+/// What kind of change the numbers point to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A narrow band's level changed: a new or changed tone (a hum, a whine).
+    Tonal,
+    /// The level changed over a wide range of bands.
+    BroadbandLevel,
+    /// Short events: a band's maximum departs more than its mean (a click, a knock).
+    Transient,
+    /// A band's level fluctuates more (or less) than normal.
+    Fluctuation,
+}
+
+impl Kind {
+    /// The word used in tables and CSV columns.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Tonal => "tonal",
+            Kind::BroadbandLevel => "broadband level",
+            Kind::Transient => "transient",
+            Kind::Fluctuation => "fluctuation",
+        }
+    }
+}
+
+/// One band's share of the distance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BandShare {
+    /// Lowest frequency of the band, Hz (row index for features without one).
+    pub lo_hz: f64,
+    /// Highest frequency of the band, Hz (row index for features without one).
+    pub hi_hz: f64,
+    /// Shares of the squared distance carried by the band's mean, standard deviation and
+    /// maximum (all bands' shares sum to 1).
+    pub mean: f64,
+    /// See `mean`.
+    pub std: f64,
+    /// See `mean`.
+    pub max: f64,
+    /// The clip's band mean minus the normal clips', in the feature's units (dB for the
+    /// log-Mel features).
+    pub mean_change: f64,
+}
+
+impl BandShare {
+    fn total(&self) -> f64 {
+        self.mean + self.std + self.max
+    }
+}
+
+/// Why a clip scored as it did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Explanation {
+    /// Every band, low to high.
+    pub bands: Vec<BandShare>,
+    /// The band carrying most of the distance.
+    pub band: usize,
+    /// The statistic carrying most of that band's share.
+    pub statistic: Statistic,
+    /// The kind of change.
+    pub kind: Kind,
+    /// Where in the clip the band departs most from normal, seconds.
+    pub span_s: (f64, f64),
+    /// One plain sentence.
+    pub sentence: String,
+}
+
+/// Explains a clip's features (`frames x dims` of the model's feature) by the model's
+/// detector.
+///
+/// # Errors
+/// A detector without a breakdown yet (explanations cover the kNN detectors on clip
+/// summaries), or a clip the detector cannot read.
+pub fn explain(
+    model: &Model,
+    features: ArrayView2<'_, f32>,
+) -> Result<Explanation, ModelFileError> {
+    let AnyDetector::Knn(knn) = model.detector() else {
+        return Err(unsupported(model));
+    };
+    let b = knn.breakdown(features)?;
+    let dims = features.ncols();
+    let stats: &[Statistic] = match b.representation {
+        Representation::ClipMeanStdMax => &[Statistic::Mean, Statistic::Std, Statistic::Max],
+        Representation::ClipStats => &[Statistic::Mean, Statistic::Std],
+        Representation::ClipMean => &[Statistic::Mean],
+        Representation::Frames => return Err(unsupported(model)),
+    };
+    let total: f64 = b.per_dim.iter().sum::<f64>().max(f64::MIN_POSITIVE);
+    let edges = band_edges(model, dims);
+    let per = dims.div_ceil(BANDS.min(dims).max(1));
+    let mut bands = Vec::new();
+    for start in (0..dims).step_by(per.max(1)) {
+        let rows = start..(start + per).min(dims);
+        let share = |s: usize| -> f64 {
+            rows.clone().map(|r| b.per_dim[s * dims + r]).sum::<f64>() / total
+        };
+        let pick = |stat: Statistic| stats.iter().position(|&x| x == stat).map_or(0.0, share);
+        let mean_change =
+            rows.clone().map(|r| b.clip[r] - b.normal[r]).sum::<f64>() / rows.len() as f64;
+        bands.push(BandShare {
+            lo_hz: edges[rows.start].0,
+            hi_hz: edges[rows.end - 1].1,
+            mean: pick(Statistic::Mean),
+            std: pick(Statistic::Std),
+            max: pick(Statistic::Max),
+            mean_change,
+        });
+    }
+    let band = (0..bands.len())
+        .max_by(|&a, &c| bands[a].total().total_cmp(&bands[c].total()))
+        .unwrap_or(0);
+    let top = &bands[band];
+    let statistic = [
+        (Statistic::Mean, top.mean),
+        (Statistic::Std, top.std),
+        (Statistic::Max, top.max),
+    ]
+    .into_iter()
+    .max_by(|a, c| a.1.total_cmp(&c.1))
+    .map_or(Statistic::Mean, |x| x.0);
+    let kind = kind_of(&bands, band, statistic);
+    let rows = band * per..((band + 1) * per).min(dims);
+    let span_s = span(features, rows, &b.normal, dims, model);
+    let sentence = sentence(model, top, kind, statistic, span_s);
+    Ok(Explanation {
+        bands,
+        band,
+        statistic,
+        kind,
+        span_s,
+        sentence,
+    })
+}
+
+fn unsupported(model: &Model) -> ModelFileError {
+    ModelFileError::Option {
+        name: "detector",
+        value: model.detector_name().to_string(),
+        reason: "explanations cover the kNN detectors on clip summaries (knn, knn_mean, knn_msm, knn_msm_k1) so far",
+    }
+}
+
+/// Each feature row's frequency range in Hz: the mel filters' edges for a log-Mel
+/// feature; the row index otherwise.
+fn band_edges(model: &Model, dims: usize) -> Vec<(f64, f64)> {
+    if let FeatureKind::LogMel(c) = &model.feature().kind
+        && c.n_mels == dims
+    {
+        let fmax = c.fmax.unwrap_or(f64::from(c.sample_rate) / 2.0);
+        let f = mel_features::mel_frequencies(c.n_mels + 2, c.fmin, fmax, c.scale);
+        return (0..dims).map(|j| (f[j], f[j + 2])).collect();
+    }
+    (0..dims).map(|j| (j as f64, j as f64)).collect()
+}
+
+/// The kind of change: a maximum that departs most is a transient, a standard deviation
+/// a fluctuation; a mean is tonal when one band carries most of the means' share, a
+/// broadband level when it is spread.
+fn kind_of(bands: &[BandShare], band: usize, statistic: Statistic) -> Kind {
+    let top = &bands[band];
+    // A level that changes for part of the clip (a tone switched on) moves the band's
+    // standard deviation most, and its mean too; a fluctuation leaves the mean.
+    let level =
+        statistic == Statistic::Mean || (statistic == Statistic::Std && top.mean >= top.std / 3.0);
+    match statistic {
+        Statistic::Max => Kind::Transient,
+        _ if !level => Kind::Fluctuation,
+        _ => {
+            let means: f64 = bands.iter().map(|b| b.mean).sum();
+            let near: f64 = bands[band.saturating_sub(1)..(band + 2).min(bands.len())]
+                .iter()
+                .map(|b| b.mean)
+                .sum();
+            if near >= 0.6 * means {
+                Kind::Tonal
+            } else {
+                Kind::BroadbandLevel
+            }
+        }
+    }
+}
+
+/// The stretch of frames whose values in `rows` depart most from the normal clips' (their
+/// mean and standard deviation over time, from the neighbours' summaries): a frame's
+/// departure is its largest over the band's rows, in standard deviations; the frames
+/// above half the clip's largest departure (and above 2), the longest run with gaps of at
+/// most 3 frames; the single most deviant frame when no run is longer.
+fn span(
+    features: ArrayView2<'_, f32>,
+    rows: std::ops::Range<usize>,
+    normal: &[f64],
+    dims: usize,
+    model: &Model,
+) -> (f64, f64) {
+    let has_std = normal.len() >= 2 * dims;
+    let z: Vec<f64> = features
+        .rows()
+        .into_iter()
+        .map(|frame| {
+            rows.clone()
+                .map(|r| {
+                    let sd = if has_std { normal[dims + r] } else { 1.0 };
+                    ((f64::from(frame[r]) - normal[r]) / sd.max(1e-6)).abs()
+                })
+                .fold(0.0, f64::max)
+        })
+        .collect();
+    let threshold = (0.5 * z.iter().copied().fold(0.0, f64::max)).max(2.0);
+    let spf = model.feature().seconds_per_frame();
+    let peak = (0..z.len())
+        .max_by(|&a, &b| z[a].total_cmp(&z[b]))
+        .unwrap_or(0);
+    let (mut best, mut run, mut gap) = ((peak, peak), None::<(usize, usize)>, 0);
+    for (t, &v) in z.iter().enumerate() {
+        if v > threshold {
+            run = Some(run.map_or((t, t), |(s, _)| (s, t)));
+            gap = 0;
+        } else if let Some((s, e)) = run {
+            gap += 1;
+            if gap > 3 {
+                if e - s > best.1 - best.0 {
+                    best = (s, e);
+                }
+                run = None;
+            }
+        }
+    }
+    if let Some((s, e)) = run
+        && e - s > best.1 - best.0
+    {
+        best = (s, e);
+    }
+    (best.0 as f64 * spf, (best.1 + 1) as f64 * spf)
+}
+
+fn khz(hz: f64) -> String {
+    if hz >= 1000.0 {
+        format!("{:.2} kHz", hz / 1000.0)
+    } else {
+        format!("{hz:.0} Hz")
+    }
+}
+
+fn sentence(model: &Model, b: &BandShare, kind: Kind, s: Statistic, span: (f64, f64)) -> String {
+    let band = if matches!(model.feature().kind, FeatureKind::LogMel(_)) {
+        format!("{}-{}", khz(b.lo_hz), khz(b.hi_hz))
+    } else {
+        format!("rows {}-{}", b.lo_hz, b.hi_hz)
+    };
+    let what = match kind {
+        Kind::Tonal => "Tonal change",
+        Kind::BroadbandLevel => "Broadband level change",
+        Kind::Transient => "Transient events",
+        Kind::Fluctuation => "Fluctuating level",
+    };
+    let stat = match s {
+        Statistic::Mean => "mean carries",
+        Statistic::Std => "fluctuation carries",
+        Statistic::Max => "peaks carry",
+    };
+    let dir = if b.mean_change >= 0.0 {
+        "above"
+    } else {
+        "below"
+    };
+    let unit = match &model.feature().kind {
+        FeatureKind::LogMel(c) if c.log != mel_features::LogScale::None => "dB",
+        _ => "(feature units)",
+    };
+    format!(
+        "{what} in the {band} band from {:.2} s to {:.2} s: its {stat} {:.0} % of the \
+         distance to the nearest normal clips; the band's mean is {:.1} {unit} {dir} normal",
+        span.0,
+        span.1,
+        100.0 * b.total(),
+        b.mean_change.abs(),
+    )
+}
