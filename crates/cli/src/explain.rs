@@ -32,8 +32,7 @@ pub fn run(a: Args) -> Result<u8, CliError> {
     let score = model
         .score_signal(&signal)
         .map_err(|e| CliError::bad_input(e.to_string()))?;
-    let e = model
-        .explain_signal(&signal)
+    let e = aad_engine::explain::explain_signal(&model, &signal)
         .map_err(|e| CliError::bad_input(format!("{}: {e}", a.file.display())))?;
     let verdict = if model.decide(score) {
         "anomalous"

@@ -10,6 +10,7 @@
 //! frames whose values in that band depart most from the neighbours' (the time span),
 //! and says it in one sentence.
 
+use aad_core::{FeatureExtractor, Signal};
 use aad_models::AnyDetector;
 use aad_models::Representation;
 use ndarray::ArrayView2;
@@ -164,6 +165,46 @@ pub fn explain(
         span_s,
         sentence,
     })
+}
+
+/// Explains a signal: its features by the model's feature, then [`explain`].
+///
+/// ```
+/// use aad_core::Signal;
+/// use aad_engine::model::{FitOptions, Model};
+///
+/// // A 500 Hz hum in seeded noise; `tone` adds a 3 kHz tone.
+/// let clip = |seed: u32, tone: f32| {
+///     let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+///     let x = (0..32_000).map(|i| {
+///         state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+///         let noise = (state >> 8) as f32 / (1u32 << 24) as f32 - 0.5;
+///         let t = i as f32 / 16_000.0;
+///         0.05 * (t * 500.0 * std::f32::consts::TAU).sin()
+///             + 0.05 * noise
+///             + tone * (t * 3_000.0 * std::f32::consts::TAU).sin()
+///     });
+///     Signal::new(x.collect(), 16_000)
+/// };
+/// let normal: Vec<Signal> = (0..12).map(|s| clip(s, 0.0)).collect::<Result<_, _>>()?;
+/// let model = Model::fit_signals(&normal, &FitOptions::default())?;
+/// let e = aad_engine::explain::explain_signal(&model, &clip(99, 0.02)?)?;
+/// let band = &e.bands[e.band];
+/// assert!(band.lo_hz <= 3_000.0 && 3_000.0 <= band.hi_hz, "{}", e.sentence);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// The feature fails on the signal, or the detector has no breakdown yet.
+pub fn explain_signal(model: &Model, signal: &Signal) -> Result<Explanation, ModelFileError> {
+    let features = model
+        .extractor()?
+        .extract(signal)
+        .map_err(|e| ModelFileError::Feature {
+            path: "<signal>".into(),
+            reason: e.to_string(),
+        })?;
+    explain(model, features.view())
 }
 
 fn unsupported(model: &Model) -> ModelFileError {

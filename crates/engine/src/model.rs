@@ -689,20 +689,6 @@ impl Model {
         Ok(self.feature.extractor()?)
     }
 
-    /// Why a clip scored as it did: its features' explanation by the detector
-    /// ([`crate::explain::explain`]).
-    ///
-    /// # Errors
-    /// The feature fails on the signal, or the detector has no breakdown yet.
-    pub fn explain_signal(
-        &self,
-        signal: &Signal,
-    ) -> Result<crate::explain::Explanation, ModelFileError> {
-        let mut fx = self.extractor()?;
-        let features = extract(&mut fx, signal, Path::new("<signal>"))?;
-        crate::explain::explain(self, features.view())
-    }
-
     /// The score of a clip's features (`frames x dims` of the model's feature).
     ///
     /// # Errors

@@ -43,7 +43,7 @@ fn a_new_tone_is_explained_by_its_band_as_tonal_with_its_time_span() {
     }
     let s = Signal::new(x, SR).unwrap();
     assert!(m.decide(m.score_signal(&s).unwrap()), "the tone is flagged");
-    let e = m.explain_signal(&s).unwrap();
+    let e = aad_engine::explain::explain_signal(&m, &s).unwrap();
     let b = &e.bands[e.band];
     assert!(b.lo_hz <= 3_000.0 && 3_000.0 <= b.hi_hz, "{e:#?}");
     // Switched on for half the clip, the tone moves the band's fluctuation and its mean.
@@ -81,7 +81,7 @@ fn clicks_are_explained_as_transients_when_they_happen() {
         m.decide(m.score_signal(&s).unwrap()),
         "the clicks are flagged"
     );
-    let e = m.explain_signal(&s).unwrap();
+    let e = aad_engine::explain::explain_signal(&m, &s).unwrap();
     assert_eq!(e.kind, Kind::Transient, "{e:#?}");
     assert!(e.span_s.0 <= 2.25 && e.span_s.1 >= 2.0, "{e:#?}");
 }
@@ -91,6 +91,6 @@ fn the_explanation_does_not_change_the_score() {
     let m = model();
     let s = Signal::new(machine(97), SR).unwrap();
     let before = m.score_signal(&s).unwrap();
-    m.explain_signal(&s).unwrap();
+    aad_engine::explain::explain_signal(&m, &s).unwrap();
     assert_eq!(m.score_signal(&s).unwrap(), before);
 }

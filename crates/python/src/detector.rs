@@ -156,7 +156,10 @@ impl Detector {
         sr: u32,
     ) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
         let s = Signal::new(y.as_array().to_vec(), sr).map_err(param)?;
-        explanation(py, py.detach(|| self.model.explain_signal(&s)))
+        explanation(
+            py,
+            py.detach(|| aad_engine::explain::explain_signal(&self.model, &s)),
+        )
     }
 
     /// [`explain_signal`](Self::explain_signal) of a file, decoded as the model reads
@@ -170,7 +173,10 @@ impl Detector {
         let s = py
             .detach(|| aad_audio::decode_file(&path, &opts))
             .map_err(crate::errors::file)?;
-        explanation(py, py.detach(|| self.model.explain_signal(&s)))
+        explanation(
+            py,
+            py.detach(|| aad_engine::explain::explain_signal(&self.model, &s)),
+        )
     }
 
     /// The scores of files, in order (in parallel); the first unusable file raises.
