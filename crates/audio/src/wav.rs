@@ -302,8 +302,9 @@ pub(crate) fn check_riff_fields<R: Read + Seek>(path: &Path, r: &mut R) -> Resul
     Ok(())
 }
 
-/// Walks RIFF chunks from `pos` to the first `fmt ` and checks its fields; `Ok` when there
-/// is none. Bounded by the input: each step reads 8 bytes further or stops.
+/// Walks RIFF chunks from `pos` and checks the fields of every `fmt ` chunk (symphonia
+/// parses each one it meets, not only the first); `Ok` when there is none. Bounded by
+/// the input: each step reads 8 bytes further or stops.
 fn walk_to_fmt<R: Read + Seek>(path: &Path, r: &mut R, mut pos: u64) -> Result<(), AudioError> {
     loop {
         let mut ch = [0u8; 8];
@@ -315,13 +316,12 @@ fn walk_to_fmt<R: Read + Seek>(path: &Path, r: &mut R, mut pos: u64) -> Result<(
             // symphonia reads the fields whatever length the chunk declares: so do we.
             let mut b = [0u8; 40];
             let got = read_up_to(r, &mut b);
-            if got < 16 {
-                return Ok(()); // symphonia names a short file itself
+            if got >= 16 {
+                check_fmt_fields(&b[..got]).map_err(|reason| AudioError::Malformed {
+                    path: path.to_path_buf(),
+                    reason: reason.0,
+                })?;
             }
-            return check_fmt_fields(&b[..got]).map_err(|reason| AudioError::Malformed {
-                path: path.to_path_buf(),
-                reason: reason.0,
-            });
         }
         pos += 8 + size + (size & 1);
     }

@@ -659,3 +659,35 @@ fn a_channel_mask_symphonia_cannot_complete_is_refused_wherever_the_header_start
     assert!(matches!(e, AudioError::Malformed { .. }), "{e}");
     assert!(e.to_string().contains("channel mask 0x80000000"), "{e}");
 }
+
+/// symphonia reads every `fmt ` chunk before `data`, not only the first: a second one
+/// declaring 32,768 channels of 16 bits overflowed its frame-size multiply (found by the
+/// `decode` fuzz target with debug assertions).
+#[test]
+fn a_second_fmt_chunk_is_checked_as_the_first() {
+    let fmt = |channels: u16| {
+        let mut f = b"fmt ".to_vec();
+        f.extend_from_slice(&16u32.to_le_bytes());
+        f.extend_from_slice(&1u16.to_le_bytes());
+        f.extend_from_slice(&channels.to_le_bytes());
+        f.extend_from_slice(&16_000u32.to_le_bytes());
+        f.extend_from_slice(&32_000u32.to_le_bytes());
+        f.extend_from_slice(&2u16.to_le_bytes()); // block align, inconsistent on purpose
+        f.extend_from_slice(&16u16.to_le_bytes());
+        f
+    };
+    let mut body = b"WAVE".to_vec();
+    body.extend(fmt(1));
+    body.extend(fmt(32_768));
+    body.extend_from_slice(b"data");
+    body.extend_from_slice(&8u32.to_le_bytes());
+    body.extend_from_slice(&[0u8; 8]);
+    let mut b = b"RIFF".to_vec();
+    b.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    b.extend(body);
+    let e = Decoder::new(DecodeOptions::default())
+        .decode_bytes("two_fmt.wav", b)
+        .unwrap_err();
+    assert!(matches!(e, AudioError::Malformed { .. }), "{e}");
+    assert!(e.to_string().contains("32768 channels of 16 bits"), "{e}");
+}
