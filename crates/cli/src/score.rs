@@ -2,6 +2,9 @@
 
 use std::path::PathBuf;
 
+use aad_engine::explain::Explanation;
+use aad_engine::model::ModelFileError;
+
 use crate::progress::{Mode, Progress};
 use crate::{CliError, EXIT_BAD_INPUT, EXIT_OK, files, fit::without_path};
 
@@ -32,6 +35,11 @@ pub struct Args {
     /// No progress on stderr.
     #[arg(long)]
     pub quiet: bool,
+    /// Also say why: adds the columns kind, band_lo_hz, band_hi_hz, start_s, end_s and
+    /// explanation (see `aad explain`; the kNN detectors on clip summaries, the default
+    /// among them). Scores and thresholds do not change.
+    #[arg(long)]
+    pub explain: bool,
 }
 
 /// Runs `aad score`.
@@ -47,24 +55,49 @@ pub fn run(a: Args) -> Result<u8, CliError> {
     if paths.is_empty() {
         return Err(CliError::bad_input("no .wav or .flac files found to score"));
     }
+    if a.explain && !aad_engine::explain::supports(&model) {
+        return Err(CliError::bad_input(format!(
+            "--explain: the model's detector ({}) has no explanations yet; they cover the \
+             kNN detectors on clip summaries (knn, knn_mean, knn_msm, knn_msm_k1)",
+            model.detector_name()
+        )));
+    }
     let pool = aad_engine::batch::pool(a.jobs).map_err(CliError::failed)?;
     let bar = Progress::new(Mode::detect(a.quiet), "score", paths.len() as u64);
-    let results = pool
-        .install(|| model.score_files_observed(&paths, &|| bar.tick()))
+    let results: Vec<Result<(f64, Option<Explanation>), ModelFileError>> = pool
+        .install(|| -> Result<_, ModelFileError> {
+            Ok(if a.explain {
+                aad_engine::explain::explain_files(&model, &paths, &|| bar.tick())?
+                    .into_iter()
+                    .map(|r| r.map(|(s, e)| (s, Some(e))))
+                    .collect()
+            } else {
+                model
+                    .score_files_observed(&paths, &|| bar.tick())?
+                    .into_iter()
+                    .map(|r| r.map(|s| (s, None)))
+                    .collect()
+            })
+        })
         .map_err(|e| CliError::failed(e.to_string()))?;
     bar.finish();
     let t = model.threshold();
-    let mut csv = String::from("file,score,threshold,anomaly\n");
+    let mut csv = String::from(if a.explain {
+        "file,score,threshold,anomaly,kind,band_lo_hz,band_hi_hz,start_s,end_s,explanation\n"
+    } else {
+        "file,score,threshold,anomaly\n"
+    });
     let mut failed = problems.len();
     for (p, r) in paths.iter().zip(results) {
         if r.is_ok() {
             warn_short(p);
         }
         match r {
-            Ok(s) => csv.push_str(&format!(
-                "{},{s},{t},{}\n",
+            Ok((s, e)) => csv.push_str(&format!(
+                "{},{s},{t},{}{}\n",
                 csv_field(&p.display().to_string()),
-                u8::from(model.decide(s))
+                u8::from(model.decide(s)),
+                e.map_or_else(String::new, |e| explanation_columns(&e))
             )),
             Err(e) => {
                 failed += 1;
@@ -107,4 +140,18 @@ pub(crate) fn warn_short(path: &std::path::Path) {
             );
         }
     }
+}
+
+/// The `--explain` columns of one clip, each after a comma.
+fn explanation_columns(e: &Explanation) -> String {
+    let b = &e.bands[e.band];
+    format!(
+        ",{},{:.1},{:.1},{:.3},{:.3},{}",
+        e.kind.label(),
+        b.lo_hz,
+        b.hi_hz,
+        e.span_s.0,
+        e.span_s.1,
+        csv_field(&e.sentence)
+    )
 }

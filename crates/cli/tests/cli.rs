@@ -997,6 +997,33 @@ fn explain_names_the_band_the_kind_and_the_time_span_of_a_clip() {
         })
         .sum();
     assert!((shares - 1.0).abs() < 1e-3, "{shares}");
+    // `aad score --explain`: the same scores, with the explanation's columns.
+    let plain = score_quiet(&model, &d.join("test"));
+    let o = aad(&[
+        "score",
+        model.to_str().unwrap(),
+        d.join("test").to_str().unwrap(),
+        "--explain",
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let csv = text(&o.stdout);
+    assert!(
+        csv.starts_with(
+            "file,score,threshold,anomaly,kind,band_lo_hz,band_hi_hz,start_s,end_s,explanation\n"
+        ),
+        "{csv}"
+    );
+    let explained = rows(&csv);
+    let before = rows(&text(&plain.stdout));
+    assert_eq!(explained.len(), before.len());
+    for (e, b) in explained.iter().zip(&before) {
+        assert_eq!(e[..4], b[..4], "scores and decisions unchanged");
+        assert!(
+            e[5].parse::<f64>().unwrap() < e[6].parse::<f64>().unwrap(),
+            "{e:?}"
+        );
+    }
     // A detector without a breakdown yet says so.
     let ae = fit_demo("explain_ae.aadm", &["--detector", "ae", "--epochs", "2"]);
     let _ = ae;
@@ -1008,6 +1035,18 @@ fn explain_names_the_band_the_kind_and_the_time_span_of_a_clip() {
     assert_eq!(o.status.code(), Some(2));
     assert!(
         text(&o.stderr).contains("explanations cover"),
+        "{}",
+        text(&o.stderr)
+    );
+    let o = aad(&[
+        "score",
+        fixture().0.join("explain_ae.aadm").to_str().unwrap(),
+        clip.to_str().unwrap(),
+        "--explain",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("no explanations yet"),
         "{}",
         text(&o.stderr)
     );

@@ -207,6 +207,38 @@ pub fn explain_signal(model: &Model, signal: &Signal) -> Result<Explanation, Mod
     explain(model, features.view())
 }
 
+/// Whether the model's detector can be explained (a kNN on clip summaries).
+pub fn supports(model: &Model) -> bool {
+    matches!(model.detector(), AnyDetector::Knn(k) if k.breakdown_supported())
+}
+
+/// Scores and explains files in parallel, in input order, each file decoded and its
+/// feature extracted once; each file's own error on failure. `on_file` is called after
+/// each file (from any worker), for progress.
+///
+/// # Errors
+/// The model's feature cannot be planned.
+#[allow(clippy::type_complexity)]
+pub fn explain_files<P: AsRef<std::path::Path> + Sync>(
+    model: &Model,
+    paths: &[P],
+    on_file: &(dyn Fn() + Sync),
+) -> Result<Vec<Result<(f64, Explanation), ModelFileError>>, ModelFileError> {
+    let fx = model.extractor()?;
+    Ok(crate::batch::for_each_file(
+        paths,
+        &model.decode_options(),
+        || fx.clone(),
+        |fx, file| {
+            let _done = crate::model::Done(on_file);
+            let path = file.path().to_path_buf();
+            let features = crate::model::extract(fx, file.signal()?, &path)?;
+            let score = model.score_features(features.view())?;
+            Ok((score, explain(model, features.view())?))
+        },
+    ))
+}
+
 fn unsupported(model: &Model) -> ModelFileError {
     ModelFileError::Option {
         name: "detector",

@@ -1047,7 +1047,7 @@ fn read_files<P: AsRef<Path> + Sync>(
 }
 
 /// Calls its function when dropped: once per file, whichever way the file's closure ends.
-struct Done<'a>(&'a (dyn Fn() + Sync));
+pub(crate) struct Done<'a>(pub(crate) &'a (dyn Fn() + Sync));
 
 impl Drop for Done<'_> {
     fn drop(&mut self) {
@@ -1055,7 +1055,11 @@ impl Drop for Done<'_> {
     }
 }
 
-fn extract(fx: &mut AnyExtractor, s: &Signal, path: &Path) -> Result<Array2<f32>, ModelFileError> {
+pub(crate) fn extract(
+    fx: &mut AnyExtractor,
+    s: &Signal,
+    path: &Path,
+) -> Result<Array2<f32>, ModelFileError> {
     let m = fx.extract(s).map_err(|e| ModelFileError::Feature {
         path: path.to_path_buf(),
         reason: e.to_string(),

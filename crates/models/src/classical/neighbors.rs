@@ -175,6 +175,11 @@ pub struct KnnBreakdown {
 }
 
 impl Knn {
+    /// Whether [`breakdown`](Self::breakdown) applies: a kNN on clip summaries.
+    pub fn breakdown_supported(&self) -> bool {
+        self.prep.inputs.representation.is_clip_level()
+    }
+
     /// The per-dimension make-up of a clip's distance to its nearest normal clips, for a
     /// kNN on clip summaries (one vector per clip).
     ///
