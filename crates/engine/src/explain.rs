@@ -85,6 +85,8 @@ impl BandShare {
 /// Why a clip scored as it did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Explanation {
+    /// The clip's score, from the same computation as the model's (bit for bit).
+    pub score: f64,
     /// Every band, low to high.
     pub bands: Vec<BandShare>,
     /// The band carrying most of the distance.
@@ -158,6 +160,7 @@ pub fn explain(
     let span_s = span(features, rows, &b.normal, dims, model);
     let sentence = sentence(model, top, kind, statistic, span_s);
     Ok(Explanation {
+        score: b.score,
         bands,
         band,
         statistic,
@@ -233,8 +236,9 @@ pub fn explain_files<P: AsRef<std::path::Path> + Sync>(
             let _done = crate::model::Done(on_file);
             let path = file.path().to_path_buf();
             let features = crate::model::extract(fx, file.signal()?, &path)?;
-            let score = model.score_features(features.view())?;
-            Ok((score, explain(model, features.view())?))
+            // The breakdown computes the score as scoring does: the summary once.
+            let e = explain(model, features.view())?;
+            Ok((e.score, e))
         },
     ))
 }

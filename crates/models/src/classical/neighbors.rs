@@ -163,6 +163,8 @@ impl Fit for KnnConfig {
 /// vector against the mean of its `k` nearest training vectors.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KnnBreakdown {
+    /// The clip's score, as [`Detector::score`] gives it (the same computation).
+    pub score: f64,
     /// What a summary vector holds (e.g. `[mean, std, max]` of every feature dimension).
     pub representation: Representation,
     /// Per dimension of the summary: the squared difference to each of the `k` nearest
@@ -195,7 +197,9 @@ impl Knn {
             ));
         }
         let q = self.prep.vectors(clip)?;
-        let nn = &neighbours(&q, &self.train, self.config.k, false)[0];
+        let all = neighbours(&q, &self.train, self.config.k, false);
+        let score = self.score_of(&all);
+        let nn = &all[0];
         let w = q.ncols();
         let mut per_dim = vec![0.0f64; w];
         let mut centre = vec![0.0f64; w];
@@ -208,6 +212,7 @@ impl Knn {
         let centre: Vec<f32> = centre.iter().map(|&c| c as f32).collect();
         let clip_row: Vec<f32> = q.row(0).to_vec();
         Ok(KnnBreakdown {
+            score,
             representation,
             per_dim,
             clip: self.prep.scaler.unscale(&clip_row),
@@ -243,8 +248,16 @@ impl Detector for Knn {
 
     fn score(&self, clip: ArrayView2<'_, f32>) -> Result<f64, ModelError> {
         let q = self.prep.vectors(clip)?;
-        let per: Vec<f64> = neighbours(&q, &self.train, self.config.k, false)
-            .into_iter()
+        Ok(self.score_of(&neighbours(&q, &self.train, self.config.k, false)))
+    }
+}
+
+impl Knn {
+    /// The score of a clip from its vectors' nearest training vectors: the one rule of
+    /// [`Detector::score`] and [`Knn::breakdown`].
+    fn score_of(&self, nn: &[Vec<(f32, usize)>]) -> f64 {
+        let per: Vec<f64> = nn
+            .iter()
             .map(|nn| match self.config.aggregate {
                 KnnAggregate::Largest => f64::from(nn[nn.len() - 1].0),
                 KnnAggregate::Mean => {
@@ -252,7 +265,7 @@ impl Detector for Knn {
                 }
             })
             .collect();
-        Ok(self.prep.pool(&per))
+        self.prep.pool(&per)
     }
 }
 
