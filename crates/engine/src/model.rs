@@ -42,7 +42,7 @@
 use std::path::{Path, PathBuf};
 
 use aad_audio::{AudioError, ChannelPolicy, DecodeOptions};
-use aad_core::{Detector, FeatureExtractor, Signal};
+use aad_core::{Detector, Signal};
 use aad_models::{AnyDetector, ModelError, TrainingSet};
 use ndarray::{Array2, ArrayView2};
 use rand::SeedableRng;
@@ -51,7 +51,7 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
 use thiserror::Error;
 
-use crate::registry::{AnyExtractor, FeatureSpec, ModelSpec, RegistryError};
+use crate::registry::{AnyExtractor, CheckedExtractError, FeatureSpec, ModelSpec, RegistryError};
 
 /// Version of the model-file fields this build writes (the container's own version is
 /// `aad_models::DETECTOR_FORMAT_VERSION`). 2: the feature key is [`FeatureSpec::key`];
@@ -1060,19 +1060,15 @@ pub(crate) fn extract(
     s: &Signal,
     path: &Path,
 ) -> Result<Array2<f32>, ModelFileError> {
-    let m = fx.extract(s).map_err(|e| ModelFileError::Feature {
+    let m = fx.extract_finite(s).map_err(|e| ModelFileError::Feature {
         path: path.to_path_buf(),
-        reason: e.to_string(),
-    })?;
-    if let Some(i) = m.iter().position(|v| !v.is_finite()) {
-        return Err(ModelFileError::Feature {
-            path: path.to_path_buf(),
-            reason: format!(
-                "feature value not finite at frame {} (the audio has absurd sample values)",
-                i / m.ncols().max(1)
+        reason: match e {
+            CheckedExtractError::NotFinite { frame } => format!(
+                "feature value not finite at frame {frame} (the audio has absurd sample values)"
             ),
-        });
-    }
+            other => other.to_string(),
+        },
+    })?;
     if m.nrows() == 0 {
         return Err(ModelFileError::Feature {
             path: path.to_path_buf(),

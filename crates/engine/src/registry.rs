@@ -1171,6 +1171,37 @@ macro_rules! each {
 #[error(transparent)]
 pub struct ExtractError(#[from] Box<dyn std::error::Error + Send + Sync>);
 
+/// Why [`AnyExtractor::extract_finite`] gave no matrix.
+#[derive(Debug, Error)]
+pub enum CheckedExtractError {
+    /// The extractor refused the signal.
+    #[error(transparent)]
+    Extract(#[from] ExtractError),
+    /// A value came out NaN or infinite (absurd sample values in the audio).
+    #[error("feature value not finite at frame {frame}")]
+    NotFinite {
+        /// The first frame holding one.
+        frame: usize,
+    },
+}
+
+impl AnyExtractor {
+    /// [`FeatureExtractor::extract`], refused when a value is not finite: the one check
+    /// the deployable model, the experiment and the cache repair share.
+    ///
+    /// # Errors
+    /// The extractor's error, or the first frame holding a non-finite value.
+    pub fn extract_finite(&mut self, signal: &Signal) -> Result<Array2<f32>, CheckedExtractError> {
+        let m = self.extract(signal)?;
+        match m.iter().position(|v| !v.is_finite()) {
+            Some(i) => Err(CheckedExtractError::NotFinite {
+                frame: i / m.ncols().max(1),
+            }),
+            None => Ok(m),
+        }
+    }
+}
+
 impl FeatureExtractor for AnyExtractor {
     type Error = ExtractError;
 

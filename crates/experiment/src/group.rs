@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use aad_audio::DecodeOptions;
-use aad_core::{Detector, FeatureExtractor, Label};
+use aad_core::{Detector, Label};
 use aad_data::{Clip, GroupKey};
 use aad_models::{EpochReport, TrainObserver, TrainingSet};
 use ndarray::{Array2, ArrayView2};
@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use crate::cache::{ContentHash, FeatureCache, FeatureDir};
 use crate::config::{ExperimentConfig, ExperimentError};
 use crate::outcome::{Costs, GroupInfo, JobError, ResultRow};
-use crate::registry::{AnyExtractor, FeatureSpec, ModelSpec};
+use crate::registry::{AnyExtractor, CheckedExtractError, FeatureSpec, ModelSpec};
 
 /// What the extraction stage leaves: every readable clip's content hash, whose features
 /// are now in the cache.
@@ -230,17 +230,16 @@ pub(crate) fn checked_extract(
     signal: &aad_core::Signal,
     path: &Path,
 ) -> Result<Array2<f32>, ClipError> {
-    let m = fx.extract(signal).map_err(|e| ClipError::Feature {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })?;
-    if let Some(i) = m.iter().position(|v| !v.is_finite()) {
-        return Err(ClipError::NotFinite {
+    fx.extract_finite(signal).map_err(|e| match e {
+        CheckedExtractError::NotFinite { frame } => ClipError::NotFinite {
             path: path.to_path_buf(),
-            frame: i / m.ncols().max(1),
-        });
-    }
-    Ok(m)
+            frame,
+        },
+        CheckedExtractError::Extract(e) => ClipError::Feature {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        },
+    })
 }
 
 /// Why a group's features could not be prepared, or one of its jobs failed.

@@ -721,12 +721,7 @@ fn domain_banks_read_the_domains_of_a_dcase_2021_layout() {
         ..Default::default()
     };
     let (model, _) = aad_experiment::model::Model::fit_files(&paths(&g.train), &opts).unwrap();
-    let deployed: Vec<f64> = model
-        .score_files(&paths(&g.test))
-        .unwrap()
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
+    let deployed = scores_of(&model, &paths(&g.test));
     let studied = o
         .figure_data
         .iter()
@@ -841,12 +836,7 @@ fn every_detector_scores_the_same_through_run_the_stages_and_a_deployable_model(
         };
         let (model, skipped) = Model::fit_files(&paths(&g.train), &opts).unwrap();
         assert!(skipped.is_empty(), "{name}: {skipped:?}");
-        let deployed: Vec<f64> = model
-            .score_files(&paths(&g.test))
-            .unwrap()
-            .into_iter()
-            .map(Result::unwrap)
-            .collect();
+        let deployed = scores_of(&model, &paths(&g.test));
         let studied = &o
             .figure_data
             .iter()
@@ -855,4 +845,14 @@ fn every_detector_scores_the_same_through_run_the_stages_and_a_deployable_model(
             .scores;
         assert_eq!(&deployed, studied, "{name}");
     }
+}
+
+/// A deployable model's scores of `files`, each file expected to score.
+fn scores_of(model: &aad_experiment::model::Model, files: &[std::path::PathBuf]) -> Vec<f64> {
+    model
+        .score_files(files)
+        .unwrap()
+        .into_iter()
+        .map(Result::unwrap)
+        .collect()
 }
