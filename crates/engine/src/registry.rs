@@ -2,7 +2,8 @@
 //!
 //! The experiment, the `aad` command (`aad list`, `--feature`, `--detector`), the Python
 //! module and the docs read these two tables; nothing else maps names to code. Adding a
-//! feature is one [`FeatureEntry`] in [`FEATURES`]; adding a detector is one
+//! feature is one [`FeatureEntry`] in [`FEATURES`] (plus, for a new extractor type, its
+//! [`FeatureKind`] variant and that variant's `Algorithm` impl); adding a detector is one
 //! [`DetectorEntry`] in [`DETECTORS`], which carries its builder (plus, for a new
 //! algorithm, its variant in `aad_models::DetectorConfig`).
 //!
@@ -138,56 +139,243 @@ pub enum FeatureKind {
 }
 
 impl FeatureKind {
+    /// The variant's algorithm: the one match over the variants (a new feature adds its
+    /// variant, this arm, its [`Algorithm`] impl and its [`FeatureEntry`]).
+    fn algorithm(&self) -> &dyn Algorithm {
+        match self {
+            FeatureKind::LogMel(c) => c,
+            FeatureKind::Cens(c) => c,
+            FeatureKind::ChromaCqt(c) => c,
+            FeatureKind::ChromaStft(c) => c,
+            FeatureKind::Mfcc(c) => c,
+            FeatureKind::LogCqt(c) => c,
+            FeatureKind::Concat(parts) => parts,
+        }
+    }
+
     /// (hop, sample rate, downsampling) of the output frames; a concatenation's are its
     /// first part's (parsing checks that the parts agree).
     fn framing(&self) -> (usize, u32, usize) {
-        match self {
-            FeatureKind::LogMel(c) => (c.stft.hop_length, c.sample_rate, 1),
-            FeatureKind::Cens(c) => (
-                c.chroma.cqt.hop_length,
-                c.chroma.cqt.sample_rate,
-                c.downsample,
-            ),
-            FeatureKind::ChromaCqt(c) => (c.cqt.hop_length, c.cqt.sample_rate, 1),
-            FeatureKind::ChromaStft(c) => (c.stft.hop_length, c.sample_rate, 1),
-            FeatureKind::Mfcc(c) => (c.mel.stft.hop_length, c.mel.sample_rate, 1),
-            FeatureKind::LogCqt(c) => (c.hop_length, c.sample_rate, 1),
-            FeatureKind::Concat(parts) => parts.first().map_or((0, 0, 1), FeatureKind::framing),
-        }
+        self.algorithm().framing()
     }
 
     /// Width of a frame.
     fn dims(&self) -> usize {
-        match self {
-            FeatureKind::LogMel(c) => c.dims(),
-            FeatureKind::Cens(c) => c.chroma.n_chroma,
-            FeatureKind::ChromaCqt(c) => c.n_chroma,
-            FeatureKind::ChromaStft(c) => c.n_chroma,
-            FeatureKind::Mfcc(c) => c.dims(),
-            FeatureKind::LogCqt(c) => c.n_bins,
-            FeatureKind::Concat(parts) => parts.iter().map(FeatureKind::dims).sum(),
-        }
+        self.algorithm().dims()
     }
 
     /// The algorithm version of the crate computing it (part of cache keys and model
     /// files: a change to the numbers bumps it).
     pub fn algorithm_version(&self) -> String {
-        match self {
-            FeatureKind::LogMel(_) | FeatureKind::Mfcc(_) => {
-                format!("mel-features/{}", mel_features::ALGORITHM_VERSION)
-            }
-            FeatureKind::Concat(parts) => parts
-                .iter()
-                .map(FeatureKind::algorithm_version)
-                .collect::<Vec<_>>()
-                .join("+"),
-            FeatureKind::Cens(_)
-            | FeatureKind::ChromaCqt(_)
-            | FeatureKind::ChromaStft(_)
-            | FeatureKind::LogCqt(_) => {
-                format!("cens-features/{}", cens_features::ALGORITHM_VERSION)
-            }
+        self.algorithm().version()
+    }
+}
+
+/// What the registry needs to know of a feature's configuration: how its frames are laid
+/// out, which crate version computes it, what its values mean, and how to plan its
+/// extractor.
+trait Algorithm {
+    /// (hop, sample rate, downsampling) of the output frames.
+    fn framing(&self) -> (usize, u32, usize);
+    /// Width of a frame.
+    fn dims(&self) -> usize;
+    /// `crate/ALGORITHM_VERSION` of the computing crate.
+    fn version(&self) -> String;
+    /// The planned extractor.
+    fn extractor(&self) -> Result<AnyExtractor, BoxError>;
+    /// What a value is, with its unit.
+    fn value_desc(&self) -> &'static str;
+    /// What the rows are.
+    fn row_desc(&self) -> &'static str;
+    /// Whether the rows are pitch classes.
+    fn is_chroma(&self) -> bool {
+        false
+    }
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+fn mel_version() -> String {
+    format!("mel-features/{}", mel_features::ALGORITHM_VERSION)
+}
+
+fn cens_version() -> String {
+    format!("cens-features/{}", cens_features::ALGORITHM_VERSION)
+}
+
+impl Algorithm for MelConfig {
+    fn framing(&self) -> (usize, u32, usize) {
+        (self.stft.hop_length, self.sample_rate, 1)
+    }
+    fn dims(&self) -> usize {
+        MelConfig::dims(self)
+    }
+    fn version(&self) -> String {
+        mel_version()
+    }
+    fn extractor(&self) -> Result<AnyExtractor, BoxError> {
+        Ok(AnyExtractor::new(MelExtractor::new(self.clone())?))
+    }
+    fn value_desc(&self) -> &'static str {
+        if self.log == mel_features::LogScale::None {
+            "Mel energy"
+        } else {
+            "Mel energy (dB)"
         }
+    }
+    fn row_desc(&self) -> &'static str {
+        "Mel band"
+    }
+}
+
+impl Algorithm for CensConfig {
+    fn framing(&self) -> (usize, u32, usize) {
+        (
+            self.chroma.cqt.hop_length,
+            self.chroma.cqt.sample_rate,
+            self.downsample,
+        )
+    }
+    fn dims(&self) -> usize {
+        self.chroma.n_chroma
+    }
+    fn version(&self) -> String {
+        cens_version()
+    }
+    fn extractor(&self) -> Result<AnyExtractor, BoxError> {
+        Ok(AnyExtractor::new(CensExtractor::new(self.clone())?))
+    }
+    fn value_desc(&self) -> &'static str {
+        "CENS (unit l2 norm)"
+    }
+    fn row_desc(&self) -> &'static str {
+        "pitch class"
+    }
+    fn is_chroma(&self) -> bool {
+        true
+    }
+}
+
+impl Algorithm for ChromaCqtConfig {
+    fn framing(&self) -> (usize, u32, usize) {
+        (self.cqt.hop_length, self.cqt.sample_rate, 1)
+    }
+    fn dims(&self) -> usize {
+        self.n_chroma
+    }
+    fn version(&self) -> String {
+        cens_version()
+    }
+    fn extractor(&self) -> Result<AnyExtractor, BoxError> {
+        Ok(AnyExtractor::new(ChromaCqtExtractor::new(self.clone())?))
+    }
+    fn value_desc(&self) -> &'static str {
+        "chroma energy (max-normalised)"
+    }
+    fn row_desc(&self) -> &'static str {
+        "pitch class"
+    }
+    fn is_chroma(&self) -> bool {
+        true
+    }
+}
+
+impl Algorithm for ChromaStftConfig {
+    fn framing(&self) -> (usize, u32, usize) {
+        (self.stft.hop_length, self.sample_rate, 1)
+    }
+    fn dims(&self) -> usize {
+        self.n_chroma
+    }
+    fn version(&self) -> String {
+        cens_version()
+    }
+    fn extractor(&self) -> Result<AnyExtractor, BoxError> {
+        Ok(AnyExtractor::new(ChromaStftExtractor::new(self.clone())?))
+    }
+    fn value_desc(&self) -> &'static str {
+        "chroma energy (max-normalised)"
+    }
+    fn row_desc(&self) -> &'static str {
+        "pitch class"
+    }
+    fn is_chroma(&self) -> bool {
+        true
+    }
+}
+
+impl Algorithm for MfccConfig {
+    fn framing(&self) -> (usize, u32, usize) {
+        (self.mel.stft.hop_length, self.mel.sample_rate, 1)
+    }
+    fn dims(&self) -> usize {
+        MfccConfig::dims(self)
+    }
+    fn version(&self) -> String {
+        mel_version()
+    }
+    fn extractor(&self) -> Result<AnyExtractor, BoxError> {
+        Ok(AnyExtractor::new(MfccExtractor::new(self.clone())?))
+    }
+    fn value_desc(&self) -> &'static str {
+        "cepstral coefficient"
+    }
+    fn row_desc(&self) -> &'static str {
+        "MFCC"
+    }
+}
+
+impl Algorithm for CqtConfig {
+    fn framing(&self) -> (usize, u32, usize) {
+        (self.hop_length, self.sample_rate, 1)
+    }
+    fn dims(&self) -> usize {
+        self.n_bins
+    }
+    fn version(&self) -> String {
+        cens_version()
+    }
+    fn extractor(&self) -> Result<AnyExtractor, BoxError> {
+        Ok(AnyExtractor::new(LogCqt {
+            cqt: Cqt::new(self.clone())?,
+            n_bins: self.n_bins,
+        }))
+    }
+    fn value_desc(&self) -> &'static str {
+        "CQT magnitude (dB)"
+    }
+    fn row_desc(&self) -> &'static str {
+        "CQT bin"
+    }
+}
+
+impl Algorithm for Vec<FeatureKind> {
+    fn framing(&self) -> (usize, u32, usize) {
+        self.first().map_or((0, 0, 1), FeatureKind::framing)
+    }
+    fn dims(&self) -> usize {
+        self.iter().map(FeatureKind::dims).sum()
+    }
+    fn version(&self) -> String {
+        self.iter()
+            .map(FeatureKind::algorithm_version)
+            .collect::<Vec<_>>()
+            .join("+")
+    }
+    fn extractor(&self) -> Result<AnyExtractor, BoxError> {
+        Ok(AnyExtractor::new(Concat {
+            parts: self
+                .iter()
+                .map(|k| k.algorithm().extractor())
+                .collect::<Result<_, _>>()?,
+            buffers: Vec::new(),
+        }))
+    }
+    fn value_desc(&self) -> &'static str {
+        self.first().map_or("value", |k| k.algorithm().value_desc())
+    }
+    fn row_desc(&self) -> &'static str {
+        "feature dimension"
     }
 }
 
@@ -903,46 +1091,13 @@ impl FeatureSpec {
     /// # Errors
     /// The extractor rejects its configuration.
     pub fn extractor(&self) -> Result<AnyExtractor, RegistryError> {
-        let e = |source: Box<dyn std::error::Error + Send + Sync>| RegistryError::Extractor {
-            feature: self.name.clone(),
-            source,
-        };
-        Ok(match &self.kind {
-            FeatureKind::LogMel(c) => AnyExtractor::Mel(Box::new(
-                MelExtractor::new(c.clone()).map_err(|x| e(x.into()))?,
-            )),
-            FeatureKind::Cens(c) => AnyExtractor::Cens(Box::new(
-                CensExtractor::new(c.clone()).map_err(|x| e(x.into()))?,
-            )),
-            FeatureKind::ChromaCqt(c) => AnyExtractor::ChromaCqt(Box::new(
-                ChromaCqtExtractor::new(c.clone()).map_err(|x| e(x.into()))?,
-            )),
-            FeatureKind::ChromaStft(c) => AnyExtractor::ChromaStft(Box::new(
-                ChromaStftExtractor::new(c.clone()).map_err(|x| e(x.into()))?,
-            )),
-            FeatureKind::Mfcc(c) => AnyExtractor::Mfcc(Box::new(
-                MfccExtractor::new(c.clone()).map_err(|x| e(x.into()))?,
-            )),
-            FeatureKind::LogCqt(c) => AnyExtractor::LogCqt(Box::new(LogCqt {
-                cqt: Cqt::new(c.clone()).map_err(|x| e(x.into()))?,
-                n_bins: c.n_bins,
-            })),
-            FeatureKind::Concat(parts) => AnyExtractor::Concat(Box::new(Concat {
-                parts: parts
-                    .iter()
-                    .map(|k| {
-                        FeatureSpec {
-                            name: self.name.clone(),
-                            kind: k.clone(),
-                            ae_context: self.ae_context,
-                            ae_preset: self.ae_preset,
-                        }
-                        .extractor()
-                    })
-                    .collect::<Result<_, _>>()?,
-                buffers: Vec::new(),
-            })),
-        })
+        self.kind
+            .algorithm()
+            .extractor()
+            .map_err(|source| RegistryError::Extractor {
+                feature: self.name.clone(),
+                source,
+            })
     }
 
     /// Everything that determines the feature's values, for cache keys and model files:
@@ -991,62 +1146,77 @@ impl FeatureSpec {
 
     /// Whether the rows are pitch classes (for figures).
     pub fn is_chroma(&self) -> bool {
-        matches!(
-            self.kind,
-            FeatureKind::Cens(_) | FeatureKind::ChromaCqt(_) | FeatureKind::ChromaStft(_)
-        )
+        self.kind.algorithm().is_chroma()
     }
 
     /// What a value of the feature is, with its unit (for figure axes and colour bars).
     pub fn value_desc(&self) -> &'static str {
-        fn of(k: &FeatureKind) -> &'static str {
-            match k {
-                FeatureKind::LogMel(c) if c.log == mel_features::LogScale::None => "Mel energy",
-                FeatureKind::LogMel(_) => "Mel energy (dB)",
-                FeatureKind::Cens(_) => "CENS (unit l2 norm)",
-                FeatureKind::ChromaCqt(_) | FeatureKind::ChromaStft(_) => {
-                    "chroma energy (max-normalised)"
-                }
-                FeatureKind::Mfcc(_) => "cepstral coefficient",
-                FeatureKind::LogCqt(_) => "CQT magnitude (dB)",
-                FeatureKind::Concat(parts) => parts.first().map_or("value", of),
-            }
-        }
-        of(&self.kind)
+        self.kind.algorithm().value_desc()
     }
 
     /// What the rows of the feature are (for figure axes).
     pub fn row_desc(&self) -> &'static str {
-        match self.kind {
-            FeatureKind::LogMel(_) => "Mel band",
-            FeatureKind::Mfcc(_) => "MFCC",
-            FeatureKind::LogCqt(_) => "CQT bin",
-            FeatureKind::Cens(_) | FeatureKind::ChromaCqt(_) | FeatureKind::ChromaStft(_) => {
-                "pitch class"
-            }
-            FeatureKind::Concat(_) => "feature dimension",
-        }
+        self.kind.algorithm().row_desc()
     }
 }
 
-/// One of the feature extractors (each worker thread owns one of each), with one error
+/// Any of the feature extractors (each worker thread owns one of each), with one error
 /// type.
-#[derive(Clone)]
-pub enum AnyExtractor {
-    /// Log-Mel.
-    Mel(Box<MelExtractor>),
-    /// CENS.
-    Cens(Box<CensExtractor>),
-    /// CQT chroma.
-    ChromaCqt(Box<ChromaCqtExtractor>),
-    /// STFT chroma.
-    ChromaStft(Box<ChromaStftExtractor>),
-    /// MFCC.
-    Mfcc(Box<MfccExtractor>),
-    /// Log-CQT.
-    LogCqt(Box<LogCqt>),
-    /// Several extractors side by side.
-    Concat(Box<Concat>),
+pub struct AnyExtractor(Box<dyn DynExtractor>);
+
+impl AnyExtractor {
+    /// Wraps an extractor; its errors are boxed into [`ExtractError`].
+    pub fn new<E>(extractor: E) -> Self
+    where
+        E: FeatureExtractor + Clone + Sync + 'static,
+    {
+        AnyExtractor(Box::new(extractor))
+    }
+}
+
+impl Clone for AnyExtractor {
+    fn clone(&self) -> Self {
+        AnyExtractor(self.0.box_clone())
+    }
+}
+
+/// [`FeatureExtractor`] with the error boxed, as a trait object.
+trait DynExtractor: Send + Sync {
+    fn dyn_hop_length(&self) -> usize;
+    fn dyn_sample_rate(&self) -> u32;
+    fn dyn_dims(&self) -> usize;
+    fn dyn_num_frames(&self, n_samples: usize) -> usize;
+    fn dyn_extract_into(
+        &mut self,
+        signal: &Signal,
+        out: ArrayViewMut2<'_, f32>,
+    ) -> Result<(), ExtractError>;
+    fn box_clone(&self) -> Box<dyn DynExtractor>;
+}
+
+impl<E: FeatureExtractor + Clone + Sync + 'static> DynExtractor for E {
+    fn dyn_hop_length(&self) -> usize {
+        FeatureExtractor::hop_length(self)
+    }
+    fn dyn_sample_rate(&self) -> u32 {
+        FeatureExtractor::sample_rate(self)
+    }
+    fn dyn_dims(&self) -> usize {
+        FeatureExtractor::dims(self)
+    }
+    fn dyn_num_frames(&self, n_samples: usize) -> usize {
+        FeatureExtractor::num_frames(self, n_samples)
+    }
+    fn dyn_extract_into(
+        &mut self,
+        signal: &Signal,
+        out: ArrayViewMut2<'_, f32>,
+    ) -> Result<(), ExtractError> {
+        FeatureExtractor::extract_into(self, signal, out).map_err(|e| ExtractError(e.into()))
+    }
+    fn box_clone(&self) -> Box<dyn DynExtractor> {
+        Box::new(self.clone())
+    }
 }
 
 /// `10 log10(|CQT|^2 + eps)` (see [`FeatureKind::LogCqt`]).
@@ -1152,20 +1322,6 @@ impl FeatureExtractor for Concat {
     }
 }
 
-macro_rules! each {
-    ($self:expr, $x:ident => $e:expr) => {
-        match $self {
-            AnyExtractor::Mel($x) => $e,
-            AnyExtractor::Cens($x) => $e,
-            AnyExtractor::ChromaCqt($x) => $e,
-            AnyExtractor::ChromaStft($x) => $e,
-            AnyExtractor::Mfcc($x) => $e,
-            AnyExtractor::LogCqt($x) => $e,
-            AnyExtractor::Concat($x) => $e,
-        }
-    };
-}
-
 /// The extractor's own error, boxed.
 #[derive(Debug, Error)]
 #[error(transparent)]
@@ -1206,19 +1362,19 @@ impl FeatureExtractor for AnyExtractor {
     type Error = ExtractError;
 
     fn hop_length(&self) -> usize {
-        each!(self, x => x.hop_length())
+        self.0.dyn_hop_length()
     }
 
     fn sample_rate(&self) -> u32 {
-        each!(self, x => x.sample_rate())
+        self.0.dyn_sample_rate()
     }
 
     fn dims(&self) -> usize {
-        each!(self, x => x.dims())
+        self.0.dyn_dims()
     }
 
     fn num_frames(&self, n_samples: usize) -> usize {
-        each!(self, x => x.num_frames(n_samples))
+        self.0.dyn_num_frames(n_samples)
     }
 
     fn extract_into(
@@ -1226,11 +1382,7 @@ impl FeatureExtractor for AnyExtractor {
         signal: &Signal,
         out: ArrayViewMut2<'_, f32>,
     ) -> Result<(), ExtractError> {
-        each!(self, x => x.extract_into(signal, out).map_err(|e| ExtractError(e.into())))
-    }
-
-    fn extract(&mut self, signal: &Signal) -> Result<Array2<f32>, ExtractError> {
-        each!(self, x => x.extract(signal).map_err(|e| ExtractError(e.into())))
+        self.0.dyn_extract_into(signal, out)
     }
 }
 
