@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use aad_core::Label;
 
 use crate::progress::{Mode, Progress};
-use crate::{CliError, EXIT_BAD_INPUT, EXIT_OK, files, fit::without_path};
+use crate::{CliError, EXIT_BAD_INPUT, EXIT_OK, files};
 
 /// AUC, pAUC (max FPR 0.1, McClish-standardised as scikit-learn and DCASE report it)
 /// and the confusion counts at the model's threshold, on recordings known to be normal
@@ -118,7 +118,7 @@ impl Scored {
                     eprintln!(
                         "failed {}: {}",
                         p.display(),
-                        crate::one_line(&without_path(&e, p))
+                        crate::one_line(&aad_engine::batch::reason(p, &e))
                     );
                 }
             }

@@ -115,7 +115,7 @@ pub fn run(a: Args) -> Result<u8, CliError> {
         eprintln!(
             "skipped {}: {}",
             p.display(),
-            crate::one_line(&without_path(e, p))
+            crate::one_line(&aad_engine::batch::reason(p, e))
         );
     }
     model
@@ -244,11 +244,4 @@ fn say_contrast(model: &Model) {
             c.iter().map(Vec::len).sum::<usize>()
         );
     }
-}
-
-/// An error's message without a leading `path: ` that the caller prints already.
-pub(crate) fn without_path(e: &impl std::fmt::Display, p: &std::path::Path) -> String {
-    let s = e.to_string();
-    let prefix = format!("{}: ", p.display());
-    s.strip_prefix(&prefix).map_or(s.clone(), str::to_string)
 }

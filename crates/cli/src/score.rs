@@ -6,7 +6,7 @@ use aad_engine::explain::Explanation;
 use aad_engine::model::ModelFileError;
 
 use crate::progress::{Mode, Progress};
-use crate::{CliError, EXIT_BAD_INPUT, EXIT_OK, files, fit::without_path};
+use crate::{CliError, EXIT_BAD_INPUT, EXIT_OK, files};
 
 /// Score recordings with a model: one row per file, `file,score,threshold,anomaly`
 /// (anomaly is 1 when score > threshold). Unreadable files are reported on stderr and
@@ -104,7 +104,7 @@ pub fn run(a: Args) -> Result<u8, CliError> {
                 eprintln!(
                     "failed {}: {}",
                     p.display(),
-                    crate::one_line(&without_path(&e, p))
+                    crate::one_line(&aad_engine::batch::reason(p, &e))
                 );
             }
         }
