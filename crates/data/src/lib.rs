@@ -44,5 +44,6 @@ pub use discover::{Discovery, Skipped, discover};
 pub use error::{DataError, ParseError};
 pub use split::{GroupSplit, Protocol, SplitReport, Unsplittable, split};
 pub use synth::{
-    AnomalyKind, MachineKind, SyntheticConfig, SyntheticDataset, generate, generate_observed,
+    AnomalyKind, AnomalyTruth, MachineKind, SyntheticConfig, SyntheticDataset, generate,
+    generate_observed,
 };

@@ -571,3 +571,65 @@ fn manifest_rows_that_do_not_parse_are_skipped_with_their_line() {
     let e = discover(&csv).unwrap_err();
     assert!(e.to_string().contains("machine_type"), "{e}");
 }
+
+#[test]
+fn the_generator_records_where_each_anomaly_lies() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = SyntheticConfig::tiny(3);
+    cfg.machines = vec![
+        MachineKind::Fan,
+        MachineKind::Valve,
+        MachineKind::Pump,
+        MachineKind::Slider,
+    ];
+    cfg.n_normal = 1;
+    cfg.n_abnormal = 12;
+    cfg.duration_s = 1.0;
+    let ds = generate(&cfg, dir.path()).unwrap();
+    let mut kinds = std::collections::BTreeSet::new();
+    for c in &ds.clips {
+        let t = &c.truth;
+        let Some((kind, _)) = c.anomaly else {
+            assert_eq!(*t, aad_data::AnomalyTruth::default(), "{}", c.rel_path);
+            continue;
+        };
+        kinds.insert(kind.as_str());
+        use aad_data::AnomalyKind;
+        let why = format!("{} {kind:?} {t:?}", c.rel_path);
+        match kind {
+            AnomalyKind::Humming | AnomalyKind::Imbalance => {
+                assert!(!t.freq_hz.is_empty(), "{why}");
+                assert!(t.freq_hz.iter().all(|f| *f > 0.0 && *f < 8_000.0), "{why}");
+            }
+            AnomalyKind::Leak | AnomalyKind::Rubbing => {
+                let (lo, hi) = t.band_hz.expect(&why);
+                assert!(0.0 <= lo && lo < hi, "{why}");
+            }
+            AnomalyKind::Clicking => {
+                // In a 1 s clip a valve may miss or bounce no click and a slider's stroke
+                // may not reach its defect; a fan's and a pump's clicks are dense.
+                if matches!(c.machine, MachineKind::Fan | MachineKind::Pump) {
+                    assert!(!t.times_s.is_empty(), "{why}");
+                }
+                assert!(t.times_s.iter().all(|x| (0.0..1.0).contains(x)), "{why}");
+            }
+        }
+        if kind == AnomalyKind::Imbalance {
+            assert_eq!(c.machine, MachineKind::Fan, "{why}");
+            assert_eq!(t.freq_hz.len(), 2, "shaft rate and its harmonic: {why}");
+        }
+    }
+    assert!(kinds.contains("imbalance"), "{kinds:?}");
+    let csv = std::fs::read_to_string(dir.path().join("anomaly_kinds.csv")).unwrap();
+    let header = csv.lines().next().unwrap();
+    assert!(
+        header.ends_with(",freq_hz,times_s,band_lo_hz,band_hi_hz"),
+        "{header}"
+    );
+    let row = csv
+        .lines()
+        .find(|l| l.contains(",humming,"))
+        .expect("a humming clip");
+    let freqs = row.split(',').nth(7).unwrap();
+    assert!(freqs.split(';').all(|f| f.parse::<f64>().is_ok()), "{row}");
+}

@@ -74,6 +74,11 @@ pub struct BandShare {
     /// The clip's band mean minus the normal clips', in the feature's units (dB for the
     /// log-Mel features).
     pub mean_change: f64,
+    /// The same for the band's standard deviation over time (0 when the summary has
+    /// none).
+    pub std_change: f64,
+    /// The same for the band's maximum over time (0 when the summary has none).
+    pub max_change: f64,
 }
 
 impl BandShare {
@@ -132,15 +137,23 @@ pub fn explain(
             rows.clone().map(|r| b.per_dim[s * dims + r]).sum::<f64>() / total
         };
         let pick = |stat: Statistic| stats.iter().position(|&x| x == stat).map_or(0.0, share);
-        let mean_change =
-            rows.clone().map(|r| b.clip[r] - b.normal[r]).sum::<f64>() / rows.len() as f64;
+        let change = |stat: Statistic| {
+            stats.iter().position(|&x| x == stat).map_or(0.0, |s| {
+                rows.clone()
+                    .map(|r| b.clip[s * dims + r] - b.normal[s * dims + r])
+                    .sum::<f64>()
+                    / rows.len() as f64
+            })
+        };
         bands.push(BandShare {
             lo_hz: edges[rows.start].0,
             hi_hz: edges[rows.end - 1].1,
             mean: pick(Statistic::Mean),
             std: pick(Statistic::Std),
             max: pick(Statistic::Max),
-            mean_change,
+            mean_change: change(Statistic::Mean),
+            std_change: change(Statistic::Std),
+            max_change: change(Statistic::Max),
         });
     }
     let band = (0..bands.len())

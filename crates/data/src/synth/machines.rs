@@ -8,7 +8,7 @@ use biquad::Type;
 use rand::Rng;
 
 use super::dsp::*;
-use super::{AnomalyKind, MachineKind};
+use super::{AnomalyKind, AnomalyTruth, MachineKind};
 
 pub(crate) struct Ctx {
     pub fs: f32,
@@ -26,6 +26,20 @@ impl Ctx {
 pub(crate) struct Rendered {
     pub machine: Vec<f32>,
     pub anomaly: Vec<f32>,
+    /// Where the anomaly lies, for scoring explanations (empty for normal clips).
+    pub truth: AnomalyTruth,
+}
+
+/// Mean of a speed profile: a shaft-locked tone's average frequency is its nominal one
+/// times this.
+fn mean(speed: &[f32]) -> f64 {
+    speed.iter().map(|&v| f64::from(v)).sum::<f64>() / speed.len().max(1) as f64
+}
+
+/// The -3 dB band of a band-pass at `fc` with quality `q`.
+fn band_of(fc: f32, q: f32) -> Option<(f64, f64)> {
+    let half = f64::from(fc) / (2.0 * f64::from(q));
+    Some(((f64::from(fc) - half).max(0.0), f64::from(fc) + half))
 }
 
 pub(crate) enum Model {
@@ -73,6 +87,7 @@ fn poisson_transients(
     out: &mut [f32],
     rate: f64,
     (count, f_lo, f_hi, tau_lo, tau_hi): (usize, f64, f64, f64, f64),
+    mut times: Option<&mut Vec<f64>>,
 ) {
     let mut t = 0.0f64;
     loop {
@@ -81,6 +96,9 @@ fn poisson_transients(
             break;
         }
         let modes = random_modes(rng, count, f_lo, f_hi, tau_lo, tau_hi);
+        if let Some(times) = times.as_deref_mut() {
+            times.push(t);
+        }
         add_transient(
             out,
             ctx.fs,
@@ -91,9 +109,20 @@ fn poisson_transients(
     }
 }
 
-fn bearing_hum(rng: &mut Rng8, ctx: &Ctx, speed: &[f32], shaft_hz: f32) -> Vec<f32> {
+fn bearing_hum(
+    rng: &mut Rng8,
+    ctx: &Ctx,
+    speed: &[f32],
+    shaft_hz: f32,
+    truth: &mut AnomalyTruth,
+) -> Vec<f32> {
     let mut out = vec![0.0; ctx.n];
     let f = uniform(rng, 180.0, 2200.0) as f32;
+    let m = mean(speed);
+    truth.freq_hz = [f, 2.0 * f, f + shaft_hz, f - shaft_hz]
+        .iter()
+        .map(|&x| f64::from(x) * m)
+        .collect();
     let ph = uniform(rng, 0.0, std::f64::consts::TAU) as f32;
     add_tone(&mut out, ctx.fs, f, speed, 1.0, ph);
     add_tone(&mut out, ctx.fs, 2.0 * f, speed, 0.4, ph);
@@ -103,8 +132,17 @@ fn bearing_hum(rng: &mut Rng8, ctx: &Ctx, speed: &[f32], shaft_hz: f32) -> Vec<f
 }
 
 /// Imbalance: a strong shaft-rate component and amplitude modulation of `carrier`.
-fn imbalance(ctx: &Ctx, speed: &[f32], shaft_hz: f32, carrier: &[f32]) -> Vec<f32> {
+fn imbalance(
+    ctx: &Ctx,
+    speed: &[f32],
+    shaft_hz: f32,
+    carrier: &[f32],
+    truth: &mut AnomalyTruth,
+) -> Vec<f32> {
     let mut out = vec![0.0; ctx.n];
+    truth.variant = Some(AnomalyKind::Imbalance);
+    let m = mean(speed);
+    truth.freq_hz = vec![f64::from(shaft_hz) * m, f64::from(2.0 * shaft_hz) * m];
     add_tone(&mut out, ctx.fs, shaft_hz, speed, 1.0, 0.0);
     add_tone(&mut out, ctx.fs, 2.0 * shaft_hz, speed, 0.5, 0.3);
     let mut ph = 0.0f32;
@@ -117,7 +155,13 @@ fn imbalance(ctx: &Ctx, speed: &[f32], shaft_hz: f32, carrier: &[f32]) -> Vec<f3
 
 /// Short high-frequency ticks once per revolution (every `every` revolutions), with
 /// timing jitter and amplitude scatter: "clicking".
-fn rev_ticks(rng: &mut Rng8, ctx: &Ctx, speed: &[f32], shaft_hz: f32, every: u32) -> Vec<f32> {
+fn rev_ticks(
+    rng: &mut Rng8,
+    ctx: &Ctx,
+    speed: &[f32],
+    (shaft_hz, every): (f32, u32),
+    truth: &mut AnomalyTruth,
+) -> Vec<f32> {
     let mut out = vec![0.0; ctx.n];
     let modes = random_modes(rng, 3, 1800.0, 6500.0, 0.0004, 0.0018);
     let mut ph = uniform(rng, 0.0, 1.0) as f32;
@@ -129,6 +173,9 @@ fn rev_ticks(rng: &mut Rng8, ctx: &Ctx, speed: &[f32], shaft_hz: f32, every: u32
             count += 1;
             if count % every == 0 {
                 let jitter = (gauss(rng) * 0.0004 * ctx.fs) as isize;
+                truth
+                    .times_s
+                    .push((i as isize + jitter).max(0) as f64 / f64::from(ctx.fs));
                 let g = uniform(rng, 0.6, 1.3) as f32;
                 add_transient(&mut out, ctx.fs, i as isize + jitter, &modes, g);
             }
@@ -139,8 +186,15 @@ fn rev_ticks(rng: &mut Rng8, ctx: &Ctx, speed: &[f32], shaft_hz: f32, every: u32
 
 /// Band-limited friction noise gated once per revolution, active in random stretches:
 /// "rubbing".
-fn rubbing(rng: &mut Rng8, ctx: &Ctx, speed: &[f32], rate_hz: f32) -> Vec<f32> {
+fn rubbing(
+    rng: &mut Rng8,
+    ctx: &Ctx,
+    speed: &[f32],
+    rate_hz: f32,
+    truth: &mut AnomalyTruth,
+) -> Vec<f32> {
     let fc = uniform(rng, 900.0, 4000.0) as f32;
+    truth.band_hz = band_of(fc, 1.5);
     let mut out = bandpassed(white(rng, ctx.n), ctx.fs, fc, 1.5);
     let duty = uniform(rng, 0.15, 0.45) as f32;
     let seg_on = uniform(rng, 0.4, 1.0) as f32;
@@ -161,9 +215,13 @@ fn rubbing(rng: &mut Rng8, ctx: &Ctx, speed: &[f32], rate_hz: f32) -> Vec<f32> {
 }
 
 /// Continuous high-frequency hiss with a slow flutter: "leak".
-fn leak_hiss(rng: &mut Rng8, ctx: &Ctx) -> Vec<f32> {
+fn leak_hiss(rng: &mut Rng8, ctx: &Ctx, truth: &mut AnomalyTruth) -> Vec<f32> {
     let fc = uniform(rng, 3000.0, 6800.0) as f32;
-    let mut out = bandpassed(white(rng, ctx.n), ctx.fs, fc, uniform(rng, 0.8, 2.5) as f32);
+    // The noise is drawn before the quality, as before the truth was recorded.
+    let noise = white(rng, ctx.n);
+    let q = uniform(rng, 0.8, 2.5) as f32;
+    truth.band_hz = band_of(fc, q);
+    let mut out = bandpassed(noise, ctx.fs, fc, q);
     let rate = uniform(rng, 0.2, 1.5) as f32;
     for (i, o) in out.iter_mut().enumerate() {
         *o *= 1.0 + 0.25 * (std::f32::consts::TAU * rate * ctx.t(i)).sin();
@@ -231,25 +289,28 @@ impl Fan {
         add_tone(&mut tones, ctx.fs, self.shaft_hz, &speed, 0.05, 0.0);
         normalize_rms(&mut tones, db(f64::from(self.tone_db)));
         add_scaled(&mut air, &tones, 1.0);
+        let mut truth = AnomalyTruth::default();
+        let t = &mut truth;
         let anomaly = match anomaly {
             None => Vec::new(),
-            Some((AnomalyKind::Humming, _)) => {
+            Some((AnomalyKind::Humming | AnomalyKind::Imbalance, _)) => {
                 if rng.random_bool(0.5) {
-                    bearing_hum(rng, ctx, &speed, self.shaft_hz)
+                    bearing_hum(rng, ctx, &speed, self.shaft_hz, t)
                 } else {
-                    imbalance(ctx, &speed, self.shaft_hz, &air)
+                    imbalance(ctx, &speed, self.shaft_hz, &air, t)
                 }
             }
             Some((AnomalyKind::Clicking, _)) => {
                 let every = rng.random_range(1..3);
-                rev_ticks(rng, ctx, &speed, self.shaft_hz, every)
+                rev_ticks(rng, ctx, &speed, (self.shaft_hz, every), t)
             }
-            Some((AnomalyKind::Rubbing, _)) => rubbing(rng, ctx, &speed, self.shaft_hz),
-            Some((AnomalyKind::Leak, _)) => leak_hiss(rng, ctx),
+            Some((AnomalyKind::Rubbing, _)) => rubbing(rng, ctx, &speed, self.shaft_hz, t),
+            Some((AnomalyKind::Leak, _)) => leak_hiss(rng, ctx, t),
         };
         Rendered {
             machine: air,
             anomaly,
+            truth,
         }
     }
 }
@@ -290,8 +351,14 @@ impl Valve {
             ),
             _ => (0.003, 0.0, 0.0, 0.0),
         };
-        let (mut clicks, open_spans) =
-            self.events(rng, ctx, period, (jitter, p_missing, p_bounce, bounce_gain));
+        let mut truth = AnomalyTruth::default();
+        let (mut clicks, open_spans) = self.events(
+            rng,
+            ctx,
+            period,
+            (jitter, p_missing, p_bounce, bounce_gain),
+            &mut truth.times_s,
+        );
         normalize_rms(&mut clicks, 1.0);
         let mut flow = bandpassed(white(rng, ctx.n), fs, self.flow_fc, 1.2);
         let open_gate: Vec<f32> = (0..ctx.n)
@@ -308,10 +375,11 @@ impl Valve {
             *f *= g;
         }
         add_scaled(&mut clicks, &flow, 1.0);
-        let anomaly = valve_anomaly(rng, ctx, anomaly, &open_gate);
+        let anomaly = valve_anomaly(rng, ctx, anomaly, &open_gate, &mut truth);
         Rendered {
             machine: clicks,
             anomaly,
+            truth,
         }
     }
 }
@@ -319,13 +387,15 @@ impl Valve {
 impl Valve {
     /// The opening and closing clicks of one clip (with a bounce or a miss as a
     /// clicking fault makes them: `(jitter, p_missing, p_bounce, bounce_gain)`), and
-    /// the spans the valve stood open.
+    /// the spans the valve stood open. `faults` gets the times of the missed and bounced
+    /// clicks.
     fn events(
         &self,
         rng: &mut Rng8,
         ctx: &Ctx,
         period: f32,
         (jitter, p_missing, p_bounce, bounce_gain): (f32, f32, f32, f32),
+        faults: &mut Vec<f64>,
     ) -> (Vec<f32>, Vec<(f32, f32)>) {
         let (fs, dur) = (ctx.fs, ctx.n as f32 / ctx.fs);
         let mut clicks = vec![0.0; ctx.n];
@@ -336,12 +406,18 @@ impl Valve {
             let close = open + self.open_frac * period + gauss(rng) * jitter;
             for (at, modes) in [(open, &self.open_modes), (close, &self.close_modes)] {
                 if rng.random_bool(f64::from(p_missing)) {
+                    if (0.0..dur).contains(&at) {
+                        faults.push(f64::from(at));
+                    }
                     continue;
                 }
                 let g = db(uniform(rng, -2.0, 2.0));
                 add_transient(&mut clicks, fs, (at * fs) as isize, modes, g);
                 if rng.random_bool(f64::from(p_bounce)) {
                     let dt = uniform(rng, 0.008, 0.03) as f32;
+                    if (0.0..dur).contains(&(at + dt)) {
+                        faults.push(f64::from(at + dt));
+                    }
                     add_transient(
                         &mut clicks,
                         fs,
@@ -364,21 +440,25 @@ fn valve_anomaly(
     ctx: &Ctx,
     anomaly: Option<(AnomalyKind, f32)>,
     open_gate: &[f32],
+    truth: &mut AnomalyTruth,
 ) -> Vec<f32> {
     let fs = ctx.fs;
     match anomaly {
         None | Some((AnomalyKind::Clicking, _)) => Vec::new(),
         Some((AnomalyKind::Leak, _)) => {
             // Hiss while the valve should be closed.
-            let mut h = leak_hiss(rng, ctx);
+            let mut h = leak_hiss(rng, ctx, truth);
             for (v, g) in h.iter_mut().zip(open_gate) {
                 *v *= 1.0 - 0.8 * g;
             }
             h
         }
-        Some((AnomalyKind::Humming, _)) | Some((AnomalyKind::Rubbing, _)) => {
+        Some((AnomalyKind::Humming | AnomalyKind::Rubbing | AnomalyKind::Imbalance, _)) => {
             // Coil buzz at twice the mains frequency while energised.
             let mains = if rng.random_bool(0.5) { 50.0 } else { 60.0 };
+            truth.freq_hz = [2.0, 4.0, 6.0, 8.0, 10.0]
+                .map(|k: f64| f64::from(mains) * k)
+                .to_vec();
             let ones = vec![1.0; ctx.n];
             let mut h = vec![0.0; ctx.n];
             for k in [2.0f32, 4.0, 6.0, 8.0, 10.0] {
@@ -451,22 +531,28 @@ impl Pump {
         add_tone(&mut tones, ctx.fs, 100.0, &vec![1.0; ctx.n], 0.2, 0.0);
         normalize_rms(&mut tones, db(f64::from(self.tone_db)));
         add_scaled(&mut flow, &tones, 1.0);
+        let mut truth = AnomalyTruth::default();
+        let t = &mut truth;
         let anomaly = match anomaly {
             None => Vec::new(),
-            Some((AnomalyKind::Humming, _)) => bearing_hum(rng, ctx, &speed, self.shaft_hz),
+            Some((AnomalyKind::Humming | AnomalyKind::Imbalance, _)) => {
+                bearing_hum(rng, ctx, &speed, self.shaft_hz, t)
+            }
             Some((AnomalyKind::Clicking, _)) => {
                 // Cavitation crackle: random sharp bursts.
                 let mut out = vec![0.0; ctx.n];
                 let rate = uniform(rng, 15.0, 70.0);
-                poisson_transients(rng, ctx, &mut out, rate, (2, 2000.0, 7000.0, 0.0002, 0.001));
+                let modes = (2, 2000.0, 7000.0, 0.0002, 0.001);
+                poisson_transients(rng, ctx, &mut out, rate, modes, Some(&mut t.times_s));
                 out
             }
-            Some((AnomalyKind::Leak, _)) => leak_hiss(rng, ctx),
-            Some((AnomalyKind::Rubbing, _)) => rubbing(rng, ctx, &speed, self.shaft_hz),
+            Some((AnomalyKind::Leak, _)) => leak_hiss(rng, ctx, t),
+            Some((AnomalyKind::Rubbing, _)) => rubbing(rng, ctx, &speed, self.shaft_hz, t),
         };
         Rendered {
             machine: flow,
             anomaly,
+            truth,
         }
     }
 }
@@ -514,10 +600,12 @@ impl Slider {
         normalize_rms(&mut clunks, 0.7);
         add_scaled(&mut fric, &ticks, 1.0);
         add_scaled(&mut fric, &clunks, 1.0);
-        let anomaly = self.anomaly(rng, ctx, anomaly, &vel, (stroke, phase0));
+        let mut truth = AnomalyTruth::default();
+        let anomaly = self.anomaly(rng, ctx, anomaly, &vel, (stroke, phase0), &mut truth);
         Rendered {
             machine: fric,
             anomaly,
+            truth,
         }
     }
 }
@@ -563,6 +651,7 @@ impl Slider {
         anomaly: Option<(AnomalyKind, f32)>,
         vel: &[f32],
         (stroke, phase0): (f32, f32),
+        truth: &mut AnomalyTruth,
     ) -> Vec<f32> {
         let fs = ctx.fs;
         match anomaly {
@@ -582,6 +671,7 @@ impl Slider {
                     if t >= ctx.n as f32 / fs {
                         break;
                     }
+                    truth.times_s.push(f64::from(t));
                     add_transient(
                         &mut out,
                         fs,
@@ -593,15 +683,16 @@ impl Slider {
                 out
             }
             Some((AnomalyKind::Rubbing, _)) => {
-                let mut r = rubbing(rng, ctx, vel, 1.0 / stroke);
+                let mut r = rubbing(rng, ctx, vel, 1.0 / stroke, truth);
                 for (v, s) in r.iter_mut().zip(vel) {
                     *v *= s;
                 }
                 r
             }
-            Some((AnomalyKind::Humming, _)) => {
-                // Servo whine following the velocity.
+            Some((AnomalyKind::Humming | AnomalyKind::Imbalance, _)) => {
+                // Servo whine following the velocity: it sweeps up to `f` mid-stroke.
                 let f = uniform(rng, 300.0, 1500.0) as f32;
+                truth.freq_hz = vec![f64::from(f)];
                 let mut h = vec![0.0; ctx.n];
                 add_tone(&mut h, fs, f, vel, 1.0, 0.0);
                 for (v, s) in h.iter_mut().zip(vel) {
@@ -640,7 +731,8 @@ pub(crate) fn factory_noise(rng: &mut Rng8, ctx: &Ctx) -> Vec<f32> {
     add_scaled(&mut out, &drone, 1.0);
     let mut impacts = vec![0.0; ctx.n];
     let rate = uniform(rng, 0.2, 1.5);
-    poisson_transients(rng, ctx, &mut impacts, rate, (3, 150.0, 1500.0, 0.01, 0.08));
+    let modes = (3, 150.0, 1500.0, 0.01, 0.08);
+    poisson_transients(rng, ctx, &mut impacts, rate, modes, None);
     if rms(&impacts) > 0.0 {
         normalize_rms(&mut impacts, db(uniform(rng, -14.0, -6.0)));
         add_scaled(&mut out, &impacts, 1.0);

@@ -118,6 +118,11 @@ pub enum AnomalyKind {
     Leak,
     /// Periodic friction noise.
     Rubbing,
+    /// A fan's imbalance: the shaft rate and its second harmonic, and the airflow
+    /// modulated at the shaft rate; not a new tone in the band of interest. Never drawn
+    /// as such: the fan's humming renders as it half of the time, and the clip is then
+    /// listed under this kind.
+    Imbalance,
 }
 
 impl AnomalyKind {
@@ -128,8 +133,28 @@ impl AnomalyKind {
             AnomalyKind::Clicking => "clicking",
             AnomalyKind::Leak => "leak",
             AnomalyKind::Rubbing => "rubbing",
+            AnomalyKind::Imbalance => "imbalance",
         }
     }
+}
+
+/// Where an injected anomaly lies, as `anomaly_kinds.csv` records it: the ground truth
+/// that explanations are scored against.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct AnomalyTruth {
+    /// The kind the clip is listed under, when the renderer chose a variant of the kind
+    /// drawn ([`AnomalyKind::Imbalance`] for a fan's humming).
+    pub variant: Option<AnomalyKind>,
+    /// Every tone the anomaly adds, in Hz, at the clip's mean speed: a bearing tone, its
+    /// second harmonic and shaft-rate sidebands; a coil buzz's harmonics; a servo
+    /// whine's peak (it sweeps up to it); an imbalance's shaft rate and its harmonic.
+    pub freq_hz: Vec<f64>,
+    /// When the anomaly's transients happen, in seconds: added clicks, and a valve's
+    /// missed or bounced clicks.
+    pub times_s: Vec<f64>,
+    /// The -3 dB band of a band-limited noise (leak, rubbing), in Hz.
+    pub band_hz: Option<(f64, f64)>,
 }
 
 /// What to generate.
@@ -302,8 +327,11 @@ pub struct GeneratedClip {
     pub id: u32,
     /// SNR in dB.
     pub snr_db: i32,
-    /// Anomaly kind and its level in dB relative to the machine (`None` for normal clips).
+    /// Anomaly kind and its level in dB relative to the machine (`None` for normal
+    /// clips); the kind is the listed one (a variant where the renderer chose one).
     pub anomaly: Option<(AnomalyKind, f64)>,
+    /// Where the anomaly lies (empty for normal clips).
+    pub truth: AnomalyTruth,
 }
 
 /// What [`generate`] wrote.
@@ -339,7 +367,11 @@ struct Job {
 }
 
 /// Renders one clip at every SNR (the machine part is shared, as in MIMII).
-fn render_job(cfg: &SyntheticConfig, job: &Job) -> Vec<(i32, Vec<f32>, Option<Anomaly>)> {
+/// A rendered clip at one SNR: the SNR, the interleaved samples, the anomaly as listed,
+/// and where it lies.
+type RenderedSnr = (i32, Vec<f32>, Option<Anomaly>, AnomalyTruth);
+
+fn render_job(cfg: &SyntheticConfig, job: &Job) -> Vec<RenderedSnr> {
     let fs = cfg.sample_rate as f32;
     let ctx = Ctx {
         fs,
@@ -368,6 +400,8 @@ fn render_job(cfg: &SyntheticConfig, job: &Job) -> Vec<(i32, Vec<f32>, Option<An
         }),
     );
     let gain = level * db(uniform(&mut rng, -1.0, 1.0));
+    let truth = rendered.truth;
+    let anomaly = anomaly.map(|(k, s)| (truth.variant.unwrap_or(k), s));
     let mut machine = rendered.machine;
     normalize_rms(&mut machine, gain);
     if let (Some((_, sev)), false) = (anomaly, rendered.anomaly.is_empty()) {
@@ -406,7 +440,7 @@ fn render_job(cfg: &SyntheticConfig, job: &Job) -> Vec<(i32, Vec<f32>, Option<An
                     out[i * channels + c] = (ch_gain * m + g_noise * n + s).clamp(-0.999, 0.999);
                 }
             }
-            (snr, out, anomaly)
+            (snr, out, anomaly, truth.clone())
         })
         .collect()
 }
@@ -476,7 +510,7 @@ pub fn generate_observed(
         .map(|job| {
             let label = if job.anomalous { "abnormal" } else { "normal" };
             let mut out = Vec::new();
-            for (snr, samples, anomaly) in render_job(cfg, job) {
+            for (snr, samples, anomaly, truth) in render_job(cfg, job) {
                 let rel_dir = format!("{snr}dB/{}/id_{:02}/{label}", job.machine, job.id);
                 let dir = root.join(&rel_dir);
                 std::fs::create_dir_all(&dir).map_err(|e| io_err(&dir, e))?;
@@ -493,6 +527,7 @@ pub fn generate_observed(
                     id: job.id,
                     snr_db: snr,
                     anomaly,
+                    truth,
                 });
             }
             Ok(out)
@@ -513,15 +548,32 @@ pub fn generate_observed(
 fn write_metadata(root: &Path, clips: &[GeneratedClip]) -> Result<(), DataError> {
     let path = root.join(crate::discover::ANOMALY_KINDS_FILE);
     let tmp = root.join(format!(".{}.tmp", crate::discover::ANOMALY_KINDS_FILE));
-    let mut text = String::from("file,machine_type,machine_id,snr,label,kind,severity_db\n");
+    let mut text = String::from(
+        "file,machine_type,machine_id,snr,label,kind,severity_db,freq_hz,times_s,band_lo_hz,band_hi_hz\n",
+    );
+    let list = |v: &[f64], digits: usize| {
+        v.iter()
+            .map(|x| format!("{x:.digits$}"))
+            .collect::<Vec<_>>()
+            .join(";")
+    };
     for c in clips {
         let (label, kind, sev) = match c.anomaly {
             Some((k, s)) => ("abnormal", k.as_str(), format!("{s:.2}")),
             None => ("normal", "none", String::new()),
         };
+        let t = &c.truth;
+        let (lo, hi) = t.band_hz.map_or((String::new(), String::new()), |(a, b)| {
+            (format!("{a:.1}"), format!("{b:.1}"))
+        });
         text.push_str(&format!(
-            "{},{},id_{:02},{}dB,{label},{kind},{sev}\n",
-            c.rel_path, c.machine, c.id, c.snr_db
+            "{},{},id_{:02},{}dB,{label},{kind},{sev},{},{},{lo},{hi}\n",
+            c.rel_path,
+            c.machine,
+            c.id,
+            c.snr_db,
+            list(&t.freq_hz, 1),
+            list(&t.times_s, 3)
         ));
     }
     let mut f = std::fs::File::create(&tmp).map_err(|e| io_err(&tmp, e))?;
