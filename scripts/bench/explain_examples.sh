@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The real-clip examples of docs/explanations.md: fits the default detector on the
 # normal clips of one MIMII machine and explains its anomalous clips (`aad score
-# --explain`), for fan and valve id_00 at -6 dB.
+# --explain`), for fan and valve id_00 at -6 dB, and draws the highest-scoring one
+# (`aad explain --plot`, OUT/explain_<machine>.png).
 #   scripts/bench/explain_examples.sh [AAD] [DATA] [OUT]
 # Defaults: target/release/aad, ../shared/data/mimii (any MIMII root), /tmp/aad_explain.
 set -euo pipefail
@@ -19,4 +20,6 @@ for m in fan valve; do
     echo "|---|---:|:---:|---|"
     awk -F, 'NR > 1 { n = split($1, p, "/"); printf "| %s | %.1f | %s | %s |\n", p[n], $2, ($4 == 1 ? "yes" : "no"), $10 }' "$OUT/$m.csv"
     echo
+    top=$(awk -F, 'NR > 1 { print $2, $1 }' "$OUT/$m.csv" | sort -g | tail -1 | cut -d' ' -f2-)
+    "$AAD" explain "$OUT/$m.aadm" "$top" --plot "$OUT/explain_$m.png" > /dev/null 2>&1
 done

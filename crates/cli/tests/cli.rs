@@ -997,6 +997,23 @@ fn explain_names_the_band_the_kind_and_the_time_span_of_a_clip() {
         })
         .sum();
     assert!((shares - 1.0).abs() < 1e-3, "{shares}");
+    // --plot draws it, and prints the same explanation.
+    let png = fixture().0.join("why.png");
+    let o = aad(&[
+        "explain",
+        model.to_str().unwrap(),
+        clip.to_str().unwrap(),
+        "--plot",
+        png.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout), out);
+    let bytes = std::fs::read(&png).unwrap();
+    assert!(
+        bytes.starts_with(b"\x89PNG") && bytes.len() > 20_000,
+        "{}",
+        bytes.len()
+    );
     // `aad score --explain`: the same scores, with the explanation's columns.
     let plain = score_quiet(&model, &d.join("test"));
     let o = aad(&[

@@ -7,6 +7,8 @@
 //! - [`spectrogram`]: a log-Mel (or any `frames x bins`) matrix as an image.
 //! - [`roc_curves`], [`score_histogram`], [`line_series`], [`loss_curves`]: evaluation
 //!   figures.
+//! - [`explanation`]: why a clip scored as it did (band shares, spectrogram, departure
+//!   over time).
 //!
 //! ```
 //! let dir = tempfile::tempdir()?;
@@ -27,6 +29,9 @@ use ndarray::ArrayView2;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters_backend::{BackendColor, BackendCoord, BackendTextStyle, DrawingErrorKind};
+
+mod explain;
+pub use explain::{BandBar, ExplanationFigure, explanation};
 
 /// Pitch-class names, C first (librosa's `base_c` order).
 pub const PITCH_CLASSES: [&str; 12] = [

@@ -147,8 +147,10 @@ impl Detector {
     }
 
     /// Why a signal at `sr` scored as it did, as a dict: `kind`, `statistic`, `band_hz`
-    /// (low, high), `span_s` (start, end), `sentence`, and `bands`, a list of dicts
-    /// (`lo_hz`, `hi_hz`, `share_mean`, `share_std`, `share_max`, `mean_change`).
+    /// (low, high), `span_s` (start, end), `sentence`, `departure` (per frame, how far
+    /// the band departs from normal, in standard deviations) and `bands`, a list of dicts
+    /// (`lo_hz`, `hi_hz`, `share_mean`, `share_std`, `share_max`, `mean_change`,
+    /// `std_change`, `max_change`).
     fn explain_signal<'py>(
         &self,
         py: Python<'py>,
@@ -288,6 +290,7 @@ fn explanation<'py>(
     d.set_item("band_hz", (top.lo_hz, top.hi_hz))?;
     d.set_item("span_s", e.span_s)?;
     d.set_item("sentence", &e.sentence)?;
+    d.set_item("departure", &e.departure)?;
     let bands = e
         .bands
         .iter()
@@ -299,6 +302,8 @@ fn explanation<'py>(
             x.set_item("share_std", b.std)?;
             x.set_item("share_max", b.max)?;
             x.set_item("mean_change", b.mean_change)?;
+            x.set_item("std_change", b.std_change)?;
+            x.set_item("max_change", b.max_change)?;
             Ok(x)
         })
         .collect::<PyResult<Vec<_>>>()?;

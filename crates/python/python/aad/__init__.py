@@ -211,7 +211,8 @@ class Detector:
         """Why a clip scored as it did, as a dict: ``kind`` (tonal, broadband level,
         transient, fluctuation), ``statistic`` (mean, std, max), ``band_hz`` and
         ``span_s`` (the band and the time span that carry the distance from the normal
-        clips), ``sentence``, and every band's share in ``bands``. A 1-D float32 array at
+        clips), ``sentence``, ``departure`` (the band's distance from normal per frame)
+        and every band's share in ``bands``. A 1-D float32 array at
         ``sr`` Hz, or a file path. Scores are unchanged. Covers the kNN detectors on clip
         summaries (the default ``knn_msm`` among them)."""
         x = y_or_path
