@@ -55,6 +55,11 @@ pub struct Args {
     /// Draw score over time with the threshold and anomalous stretches (.png or .svg).
     #[arg(long)]
     pub plot: Option<PathBuf>,
+    /// Say why each window scored as it did: the columns kind, band_lo_hz, band_hi_hz,
+    /// span_start_s, span_end_s (in the recording's time) and explanation (kNN detectors
+    /// on clip summaries, the default among them).
+    #[arg(long)]
+    pub explain: bool,
     /// No progress on stderr.
     #[arg(long)]
     pub quiet: bool,
@@ -189,6 +194,9 @@ impl Sink {
 /// An invalid model or input (exit 2), an unwritable output (exit 1).
 pub fn run(a: Args) -> Result<u8, CliError> {
     let model = crate::load_model(&a.model)?;
+    if a.explain {
+        crate::score::check_explainable(&model)?;
+    }
     let sr = model.sample_rate();
     let (mut source, total) = open_source(&a, &model)?;
     let window_s = a.window.or(model.clip_seconds()).unwrap_or(10.0);
@@ -205,8 +213,7 @@ pub fn run(a: Args) -> Result<u8, CliError> {
         .extractor()
         .map_err(|e| CliError::failed(e.to_string()))?;
     let mut sink = Sink::open(a.csv.as_deref())?;
-    sink.line("start_s,end_s,score,threshold,anomaly")?;
-    let t = model.threshold();
+    sink.line(if a.explain { HEADER_EXPLAINED } else { HEADER })?;
     let mut rows: Vec<Window> = Vec::new();
     let mut buf: Vec<f32> = Vec::with_capacity(win);
     let mut block = Vec::new();
@@ -226,22 +233,10 @@ pub fn run(a: Args) -> Result<u8, CliError> {
         }
         let signal = Signal::new(buf.clone(), sr)
             .map_err(|e| CliError::bad_input(format!("{}: {e}", a.input)))?;
-        let score = model
-            .score_signal_with(&mut fx, &signal, name)
-            .map_err(|e| CliError::bad_input(e.to_string()))?;
-        let w = Window {
-            start_s: start as f64 / f64::from(sr),
-            end_s: (start + win as u64) as f64 / f64::from(sr),
-            score,
-        };
-        let anomalous = model.decide(score);
-        flagged += usize::from(anomalous);
-        sink.line(&format!(
-            "{},{},{score},{t},{}",
-            w.start_s,
-            w.end_s,
-            u8::from(anomalous)
-        ))?;
+        let span = (start, start + win as u64);
+        let (w, line) = score_window(&model, &mut fx, (&signal, name, span), a.explain)?;
+        flagged += usize::from(model.decide(w.score));
+        sink.line(&line)?;
         rows.push(w);
         bar.tick();
         advance(&mut source, &mut buf, win, hop, &mut block)?;
@@ -266,6 +261,46 @@ pub fn run(a: Args) -> Result<u8, CliError> {
         );
     }
     Ok(EXIT_OK)
+}
+
+/// The CSV header, plain and with `--explain`.
+const HEADER: &str = "start_s,end_s,score,threshold,anomaly";
+const HEADER_EXPLAINED: &str = "start_s,end_s,score,threshold,anomaly,kind,band_lo_hz,band_hi_hz,span_start_s,span_end_s,explanation";
+
+/// One window (from sample `span.0` to `span.1`) scored, and its CSV row; with
+/// `explain`, the explanation's columns too (from the same features: the score is the
+/// plain one, bit for bit).
+fn score_window(
+    model: &Model,
+    fx: &mut aad_engine::registry::AnyExtractor,
+    (signal, name, span): (&Signal, &Path, (u64, u64)),
+    explain: bool,
+) -> Result<(Window, String), CliError> {
+    let sr = f64::from(signal.sample_rate());
+    let (start_s, end_s) = (span.0 as f64 / sr, span.1 as f64 / sr);
+    let (score, why) = if explain {
+        let e = aad_engine::explain::explain_window(model, fx, signal, name, start_s)
+            .map_err(|e| CliError::bad_input(e.to_string()))?;
+        (e.score, crate::score::explanation_columns(&e))
+    } else {
+        let s = model
+            .score_signal_with(fx, signal, name)
+            .map_err(|e| CliError::bad_input(e.to_string()))?;
+        (s, String::new())
+    };
+    let line = format!(
+        "{start_s},{end_s},{score},{},{}{why}",
+        model.threshold(),
+        u8::from(model.decide(score))
+    );
+    Ok((
+        Window {
+            start_s,
+            end_s,
+            score,
+        },
+        line,
+    ))
 }
 
 /// Seconds as a whole number of samples: at least one, at most a day.

@@ -55,12 +55,8 @@ pub fn run(a: Args) -> Result<u8, CliError> {
     if paths.is_empty() {
         return Err(CliError::bad_input("no .wav or .flac files found to score"));
     }
-    if a.explain && !aad_engine::explain::supports(&model) {
-        return Err(CliError::bad_input(format!(
-            "--explain: the model's detector ({}) has no explanations yet; they cover the \
-             kNN detectors on clip summaries (knn, knn_mean, knn_msm, knn_msm_k1)",
-            model.detector_name()
-        )));
+    if a.explain {
+        check_explainable(&model)?;
     }
     let pool = aad_engine::batch::pool(a.jobs).map_err(CliError::failed)?;
     let bar = Progress::new(Mode::detect(a.quiet), "score", paths.len() as u64);
@@ -116,6 +112,18 @@ pub fn run(a: Args) -> Result<u8, CliError> {
     Ok(if failed == 0 { EXIT_OK } else { EXIT_BAD_INPUT })
 }
 
+/// Refuses `--explain` up front (exit 2) for a detector without explanations.
+pub(crate) fn check_explainable(model: &aad_engine::model::Model) -> Result<(), CliError> {
+    if aad_engine::explain::supports(model) {
+        return Ok(());
+    }
+    Err(CliError::bad_input(format!(
+        "--explain: the model's detector ({}) has no explanations yet; they cover the \
+         kNN detectors on clip summaries (knn, knn_mean, knn_msm, knn_msm_k1)",
+        model.detector_name()
+    )))
+}
+
 /// Quotes a CSV field when it needs it (RFC 4180).
 pub(crate) fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
@@ -143,7 +151,7 @@ pub(crate) fn warn_short(path: &std::path::Path) {
 }
 
 /// The `--explain` columns of one clip, each after a comma.
-fn explanation_columns(e: &Explanation) -> String {
+pub(crate) fn explanation_columns(e: &Explanation) -> String {
     let b = &e.bands[e.band];
     format!(
         ",{},{:.1},{:.1},{:.3},{:.3},{}",

@@ -289,6 +289,34 @@ fn monitor_windows_score_as_the_same_stretches_cut_into_files() {
             assert_eq!(row[4], "0", "{row:?}");
         }
     }
+    // --explain: the same rows, then where and why, in the recording's time.
+    let o = aad(&[
+        "monitor",
+        model.to_str().unwrap(),
+        long.to_str().unwrap(),
+        "--window",
+        "10",
+        "--hop",
+        "7.5",
+        "--quiet",
+        "--explain",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let explained = text(&o.stdout);
+    assert_eq!(
+        explained.lines().next(),
+        Some(
+            "start_s,end_s,score,threshold,anomaly,kind,band_lo_hz,band_hi_hz,span_start_s,span_end_s,explanation"
+        )
+    );
+    let x = rows(&explained);
+    assert_eq!(x.len(), r.len());
+    for (e, plain) in x.iter().zip(&r) {
+        assert_eq!(e[..5], plain[..5], "scores and decisions unchanged");
+        let f = |i: usize| e[i].parse::<f64>().unwrap();
+        assert!(f(0) <= f(8) && f(8) < f(9) && f(9) <= f(1) + 1e-9, "{e:?}");
+        assert!(e[10].contains(&format!("from {:.2} s", f(8))), "{e:?}");
+    }
     // Window k equals the file holding the same samples, bit for bit.
     let mut paths = Vec::new();
     for k in [0usize, 8, 14] {

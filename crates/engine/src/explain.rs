@@ -121,6 +121,38 @@ pub fn explain(
     model: &Model,
     features: ArrayView2<'_, f32>,
 ) -> Result<Explanation, ModelFileError> {
+    explain_at(model, features, 0.0)
+}
+
+/// Explains one window of a longer recording, as `aad monitor --explain` does: the
+/// window's features from `fx` (the errors [`Model::score_signal_with`] gives, naming
+/// `path`), its span and sentence in the recording's time (`offset_s`, the window's
+/// start). Its score is the one [`Model::score_signal_with`] gives, bit for bit.
+///
+/// # Errors
+/// As [`Model::score_signal_with`], or a detector without a breakdown.
+pub fn explain_window(
+    model: &Model,
+    fx: &mut crate::registry::AnyExtractor,
+    signal: &Signal,
+    path: &std::path::Path,
+    offset_s: f64,
+) -> Result<Explanation, ModelFileError> {
+    let m = crate::model::extract(fx, signal, path)?;
+    explain_at(model, m.view(), offset_s).map_err(|e| match e {
+        ModelFileError::Detector(d) => ModelFileError::Feature {
+            path: path.to_path_buf(),
+            reason: d.to_string(),
+        },
+        other => other,
+    })
+}
+
+fn explain_at(
+    model: &Model,
+    features: ArrayView2<'_, f32>,
+    offset_s: f64,
+) -> Result<Explanation, ModelFileError> {
     let AnyDetector::Knn(knn) = model.detector() else {
         return Err(unsupported(model));
     };
@@ -132,6 +164,52 @@ pub fn explain(
         Representation::ClipMean => &[Statistic::Mean],
         Representation::Frames => return Err(unsupported(model)),
     };
+    let bands = band_shares(model, &b, stats, dims);
+    let per = bands.first().map_or(1, |x| x.rows.len());
+    let band = (0..bands.len())
+        .max_by(|&a, &c| bands[a].total().total_cmp(&bands[c].total()))
+        .unwrap_or(0);
+    let top = &bands[band];
+    let statistic = [
+        (Statistic::Mean, top.mean),
+        (Statistic::Std, top.std),
+        (Statistic::Max, top.max),
+    ]
+    .into_iter()
+    .max_by(|a, c| a.1.total_cmp(&c.1))
+    .map_or(Statistic::Mean, |x| x.0);
+    let rows = band * per..((band + 1) * per).min(dims);
+    // The normal clips' spread over time in the band: the scale peaks are judged on.
+    let normal_sd = if stats.contains(&Statistic::Std) {
+        rows.clone().map(|r| b.normal[dims + r]).sum::<f64>() / rows.len().max(1) as f64
+    } else {
+        f64::INFINITY
+    };
+    let kind = kind_of(&bands, band, statistic, normal_sd);
+    let departure = departure(features, rows, &b.normal, dims);
+    let (a, z) = span(&departure, model.feature().seconds_per_frame(), kind);
+    let span_s = (a + offset_s, z + offset_s);
+    let sentence = sentence(model, top, kind, statistic, span_s);
+    Ok(Explanation {
+        score: b.score,
+        bands,
+        band,
+        statistic,
+        kind,
+        span_s,
+        departure,
+        sentence,
+    })
+}
+
+/// The breakdown grouped into [`BANDS`] bands of the feature's rows, each with its
+/// share per statistic and its changes.
+fn band_shares(
+    model: &Model,
+    b: &aad_models::classical::KnnBreakdown,
+    stats: &[Statistic],
+    dims: usize,
+) -> Vec<BandShare> {
     let total: f64 = b.per_dim.iter().sum::<f64>().max(f64::MIN_POSITIVE);
     let edges = band_edges(model, dims);
     let per = dims.div_ceil(BANDS.min(dims).max(1));
@@ -162,39 +240,7 @@ pub fn explain(
             max_change: change(Statistic::Max),
         });
     }
-    let band = (0..bands.len())
-        .max_by(|&a, &c| bands[a].total().total_cmp(&bands[c].total()))
-        .unwrap_or(0);
-    let top = &bands[band];
-    let statistic = [
-        (Statistic::Mean, top.mean),
-        (Statistic::Std, top.std),
-        (Statistic::Max, top.max),
-    ]
-    .into_iter()
-    .max_by(|a, c| a.1.total_cmp(&c.1))
-    .map_or(Statistic::Mean, |x| x.0);
-    let rows = band * per..((band + 1) * per).min(dims);
-    // The normal clips' spread over time in the band: the scale peaks are judged on.
-    let normal_sd = if stats.contains(&Statistic::Std) {
-        rows.clone().map(|r| b.normal[dims + r]).sum::<f64>() / rows.len().max(1) as f64
-    } else {
-        f64::INFINITY
-    };
-    let kind = kind_of(&bands, band, statistic, normal_sd);
-    let departure = departure(features, rows, &b.normal, dims);
-    let span_s = span(&departure, model.feature().seconds_per_frame(), kind);
-    let sentence = sentence(model, top, kind, statistic, span_s);
-    Ok(Explanation {
-        score: b.score,
-        bands,
-        band,
-        statistic,
-        kind,
-        span_s,
-        departure,
-        sentence,
-    })
+    bands
 }
 
 /// Explains a signal: its features by the model's feature, then [`explain`].

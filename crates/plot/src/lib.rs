@@ -64,7 +64,7 @@ pub enum PlotError {
 }
 
 /// What drawing on the figure's backend can fail with (plotters' error over file I/O).
-type DrawErr = DrawingAreaErrorKind<std::io::Error>;
+pub(crate) type DrawErr = DrawingAreaErrorKind<std::io::Error>;
 
 fn fonts() {
     static ONCE: OnceLock<()> = OnceLock::new();
@@ -132,7 +132,7 @@ fn render(
 }
 
 /// One backend type for both formats, so each figure is written once.
-enum DynBackend<'a> {
+pub(crate) enum DynBackend<'a> {
     Bitmap(BitMapBackend<'a>),
     Svg(SVGBackend<'a>),
 }
