@@ -43,6 +43,13 @@ struct Args {
     /// Seed of the fit.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// The detector (one with explanations: a kNN on clip summaries, or an autoencoder
+    /// scored by its squared error).
+    #[arg(long, default_value = aad_engine::model::DEFAULT_DETECTOR)]
+    detector: String,
+    /// Autoencoder epochs (default: the preset's).
+    #[arg(long)]
+    epochs: Option<usize>,
     /// Seed of the generated set without --data (the explanations' one tuned constant
     /// was chosen on seed 1; seed 2 is the held-out check).
     #[arg(long, default_value_t = 1)]
@@ -160,6 +167,8 @@ fn main() -> Result<()> {
     let opts = FitOptions {
         seed: a.seed,
         threads: 2,
+        detector: a.detector.clone(),
+        epochs: a.epochs,
         ..FitOptions::default()
     };
     let mut csv = String::from(

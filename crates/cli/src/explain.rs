@@ -86,7 +86,7 @@ fn plot(
         .map(|b| aad_plot::BandBar {
             rows: (b.rows.start, b.rows.end),
             label: aad_engine::explain::band_name(model, b),
-            shares: [b.mean, b.std, b.max],
+            shares: [b.mean, b.std, b.max, b.error],
         })
         .collect();
     let name = file.file_name().map_or_else(

@@ -56,8 +56,9 @@ pub struct Args {
     #[arg(long)]
     pub plot: Option<PathBuf>,
     /// Say why each window scored as it did: the columns kind, band_lo_hz, band_hi_hz,
-    /// span_start_s, span_end_s (in the recording's time) and explanation (kNN detectors
-    /// on clip summaries, the default among them).
+    /// span_start_s, span_end_s (in the recording's time) and explanation (the kNN
+    /// detectors on clip summaries, the default among them, and the autoencoders scored by
+    /// their squared error).
     #[arg(long)]
     pub explain: bool,
     /// No progress on stderr.

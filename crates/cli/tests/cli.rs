@@ -1069,12 +1069,29 @@ fn explain_names_the_band_the_kind_and_the_time_span_of_a_clip() {
             "{e:?}"
         );
     }
-    // A detector without a breakdown yet says so.
+    // An autoencoder scored by its squared error is explained by its reconstruction
+    // error; one scored by the Mahalanobis distance (no breakdown yet) says so.
     let ae = fit_demo("explain_ae.aadm", &["--detector", "ae", "--epochs", "2"]);
     let _ = ae;
     let o = aad(&[
         "explain",
         fixture().0.join("explain_ae.aadm").to_str().unwrap(),
+        clip.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("reconstruction error above normal"),
+        "{}",
+        text(&o.stdout)
+    );
+    let ae = fit_demo(
+        "explain_ae_mahala.aadm",
+        &["--detector", "ae_mahala", "--epochs", "2"],
+    );
+    let _ = ae;
+    let o = aad(&[
+        "explain",
+        fixture().0.join("explain_ae_mahala.aadm").to_str().unwrap(),
         clip.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(2));
@@ -1085,7 +1102,7 @@ fn explain_names_the_band_the_kind_and_the_time_span_of_a_clip() {
     );
     let o = aad(&[
         "score",
-        fixture().0.join("explain_ae.aadm").to_str().unwrap(),
+        fixture().0.join("explain_ae_mahala.aadm").to_str().unwrap(),
         clip.to_str().unwrap(),
         "--explain",
     ]);

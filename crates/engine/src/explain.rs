@@ -9,6 +9,14 @@
 //! standard deviation: fluctuation; the maximum: a transient such as a click), finds the
 //! frames whose values in that band depart most from the neighbours' (the time span),
 //! and says it in one sentence.
+//!
+//! For an autoencoder scored by its mean squared error (`ae`, `ae_dcase`, `ae_mimii`,
+//! `ae_seed`, `ae_cens`, `idnn`) the score is the clip's reconstruction error:
+//! [`aad_models::Autoencoder::breakdown`] puts each output's error back on the frame and
+//! row it reconstructs; the band is the one carrying most of it, the span the frames
+//! where that band's error stands out from its median in the clip, and the kind tells a
+//! band error concentrated in a few frames (a transient) from one confined to a band
+//! (tonal) or spread over many (broadband).
 
 use aad_core::{FeatureExtractor, Signal};
 use aad_models::AnyDetector;
@@ -30,6 +38,8 @@ pub enum Statistic {
     Std,
     /// The band's maximum over time: a transient.
     Max,
+    /// An autoencoder's reconstruction error.
+    Error,
 }
 
 /// What kind of change the numbers point to.
@@ -73,6 +83,9 @@ pub struct BandShare {
     pub std: f64,
     /// See `mean`.
     pub max: f64,
+    /// The share of an autoencoder's reconstruction error (0 for the kNN detectors, whose
+    /// shares are in `mean`, `std` and `max`).
+    pub error: f64,
     /// The clip's band mean minus the normal clips', in the feature's units (dB for the
     /// log-Mel features).
     pub mean_change: f64,
@@ -85,7 +98,7 @@ pub struct BandShare {
 
 impl BandShare {
     fn total(&self) -> f64 {
-        self.mean + self.std + self.max
+        self.mean + self.std + self.max + self.error
     }
 }
 
@@ -153,8 +166,12 @@ fn explain_at(
     features: ArrayView2<'_, f32>,
     offset_s: f64,
 ) -> Result<Explanation, ModelFileError> {
-    let AnyDetector::Knn(knn) = model.detector() else {
-        return Err(unsupported(model));
+    let knn = match model.detector() {
+        AnyDetector::Knn(knn) => knn,
+        AnyDetector::Autoencoder(ae) if ae.breakdown_supported() => {
+            return explain_autoencoder(model, ae, features, offset_s);
+        }
+        _ => return Err(unsupported(model)),
     };
     let b = knn.breakdown(features)?;
     let dims = features.ncols();
@@ -202,6 +219,118 @@ fn explain_at(
     })
 }
 
+/// An autoencoder's explanation: its reconstruction error per feature row, above the
+/// error it makes on its training clips ([`Model::error_profile`]; the raw error for a
+/// model without one), grouped into bands; per frame, the reported band's error over its
+/// normal error (over its median in the clip without a profile).
+fn explain_autoencoder(
+    model: &Model,
+    ae: &aad_models::Autoencoder,
+    features: ArrayView2<'_, f32>,
+    offset_s: f64,
+) -> Result<Explanation, ModelFileError> {
+    let b = ae.breakdown(features)?;
+    let (frames, dims) = b.errors.dim();
+    let profile = model.error_profile();
+    let normal = |r: usize| profile.get(r).copied().unwrap_or(0.0);
+    let per_row: Vec<f64> = b
+        .errors
+        .columns()
+        .into_iter()
+        .enumerate()
+        .map(|(r, c)| c.sum() / frames.max(1) as f64 - normal(r))
+        .collect();
+    let edges = band_edges(model, dims);
+    let per = dims.div_ceil(BANDS.min(dims).max(1)).max(1);
+    let starts: Vec<usize> = (0..dims).step_by(per).collect();
+    let band_sum = |v: &[f64], s: usize| v[s..(s + per).min(dims)].iter().sum::<f64>();
+    let mut excess: Vec<f64> = starts
+        .iter()
+        .map(|&s| band_sum(&per_row, s).max(0.0))
+        .collect();
+    if excess.iter().all(|&x| x <= 0.0) {
+        // No band errs more than on the training clips: where it errs most, then.
+        let raw: Vec<f64> = (0..dims).map(|r| per_row[r] + normal(r)).collect();
+        excess = starts.iter().map(|&s| band_sum(&raw, s).max(0.0)).collect();
+    }
+    let total = excess.iter().sum::<f64>().max(f64::MIN_POSITIVE);
+    let bands: Vec<BandShare> = starts
+        .iter()
+        .zip(&excess)
+        .map(|(&start, &x)| {
+            let rows = start..(start + per).min(dims);
+            BandShare {
+                rows: rows.clone(),
+                lo_hz: edges[rows.start].0,
+                hi_hz: edges[rows.end - 1].1,
+                mean: 0.0,
+                std: 0.0,
+                max: 0.0,
+                error: x / total,
+                mean_change: 0.0,
+                std_change: 0.0,
+                max_change: 0.0,
+            }
+        })
+        .collect();
+    let band = (0..bands.len())
+        .max_by(|&a, &c| bands[a].error.total_cmp(&bands[c].error))
+        .unwrap_or(0);
+    let rows = bands[band].rows.clone();
+    let series: Vec<f64> = b
+        .errors
+        .rows()
+        .into_iter()
+        .map(|r| r.slice(ndarray::s![rows.clone()]).sum())
+        .collect();
+    let base = if profile.is_empty() {
+        let mut sorted = series.clone();
+        sorted.sort_by(f64::total_cmp);
+        sorted.get(sorted.len() / 2).copied().unwrap_or(0.0)
+    } else {
+        rows.clone().map(normal).sum()
+    };
+    let departure: Vec<f64> = series
+        .iter()
+        .map(|v| v / base.max(f64::MIN_POSITIVE))
+        .collect();
+    let kind = error_kind(&series, base, &bands, band);
+    let (a, z) = span(&departure, model.feature().seconds_per_frame(), kind);
+    let span_s = (a + offset_s, z + offset_s);
+    let sentence = sentence(model, &bands[band], kind, Statistic::Error, span_s);
+    Ok(Explanation {
+        score: b.score,
+        bands,
+        band,
+        statistic: Statistic::Error,
+        kind,
+        span_s,
+        departure,
+        sentence,
+    })
+}
+
+/// The kind of an autoencoder's excess error: a tenth of the frames holding half of the
+/// band's error above `base` is a transient; else tonal when the band and its neighbours
+/// hold 60 % of all bands' excess, broadband otherwise.
+fn error_kind(series: &[f64], base: f64, bands: &[BandShare], band: usize) -> Kind {
+    let mut above: Vec<f64> = series.iter().map(|v| (v - base).max(0.0)).collect();
+    above.sort_by(|a, b| b.total_cmp(a));
+    let top: f64 = above.iter().take(above.len().div_ceil(10)).sum();
+    if top >= 0.5 * above.iter().sum::<f64>() && top > 0.0 {
+        return Kind::Transient;
+    }
+    let near: f64 = bands[band.saturating_sub(1)..(band + 2).min(bands.len())]
+        .iter()
+        .map(|x| x.error)
+        .sum();
+    if near >= 0.6 {
+        Kind::Tonal
+    } else {
+        Kind::BroadbandLevel
+    }
+}
+
 /// The breakdown grouped into [`BANDS`] bands of the feature's rows, each with its
 /// share per statistic and its changes.
 fn band_shares(
@@ -235,6 +364,7 @@ fn band_shares(
             mean: pick(Statistic::Mean),
             std: pick(Statistic::Std),
             max: pick(Statistic::Max),
+            error: 0.0,
             mean_change: change(Statistic::Mean),
             std_change: change(Statistic::Std),
             max_change: change(Statistic::Max),
@@ -285,7 +415,11 @@ pub fn explain_signal(model: &Model, signal: &Signal) -> Result<Explanation, Mod
 
 /// Whether the model's detector can be explained (a kNN on clip summaries).
 pub fn supports(model: &Model) -> bool {
-    matches!(model.detector(), AnyDetector::Knn(k) if k.breakdown_supported())
+    match model.detector() {
+        AnyDetector::Knn(k) => k.breakdown_supported(),
+        AnyDetector::Autoencoder(ae) => ae.breakdown_supported(),
+        _ => false,
+    }
 }
 
 /// Scores and explains files in parallel, in input order, each file decoded and its
@@ -320,7 +454,9 @@ fn unsupported(model: &Model) -> ModelFileError {
     ModelFileError::Option {
         name: "detector",
         value: model.detector_name().to_string(),
-        reason: "explanations cover the kNN detectors on clip summaries (knn, knn_mean, knn_msm, knn_msm_k1) so far",
+        reason: "explanations cover the kNN detectors on clip summaries (knn, knn_mean, knn_msm, \
+                 knn_msm_k1) and the autoencoders scored by their squared error (ae, ae_dcase, \
+                 ae_mimii, ae_seed, ae_cens, idnn) so far",
     }
 }
 
@@ -469,6 +605,15 @@ fn sentence(model: &Model, b: &BandShare, kind: Kind, s: Statistic, span: (f64, 
         Statistic::Mean => "mean carries",
         Statistic::Std => "fluctuation carries",
         Statistic::Max => "peaks carry",
+        Statistic::Error => {
+            return format!(
+                "{what} in the {band} band from {:.2} s to {:.2} s: it carries {:.0} % of the \
+                 autoencoder's reconstruction error above normal",
+                span.0,
+                span.1,
+                100.0 * b.total(),
+            );
+        }
     };
     let dir = if b.mean_change >= 0.0 {
         "above"

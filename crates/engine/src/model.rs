@@ -311,6 +311,10 @@ struct Header {
     /// Format 1 files written before contrast sets existed have none.
     #[serde(default)]
     contrast_files: Vec<Vec<TrainingFile>>,
+    /// An autoencoder's mean reconstruction error per frame on each feature row of its
+    /// training clips (see [`Model::error_profile`]); absent for other detectors.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    error_profile: Vec<f64>,
 }
 
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
@@ -375,6 +379,7 @@ pub struct Model {
     contrast_files: Vec<Vec<TrainingFile>>,
     seed: u64,
     folds: usize,
+    error_profile: Vec<f64>,
 }
 
 /// What a fit is made from: features of normal clips and, when they came from files,
@@ -592,6 +597,7 @@ impl Model {
         let (threshold, threshold_rule) = opts.threshold.apply(&training_scores)?;
         let all: Vec<usize> = (0..x.len()).collect();
         let detector = fit.on(&x, &all)?;
+        let error_profile = error_profile(&detector, &x)?;
         Ok(Model {
             feature,
             detector_name: spec.name,
@@ -604,7 +610,16 @@ impl Model {
             contrast_files: t.contrast_files,
             seed: opts.seed,
             folds,
+            error_profile,
         })
+    }
+
+    /// For an autoencoder scored by its squared error: the mean reconstruction error per
+    /// frame on each feature row over its training clips (what explanations compare a
+    /// clip's errors with). Empty for other detectors, and for models written before it
+    /// was recorded.
+    pub fn error_profile(&self) -> &[f64] {
+        &self.error_profile
     }
 
     /// The decision threshold: a score strictly above it is anomalous ([`decide`](Self::decide)).
@@ -786,6 +801,7 @@ impl Model {
             training_scores: self.training_scores.clone(),
             training_files: self.training_files.clone(),
             contrast_files: self.contrast_files.clone(),
+            error_profile: self.error_profile.clone(),
         }
     }
 
@@ -860,6 +876,7 @@ impl Model {
             contrast_files: header.contrast_files,
             seed: header.seed,
             folds: header.threshold.cross_fit_folds,
+            error_profile: header.error_profile,
         };
         model.check_input_width().map_err(|e| bad(e.to_string()))?;
         Ok(model)
@@ -1044,6 +1061,27 @@ fn read_files<P: AsRef<Path> + Sync>(
         }
     }
     out
+}
+
+/// [`Model::error_profile`] of a fitted detector on its training clips.
+fn error_profile(detector: &AnyDetector, clips: &[Array2<f32>]) -> Result<Vec<f64>, ModelError> {
+    let AnyDetector::Autoencoder(ae) = detector else {
+        return Ok(Vec::new());
+    };
+    if !ae.breakdown_supported() {
+        return Ok(Vec::new());
+    }
+    let mut sum = Vec::new();
+    let mut frames = 0usize;
+    for c in clips {
+        let b = ae.breakdown(c.view())?;
+        sum.resize(b.errors.ncols(), 0.0);
+        for row in b.errors.rows() {
+            sum.iter_mut().zip(row).for_each(|(s, e)| *s += e);
+        }
+        frames += b.errors.nrows();
+    }
+    Ok(sum.into_iter().map(|s| s / frames.max(1) as f64).collect())
 }
 
 /// Calls its function when dropped: once per file, whichever way the file's closure ends.

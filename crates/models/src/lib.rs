@@ -55,8 +55,8 @@ mod scaler;
 pub use aad_core::{Detector, Fit};
 pub use any::{AnyDetector, DetectorConfig, TrainingSet};
 pub use autoencoder::{
-    Activation, Adam, AeScoring, AeTarget, Autoencoder, AutoencoderConfig, Backend, EarlyStopping,
-    EpochReport, TrainObserver,
+    Activation, Adam, AeBreakdown, AeScoring, AeTarget, Autoencoder, AutoencoderConfig, Backend,
+    EarlyStopping, EpochReport, TrainObserver,
 };
 #[allow(deprecated)]
 pub use data::stack;

@@ -16,8 +16,9 @@ pub struct BandBar {
     pub rows: (usize, usize),
     /// Its label (e.g. `2.45-3.05 kHz`).
     pub label: String,
-    /// Shares of the distance carried by its mean, standard deviation and maximum.
-    pub shares: [f64; 3],
+    /// Shares of the distance carried by its mean, standard deviation and maximum, and of
+    /// an autoencoder's reconstruction error.
+    pub shares: [f64; 4],
 }
 
 /// What [`explanation`] draws.
@@ -139,7 +140,7 @@ fn draw_shares(
         .build_cartesian_2d(0.0..top_share * 1.05, 0.0..rows_f)?;
     bars.configure_mesh()
         .disable_mesh()
-        .x_desc("share of the distance")
+        .x_desc("share of the score")
         .x_labels(3)
         .x_label_formatter(&|v| compact(*v))
         .y_labels(0)
@@ -161,7 +162,10 @@ fn draw_shares(
             area.draw_text(&b.label, &style, (x - 4 - base.0, y - base.1))?;
         }
     }
-    for (s, name) in ["mean", "std", "max"].iter().enumerate() {
+    for (s, name) in ["mean", "std", "max", "error"].iter().enumerate() {
+        if f.bands.iter().all(|b| b.shares[s] == 0.0) {
+            continue;
+        }
         let colour = PALETTE[s];
         bars.draw_series(f.bands.iter().map(|b| {
             let x0: f64 = b.shares[..s].iter().sum();

@@ -150,7 +150,7 @@ impl Detector {
     /// (low, high), `span_s` (start, end), `sentence`, `departure` (per frame, how far
     /// the band departs from normal, in standard deviations) and `bands`, a list of dicts
     /// (`lo_hz`, `hi_hz`, `share_mean`, `share_std`, `share_max`, `mean_change`,
-    /// `std_change`, `max_change`).
+    /// `std_change`, `max_change`, `share_error`).
     fn explain_signal<'py>(
         &self,
         py: Python<'py>,
@@ -304,6 +304,7 @@ fn explanation<'py>(
             x.set_item("mean_change", b.mean_change)?;
             x.set_item("std_change", b.std_change)?;
             x.set_item("max_change", b.max_change)?;
+            x.set_item("share_error", b.error)?;
             Ok(x)
         })
         .collect::<PyResult<Vec<_>>>()?;

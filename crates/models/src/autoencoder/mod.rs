@@ -878,6 +878,72 @@ impl Autoencoder {
     }
 }
 
+/// Where an autoencoder's reconstruction error lies in one clip (see
+/// [`Autoencoder::breakdown`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AeBreakdown {
+    /// The clip's score, as [`Detector::score`] gives it (the same computation).
+    pub score: f64,
+    /// `frames x rows` of the clip: the squared reconstruction errors (in the scaler's
+    /// standardised units) that fall on each frame's row, summed over the stacked vectors
+    /// that hold it, each divided by the output width as the vector's error is.
+    pub errors: Array2<f64>,
+}
+
+impl Autoencoder {
+    /// Whether [`breakdown`](Self::breakdown) applies: the mean squared error scoring
+    /// (a Mahalanobis score mixes the outputs).
+    pub fn breakdown_supported(&self) -> bool {
+        self.gaussian.is_none()
+    }
+
+    /// Splits a clip's reconstruction error by frame and feature row: each stacked
+    /// vector's squared output errors go back to the frame and row they reconstruct (for
+    /// an interpolating network, the centre frame). The score is [`Detector::score`]'s.
+    ///
+    /// # Errors
+    /// A Mahalanobis-scoring model, or a clip it cannot score.
+    pub fn breakdown(&self, clip: ArrayView2<'_, f32>) -> Result<AeBreakdown, ModelError> {
+        if !self.breakdown_supported() {
+            return Err(ModelError::config(
+                "scoring",
+                "mahalanobis",
+                "a breakdown needs the mean squared error scoring",
+            ));
+        }
+        let score = self.score(clip)?;
+        let context = self.config.context.max(1);
+        let mut x = if context == 1 {
+            clip.as_standard_layout().into_owned()
+        } else {
+            aad_core::ops::stack_frames(clip, context)?
+        };
+        self.scaler.transform(x.view_mut());
+        let p = self.config.target.split(x);
+        let centre = match self.config.target {
+            AeTarget::Interpolate { frames } => Some(frames / 2),
+            AeTarget::Reconstruct => None,
+        };
+        let target = p.target();
+        let (flat, d) = (target.as_slice().unwrap_or_default(), target.ncols());
+        let mut eval = Eval::default();
+        let out = self
+            .net
+            .forward_eval(p.x.as_slice().unwrap_or_default(), p.rows(), &mut eval);
+        let rows = clip.ncols();
+        let mut errors = Array2::<f64>::zeros((clip.nrows(), rows));
+        for (v, (o, t)) in out.chunks_exact(d).zip(flat.chunks_exact(d)).enumerate() {
+            for (j, (o, t)) in o.iter().zip(t).enumerate() {
+                let (offset, row) = centre.map_or((j / rows, j % rows), |c| (c, j % rows));
+                if let Some(e) = errors.get_mut((v + offset, row)) {
+                    *e += f64::from(o - t).powi(2) / d as f64;
+                }
+            }
+        }
+        Ok(AeBreakdown { score, errors })
+    }
+}
+
 /// Each clip's frames stacked `context` at a time (`None` for 1: as they are).
 fn stack_clips(
     clips: &[ArrayView2<'_, f32>],
@@ -978,6 +1044,44 @@ impl Detector for Autoencoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_breakdown_puts_every_vector_error_back_on_its_frames_and_rows() {
+        let clips: Vec<Array2<f32>> = (0..6)
+            .map(|c| {
+                Array2::from_shape_fn((30, 8), |(t, j)| {
+                    ((t * 13 + j * 7 + c * 5) % 17) as f32 * 0.1 - 0.8 + j as f32 * 0.05
+                })
+            })
+            .collect();
+        let views: Vec<_> = clips.iter().map(|c| c.view()).collect();
+        for (target, context) in [
+            (AeTarget::Reconstruct, 3),
+            (AeTarget::Interpolate { frames: 3 }, 3),
+        ] {
+            let ae = AutoencoderConfig::mimii()
+                .input_dims(None)
+                .context(context)
+                .target(target)
+                .epochs(2)
+                .batch_size(32)
+                .fit(&views, 3)
+                .unwrap();
+            let probe = clips[1].map(|v| v * 1.2 + 0.1);
+            let b = ae.breakdown(probe.view()).unwrap();
+            assert_eq!(b.score.to_bits(), ae.score(probe.view()).unwrap().to_bits());
+            assert_eq!(b.errors.dim(), (30, 8));
+            // Mean pooling: the vectors' errors, summed, are the score times their count.
+            let v = ae.vector_scores(probe.view()).unwrap();
+            let total: f64 = v.iter().sum();
+            assert!((b.errors.sum() - total).abs() < 1e-6 * total, "{target:?}");
+            if let AeTarget::Interpolate { .. } = target {
+                // Only centre frames are predicted: the first and the last are not.
+                assert!(b.errors.row(0).iter().all(|&e| e == 0.0));
+                assert!(b.errors.row(29).iter().all(|&e| e == 0.0));
+            }
+        }
+    }
 
     #[test]
     fn mahalanobis_scores_are_the_quadratic_form_of_the_centred_errors() {

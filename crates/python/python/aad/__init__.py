@@ -214,7 +214,9 @@ class Detector:
         clips), ``sentence``, ``departure`` (the band's distance from normal per frame)
         and every band's share in ``bands``. A 1-D float32 array at
         ``sr`` Hz, or a file path. Scores are unchanged. Covers the kNN detectors on clip
-        summaries (the default ``knn_msm`` among them)."""
+        summaries (the default ``knn_msm`` among them) and the autoencoders scored by their
+        squared error (``statistic`` is then ``error`` and the shares are in
+        ``share_error``)."""
         x = y_or_path
         if isinstance(x, (str, os.PathLike)):
             return self._native.explain_file(os.fspath(x))
