@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the Python module into a throw-away venv and runs its tests (parity with librosa,
+# Builds the Python module's wheel and sdist, installs the wheel into a throw-away venv
+# and runs its tests (parity with librosa,
 # bad input, detectors, the experiment's stages, the Ray example on a local cluster).
 #   AAD_PY_VENV   reuse this venv instead of a temporary one
 #   AAD_PY_PROFILE  cargo profile of the extension (default dev: shares target/ with cargo test)
@@ -16,8 +17,13 @@ else
 fi
 [ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
 "$venv/bin/python" -m pip install --disable-pip-version-check --no-cache-dir -q -r crates/python/requirements-test.txt
-PATH="$venv/bin:$PATH" MATURIN_PEP517_ARGS="--profile ${AAD_PY_PROFILE:-dev}" \
-    "$venv/bin/python" -m pip install --disable-pip-version-check --no-cache-dir -q --no-build-isolation ./crates/python
+# The wheel and the sdist as they would be published (maturin build), then the wheel
+# installed: the tests run against the built package, not the source folder.
+dist=$(mktemp -d)
+(cd crates/python && "$venv/bin/maturin" build --quiet --profile "${AAD_PY_PROFILE:-dev}" --sdist --out "$dist")
+ls "$dist"/*.whl "$dist"/*.tar.gz > /dev/null
+"$venv/bin/python" -m pip install --disable-pip-version-check --no-cache-dir -q --force-reinstall --no-deps "$dist"/*.whl
+rm -rf "$dist"
 cd crates/python
 RAY_DISABLE_USAGE_STATS=1 "$venv/bin/python" -m pytest -q -W ignore::DeprecationWarning tests "$@"
 # The docstrings' examples, from the installed package.

@@ -96,14 +96,39 @@ pub fn run(a: Args) -> Result<u8, CliError> {
     }
     if !found.skipped.is_empty() {
         println!("\nskipped {} file(s):", found.skipped.len());
-        for s in &found.skipped {
-            println!("  {}: {}", s.path.display(), s.reason);
-        }
+        print_skipped(&found.skipped);
     }
     if !found.ignored.is_empty() {
         println!("\nignored {} non-audio file(s)", found.ignored.len());
     }
     Ok(EXIT_OK)
+}
+
+/// Skipped files grouped by reason, each reason said once (a folder in no known layout
+/// gives every file the same long hint): up to [`LIST_FILES`] paths under it, then a
+/// count.
+fn print_skipped(skipped: &[aad_data::Skipped]) {
+    const LIST_FILES: usize = 10;
+    let mut by_reason: Vec<(&str, Vec<&std::path::Path>)> = Vec::new();
+    for s in skipped {
+        match by_reason.iter_mut().find(|(r, _)| *r == s.reason) {
+            Some((_, paths)) => paths.push(&s.path),
+            None => by_reason.push((&s.reason, vec![&s.path])),
+        }
+    }
+    for (reason, paths) in by_reason {
+        if let [one] = paths[..] {
+            println!("  {}: {reason}", one.display());
+            continue;
+        }
+        println!("  {} files: {reason}", paths.len());
+        for p in paths.iter().take(LIST_FILES) {
+            println!("    {}", p.display());
+        }
+        if paths.len() > LIST_FILES {
+            println!("    ... and {} more", paths.len() - LIST_FILES);
+        }
+    }
 }
 
 fn print_splits<'a>(

@@ -1113,3 +1113,20 @@ fn explain_names_the_band_the_kind_and_the_time_span_of_a_clip() {
         text(&o.stderr)
     );
 }
+
+#[test]
+fn summary_says_a_repeated_reason_once_for_all_its_files() {
+    let t = tempfile::tempdir().unwrap();
+    for i in 0..13 {
+        std::fs::write(t.path().join(format!("rec{i:02}.wav")), b"RIFF").unwrap();
+    }
+    let o = aad(&["summary", t.path().to_str().unwrap()]);
+    let out = text(&o.stdout);
+    assert!(out.contains("skipped 13 file(s):"), "{out}");
+    assert_eq!(out.matches("path fits no layout").count(), 1, "{out}");
+    assert!(out.contains("  13 files: path fits no layout"), "{out}");
+    assert!(
+        out.contains("rec00.wav") && out.contains("... and 3 more"),
+        "{out}"
+    );
+}
