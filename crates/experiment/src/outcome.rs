@@ -131,6 +131,33 @@ pub struct Costs {
     pub score: BTreeMap<String, (f64, usize)>,
     /// Per (feature, model) autoencoder: epoch seconds, epochs and training vectors per epoch summed.
     pub ae_epochs: BTreeMap<(String, String), AeCost>,
+    /// Every job's own times, in the order of `results.csv` (`jobs.csv`): what a
+    /// schedule for another number of workers can be replayed from
+    /// (`scripts/bench/replay_schedule.py`).
+    pub jobs: Vec<JobTime>,
+}
+
+/// One job's size and times.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobTime {
+    /// The group (`-6dB/fan/id_00`).
+    pub group: String,
+    /// Feature name.
+    pub feature: String,
+    /// Model name.
+    pub model: String,
+    /// Seed.
+    pub seed: u64,
+    /// Training clips.
+    pub train_clips: usize,
+    /// Vectors the detector trained on (autoencoders; 0 when not recorded).
+    pub train_vectors: usize,
+    /// Epochs trained (autoencoders; 0 for the others).
+    pub epochs: usize,
+    /// Fit seconds (thread time of the job).
+    pub fit_s: f64,
+    /// Scoring seconds.
+    pub score_s: f64,
 }
 
 /// Autoencoder training cost.

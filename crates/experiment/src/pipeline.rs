@@ -168,6 +168,7 @@ fn draw_figures(cfg: &ExperimentConfig, o: &Outcome, pool: &rayon::ThreadPool, u
 /// `results.csv`, `summary.md`, `results.json` and, when cross-fitted, `crossfit.*`.
 fn write_reports(cfg: &ExperimentConfig, o: &Outcome) -> Result<(), ExperimentError> {
     crate::report::write_csv(&cfg.out.join("results.csv"), &o.rows)?;
+    crate::report::write_jobs(&cfg.out.join("jobs.csv"), &o.costs.jobs)?;
     crate::report::write_summary(&cfg.out.join("summary.md"), cfg, o)?;
     crate::report::write_json(&cfg.out.join("results.json"), cfg, o)?;
     if let Some(cf) = &o.crossfit {
@@ -748,6 +749,17 @@ impl Trained {
             c.epochs += j.history.len();
             c.vector_epochs += j.train_vectors as f64 * j.history.len() as f64;
         }
+        costs.jobs.push(crate::outcome::JobTime {
+            group: g.key.to_string(),
+            feature: f.name.clone(),
+            model: m.name.clone(),
+            seed,
+            train_clips: g.train.len(),
+            train_vectors: j.train_vectors,
+            epochs: j.history.len(),
+            fit_s: j.fit_s,
+            score_s: j.score_s,
+        });
         self.rows
             .push(result_row(&g.key, g.train.len(), f, m, seed, &j, labels));
         if seed == cfg.seeds[0] {

@@ -56,6 +56,32 @@ pub fn write_csv(path: &Path, rows: &[ResultRow]) -> Result<(), IoError> {
     write_text(path, &csv(rows))
 }
 
+/// `jobs.csv`: every job's size and times, one row per `results.csv` row (timings, so
+/// not byte-identical between runs, unlike `results.csv`).
+///
+/// # Errors
+/// The file cannot be written.
+pub fn write_jobs(path: &Path, jobs: &[crate::outcome::JobTime]) -> Result<(), IoError> {
+    let mut s =
+        String::from("group,feature,model,seed,train_clips,train_vectors,epochs,fit_s,score_s\n");
+    for j in jobs {
+        let _ = writeln!(
+            s,
+            "{},{},{},{},{},{},{},{:.6},{:.6}",
+            j.group,
+            j.feature,
+            j.model,
+            j.seed,
+            j.train_clips,
+            j.train_vectors,
+            j.epochs,
+            j.fit_s,
+            j.score_s
+        );
+    }
+    write_text(path, &s)
+}
+
 /// Mean and sample standard deviation (0 for one value).
 fn mean_sd(v: &[f64]) -> (f64, f64) {
     aad_metrics::mean_std(v).unwrap_or((f64::NAN, f64::NAN))

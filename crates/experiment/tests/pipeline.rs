@@ -56,6 +56,22 @@ fn synthetic_run_writes_the_documented_outputs_and_finds_an_easy_anomaly() {
     // 2 machine types x 2 ids x 2 features x 3 models x 2 seeds.
     assert_eq!(rows.len(), 48);
     assert_eq!(o.rows.len(), 48);
+    // jobs.csv: one row per result, in the same order, with its times.
+    let jobs = std::fs::read_to_string(out.join("jobs.csv")).unwrap();
+    let jobs: Vec<Vec<String>> = jobs
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect();
+    assert_eq!(jobs.len(), 48);
+    for (j, r) in jobs.iter().zip(&rows) {
+        assert_eq!(j[0], format!("{}/{}/{}", r[0], r[1], r[2]), "{j:?} {r:?}");
+        assert_eq!((&j[1], &j[2], &j[3]), (&r[3], &r[4], &r[5]), "{j:?} {r:?}");
+        assert!(
+            j[7].parse::<f64>().unwrap() > 0.0,
+            "a fit takes time: {j:?}"
+        );
+    }
     for r in &rows {
         assert_eq!(r.len(), 11, "{r:?}");
         assert_eq!(r[0], "6dB");
