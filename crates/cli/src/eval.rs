@@ -158,7 +158,21 @@ impl Scored {
     ) -> Result<(), CliError> {
         let roc = aad_metrics::roc_curve(&self.scores, &self.labels).map_err(bad)?;
         let n_norm = self.normal();
-        aad_plot::roc_curves(
+        // Where the model's threshold operates: its false alarms and catches.
+        let r =
+            aad_metrics::binary_report(&self.scores, &self.labels, self.threshold).map_err(bad)?;
+        let marker = aad_plot::Marker {
+            x: r.fpr,
+            y: r.recall,
+            label: format!(
+                "threshold {:.4}: {} of {} caught, {} false alarms",
+                self.threshold,
+                r.tp,
+                r.tp + r.fn_,
+                r.fp
+            ),
+        };
+        aad_plot::roc_curves_marked(
             path,
             &[aad_plot::Curve {
                 label: format!(
@@ -174,6 +188,7 @@ impl Scored {
                 n_norm,
                 self.labels.len() - n_norm
             ),
+            &[marker],
         )
         .map_err(|e| CliError::failed(e.to_string()))
     }

@@ -501,6 +501,18 @@ const PALETTE: [RGBColor; 8] = [
     RGBColor(127, 127, 127),
 ];
 
+/// A marked point on a figure, in the legend as its label.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Marker {
+    /// x value.
+    pub x: f64,
+    /// y value.
+    pub y: f64,
+    /// Legend label.
+    pub label: String,
+}
+
+#[allow(clippy::too_many_arguments)]
 fn lines(
     path: &Path,
     curves: &[Curve<'_>],
@@ -509,6 +521,7 @@ fn lines(
     x_range: (f64, f64),
     y_range: (f64, f64),
     diagonal: bool,
+    markers: &[Marker],
 ) -> Result<(), PlotError> {
     if curves.is_empty() || curves.iter().all(|c| c.x.is_empty()) {
         return Err(PlotError::Empty {
@@ -544,16 +557,28 @@ fn lines(
                     PathElement::new([(x, y), (x + 18, y)], color.stroke_width(2))
                 });
         }
+        for m in markers {
+            chart
+                .draw_series(std::iter::once(Circle::new((m.x, m.y), 6, BLACK.filled())))?
+                .label(m.label.clone())
+                .legend(|(x, y)| Circle::new((x + 9, y), 5, BLACK.filled()));
+        }
         legend(&mut chart, SeriesLabelPosition::LowerRight)?;
         root.present()
     })
 }
 
-/// ROC curves (false-positive rate vs true-positive rate) with the chance diagonal.
+/// [`roc_curves`] with points marked on them: where a decision threshold operates
+/// (its false-positive and true-positive rates).
 ///
 /// # Errors
-/// No curves, an unsupported extension, or a drawing/writing failure.
-pub fn roc_curves(path: &Path, curves: &[Curve<'_>], title: &str) -> Result<(), PlotError> {
+/// As [`roc_curves`].
+pub fn roc_curves_marked(
+    path: &Path,
+    curves: &[Curve<'_>],
+    title: &str,
+    markers: &[Marker],
+) -> Result<(), PlotError> {
     lines(
         path,
         curves,
@@ -562,7 +587,16 @@ pub fn roc_curves(path: &Path, curves: &[Curve<'_>], title: &str) -> Result<(), 
         (0.0, 1.0),
         (0.0, 1.0),
         true,
+        markers,
     )
+}
+
+/// ROC curves (false-positive rate vs true-positive rate) with the chance diagonal.
+///
+/// # Errors
+/// No curves, an unsupported extension, or a drawing/writing failure.
+pub fn roc_curves(path: &Path, curves: &[Curve<'_>], title: &str) -> Result<(), PlotError> {
+    roc_curves_marked(path, curves, title, &[])
 }
 
 /// Line series over an index (e.g. training and validation loss per epoch); the y axis
@@ -603,6 +637,7 @@ pub fn line_series(
         (x0, x1.max(x0 + 1e-12)),
         (y0 - pad, y1 + pad),
         false,
+        &[],
     )
 }
 
@@ -934,7 +969,7 @@ mod tests {
                 "CENS (unit norm)",
             )
             .unwrap();
-            roc_curves(
+            roc_curves_marked(
                 &p("roc"),
                 &[Curve {
                     label: "AE (AUC 0.85)".into(),
@@ -942,6 +977,32 @@ mod tests {
                     y: &y,
                 }],
                 "ROC",
+                &[Marker {
+                    x: 0.1,
+                    y: 0.8,
+                    label: "threshold 1.5".into(),
+                }],
+            )
+            .unwrap();
+            let bands: Vec<BandBar> = (0..4)
+                .map(|b| BandBar {
+                    rows: (b * 16, b * 16 + 16),
+                    label: format!("band {b}"),
+                    shares: [0.1, 0.05, 0.05 * b as f64, 0.0],
+                })
+                .collect();
+            explanation(
+                &p("why"),
+                &ExplanationFigure {
+                    features: m.view(),
+                    seconds_per_frame: 0.032,
+                    bands: &bands,
+                    band: 3,
+                    span_s: (0.5, 0.9),
+                    departure: &vec![1.0; m.nrows()],
+                    title: "why",
+                    row_desc: "Mel band",
+                },
             )
             .unwrap();
             line_series(
@@ -1000,7 +1061,7 @@ mod tests {
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
-        assert_eq!(names.len(), 14, "{names:?}");
+        assert_eq!(names.len(), 16, "{names:?}");
         assert!(names.iter().all(|n| !aad_core::atomic::is_temporary(n)));
         // Every text element of an SVG, trimmed.
         let texts = |n: &str| -> Vec<String> {
@@ -1029,6 +1090,12 @@ mod tests {
             !has(&loss, "5.5") && has(&loss, "100"),
             "whole epochs: {loss:?}"
         );
+        assert!(has(&texts("roc.svg"), "threshold 1.5"));
+        let why = texts("why.svg");
+        for text in ["band 3", "share of the score", "reported span", "max"] {
+            assert!(has(&why, text), "{text} in the explanation: {why:?}");
+        }
+        assert!(!has(&why, "error"), "no autoencoder share drawn: {why:?}");
         let hist = texts("hist.svg");
         for text in ["anomalous (outlined)", "threshold (test)", "1", "3"] {
             assert!(has(&hist, text), "{text} in the histogram: {hist:?}");
