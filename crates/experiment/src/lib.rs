@@ -21,6 +21,7 @@ pub mod outcome;
 pub mod pipeline;
 pub mod progress;
 pub mod report;
+mod schedule;
 
 pub use aad_engine::{batch, cache, io, model, reference, registry};
 

@@ -10,14 +10,10 @@ use aad_audio::Decoder;
 use aad_core::Label;
 use aad_data::{Clip, GroupKey, Protocol, discover, generate, split};
 use ndarray::Array2;
-use rayon::prelude::*;
 
 use crate::cache::{ContentHash, FeatureCache, FeatureDir};
-use crate::group::{
-    Features, GroupError, JobKey, JobResult, checked_extract, feature_jobs, load_contrast,
-    load_group_features, result_row, run_job,
-};
-use crate::progress::{EpochCounter, LogProgress, MessagesOnly, Progress, StageProgress, grouped};
+use crate::group::{Features, GroupError, JobResult, checked_extract, result_row};
+use crate::progress::{LogProgress, MessagesOnly, Progress, grouped};
 use crate::registry::{AnyExtractor, FeatureSpec, ModelSpec};
 
 // The types a run takes and gives live in their own modules (the reports and figures
@@ -592,7 +588,7 @@ struct Trained {
 }
 
 /// Epochs a model trains (1 for the classical detectors): the training bar's unit.
-fn epochs_of(cfg: &ExperimentConfig, m: &ModelSpec, f: &FeatureSpec) -> u64 {
+pub(crate) fn epochs_of(cfg: &ExperimentConfig, m: &ModelSpec, f: &FeatureSpec) -> u64 {
     match m.config(f, cfg.epochs) {
         aad_models::DetectorConfig::Autoencoder(c) => c.epochs as u64,
         _ => 1,
@@ -618,14 +614,10 @@ fn stage_fit_score(
         .map(|(f, m)| epochs_of(cfg, m, f) * cfg.seeds.len() as u64)
         .sum();
     let bar = ui.stage("train", units_per_group * groups.len() as u64);
-    // Groups run in parallel as well as the jobs inside them: a group alone may hold
-    // fewer jobs than threads (3 seeds of one autoencoder), and rayon's work stealing
-    // keeps about one group per thread in memory.
-    let runs: Vec<GroupRun> = pool.install(|| {
-        groups
-            .par_iter()
-            .map(|g| run_group(cfg, groups, g, features, ui, &*bar))
-            .collect()
+    // Every job of every group on the pool's threads, the longest predicted first (see
+    // `schedule`): at most one (group, feature) batch's matrices per thread in memory.
+    let runs = pool.install(|| {
+        crate::schedule::run_all(cfg, groups, features, pool.current_num_threads(), ui, &*bar)
     });
     let mut out = Trained {
         rows: Vec::new(),
@@ -654,68 +646,6 @@ fn stage_fit_score(
         )));
     }
     Ok(out)
-}
-
-/// One group's jobs: its features loaded (and stacked where a model needs it), then every
-/// feature × model × seed fitted and scored in parallel.
-fn run_group(
-    cfg: &ExperimentConfig,
-    groups: &[GroupInfo],
-    g: &GroupInfo,
-    features: &Features,
-    ui: &dyn Progress,
-    bar: &dyn StageProgress,
-) -> GroupRun {
-    bar.set_detail(&g.key.to_string());
-    let labels: Vec<Label> = g.test.iter().map(|c| c.label).collect();
-    let mut load_failures = Vec::new();
-    let mut jobs = Vec::new();
-    // One feature at a time: its matrices (and the autoencoders' stacked training set)
-    // are dropped before the next is loaded, so a group holds one feature's working set.
-    for (fi, f) in cfg.features.iter().enumerate() {
-        let loaded = load_group_features(g, f, fi, features, &cfg.models).and_then(|mut x| {
-            x.contrast = load_contrast(groups, g, f, fi, features, &cfg.models)?;
-            Ok(x)
-        });
-        let x = match loaded {
-            Ok(x) => x,
-            Err(reason) => {
-                let e = JobError::Features {
-                    group: g.key.to_string(),
-                    feature: f.name.clone(),
-                    reason: reason.to_string(),
-                };
-                ui.message(&format!("failed {e}"));
-                load_failures.push(e);
-                bar.advance(
-                    cfg.models.iter().map(|m| epochs_of(cfg, m, f)).sum::<u64>()
-                        * cfg.seeds.len() as u64,
-                );
-                continue;
-            }
-        };
-        jobs.extend(feature_jobs(cfg, fi, |mi, seed| {
-            let m = &cfg.models[mi];
-            let mut obs = EpochCounter {
-                stage: bar,
-                done: 0,
-            };
-            let r = run_job(f, m, seed, cfg, &x, &labels, &mut obs);
-            bar.advance(epochs_of(cfg, m, f).saturating_sub(obs.done));
-            if let Err(why) = &r {
-                ui.message(&format!(
-                    "failed {} / {} / {} / seed {seed}: {why}",
-                    g.key, f.name, m.name
-                ));
-            }
-            r
-        }));
-    }
-    GroupRun {
-        labels,
-        load_failures,
-        jobs,
-    }
 }
 
 impl Trained {
@@ -867,14 +797,6 @@ fn extract_clip(
         decode_s: file.decode_seconds(),
         extract_s,
     })
-}
-
-/// A group's job outcomes, in job order.
-struct GroupRun {
-    labels: Vec<Label>,
-    load_failures: Vec<JobError>,
-    /// (feature index, model index, seed) and what the job gave.
-    jobs: Vec<(JobKey, Result<JobResult, GroupError>)>,
 }
 
 /// What a run writes into its output folder (and the cache folder of earlier versions),
