@@ -240,39 +240,7 @@ fn explain_autoencoder(
         .enumerate()
         .map(|(r, c)| c.sum() / frames.max(1) as f64 - normal(r))
         .collect();
-    let edges = band_edges(model, dims);
-    let per = dims.div_ceil(BANDS.min(dims).max(1)).max(1);
-    let starts: Vec<usize> = (0..dims).step_by(per).collect();
-    let band_sum = |v: &[f64], s: usize| v[s..(s + per).min(dims)].iter().sum::<f64>();
-    let mut excess: Vec<f64> = starts
-        .iter()
-        .map(|&s| band_sum(&per_row, s).max(0.0))
-        .collect();
-    if excess.iter().all(|&x| x <= 0.0) {
-        // No band errs more than on the training clips: where it errs most, then.
-        let raw: Vec<f64> = (0..dims).map(|r| per_row[r] + normal(r)).collect();
-        excess = starts.iter().map(|&s| band_sum(&raw, s).max(0.0)).collect();
-    }
-    let total = excess.iter().sum::<f64>().max(f64::MIN_POSITIVE);
-    let bands: Vec<BandShare> = starts
-        .iter()
-        .zip(&excess)
-        .map(|(&start, &x)| {
-            let rows = start..(start + per).min(dims);
-            BandShare {
-                rows: rows.clone(),
-                lo_hz: edges[rows.start].0,
-                hi_hz: edges[rows.end - 1].1,
-                mean: 0.0,
-                std: 0.0,
-                max: 0.0,
-                error: x / total,
-                mean_change: 0.0,
-                std_change: 0.0,
-                max_change: 0.0,
-            }
-        })
-        .collect();
+    let bands = error_bands(model, &per_row, profile, dims);
     let band = (0..bands.len())
         .max_by(|&a, &c| bands[a].error.total_cmp(&bands[c].error))
         .unwrap_or(0);
@@ -308,6 +276,46 @@ fn explain_autoencoder(
         departure,
         sentence,
     })
+}
+
+/// An autoencoder's bands: each band's error above the training profile, as a share of
+/// all bands' (where no band errs more than on the training clips, their raw errors).
+fn error_bands(model: &Model, per_row: &[f64], profile: &[f64], dims: usize) -> Vec<BandShare> {
+    let normal = |r: usize| profile.get(r).copied().unwrap_or(0.0);
+    let edges = band_edges(model, dims);
+    let per = dims.div_ceil(BANDS.min(dims).max(1)).max(1);
+    let starts: Vec<usize> = (0..dims).step_by(per).collect();
+    let band_sum = |v: &[f64], s: usize| v[s..(s + per).min(dims)].iter().sum::<f64>();
+    let mut excess: Vec<f64> = starts
+        .iter()
+        .map(|&s| band_sum(per_row, s).max(0.0))
+        .collect();
+    if excess.iter().all(|&x| x <= 0.0) {
+        // No band errs more than on the training clips: where it errs most, then.
+        let raw: Vec<f64> = (0..dims).map(|r| per_row[r] + normal(r)).collect();
+        excess = starts.iter().map(|&s| band_sum(&raw, s).max(0.0)).collect();
+    }
+    let total = excess.iter().sum::<f64>().max(f64::MIN_POSITIVE);
+    let bands: Vec<BandShare> = starts
+        .iter()
+        .zip(&excess)
+        .map(|(&start, &x)| {
+            let rows = start..(start + per).min(dims);
+            BandShare {
+                rows: rows.clone(),
+                lo_hz: edges[rows.start].0,
+                hi_hz: edges[rows.end - 1].1,
+                mean: 0.0,
+                std: 0.0,
+                max: 0.0,
+                error: x / total,
+                mean_change: 0.0,
+                std_change: 0.0,
+                max_change: 0.0,
+            }
+        })
+        .collect();
+    bands
 }
 
 /// The kind of an autoencoder's excess error: a tenth of the frames holding half of the

@@ -15,6 +15,7 @@ use crate::cache::{ContentHash, FeatureCache, FeatureDir};
 use crate::group::{Features, GroupError, JobResult, checked_extract, result_row};
 use crate::progress::{LogProgress, MessagesOnly, Progress, grouped};
 use crate::registry::{AnyExtractor, FeatureSpec, ModelSpec};
+use crate::schedule::epochs_of;
 
 // The types a run takes and gives live in their own modules (the reports and figures
 // read them without depending on this one); re-exported here under their old paths.
@@ -585,14 +586,6 @@ struct Trained {
     pub failures: Vec<JobError>,
     /// Scores and curves of the first seed.
     pub figure_data: Vec<FigureData>,
-}
-
-/// Epochs a model trains (1 for the classical detectors): the training bar's unit.
-pub(crate) fn epochs_of(cfg: &ExperimentConfig, m: &ModelSpec, f: &FeatureSpec) -> u64 {
-    match m.config(f, cfg.epochs) {
-        aad_models::DetectorConfig::Autoencoder(c) => c.epochs as u64,
-        _ => 1,
-    }
 }
 
 /// Fits and scores every group × feature × model × seed, groups and jobs in parallel.

@@ -21,6 +21,14 @@ use crate::outcome::{GroupInfo, JobError};
 use crate::progress::{EpochCounter, Progress, StageProgress};
 use crate::registry::{FeatureSpec, ModelSpec};
 
+/// Epochs a model trains (1 for the classical detectors): the training bar's unit.
+pub(crate) fn epochs_of(cfg: &ExperimentConfig, m: &ModelSpec, f: &FeatureSpec) -> u64 {
+    match m.config(f, cfg.epochs) {
+        aad_models::DetectorConfig::Autoencoder(c) => c.epochs as u64,
+        _ => 1,
+    }
+}
+
 /// Predicted cost of a job, in arbitrary units: for an autoencoder, epochs x training clips
 /// x the network's weights (its forward and backward products); for the other detectors,
 /// training clips x the feature's width, a thousandth of the weight (they fit in
@@ -260,7 +268,7 @@ impl Ctx<'_> {
         let (f, m) = (&cfg.features[fi], &cfg.models[t.mi]);
         let seed = cfg.seeds[t.si];
         let x = t.data.get_or_init(|| self.load(gi, fi));
-        let units = crate::pipeline::epochs_of(cfg, m, f);
+        let units = epochs_of(cfg, m, f);
         let Some(x) = x else {
             // The feature could not be loaded: said once, by the loader.
             self.bar.advance(units);
