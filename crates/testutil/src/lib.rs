@@ -33,7 +33,8 @@ pub fn fixtures_dir() -> PathBuf {
 ///
 /// When it is absent: under CI (`CI` set to anything but `false` or `0`) the calling
 /// test **fails**, since CI always has the folder and a test that silently skips there
-/// tests nothing; elsewhere it returns `None` after printing a loud `SKIPPED` line.
+/// tests nothing; elsewhere it returns `None` after printing a loud `SKIPPED` line (shown
+/// without `--nocapture`).
 ///
 /// # Panics
 /// Under CI, when the folder is absent.
@@ -50,10 +51,16 @@ pub fn shared_dir(test: &str) -> Option<PathBuf> {
         "{test}: shared data not found at {} under CI (set AAD_SHARED_DIR)",
         dir.display()
     );
-    eprintln!(
-        "SKIPPED {test}: shared data not found at {} (set AAD_SHARED_DIR to run it); \
-         this test checked nothing",
-        dir.display()
+    // Straight to stderr, not through `eprintln!`: the test harness captures the macros'
+    // output of passing tests, and a skip must show without `--nocapture`.
+    let _ = std::io::Write::write_all(
+        &mut std::io::stderr(),
+        format!(
+            "SKIPPED {test}: shared data not found at {} (set AAD_SHARED_DIR to run it); \
+             this test checked nothing\n",
+            dir.display()
+        )
+        .as_bytes(),
     );
     None
 }
