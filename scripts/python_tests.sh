@@ -17,8 +17,9 @@ else
 fi
 [ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
 "$venv/bin/python" -m pip install --disable-pip-version-check --no-cache-dir -q -r crates/python/requirements-test.txt
-# The wheel and the sdist as they would be published (maturin build), then the wheel
-# installed: the tests run against the built package, not the source folder.
+# The sdist and the wheel as they would be published (maturin builds the wheel from the
+# sdist, so an sdist missing a file fails here), then the wheel installed: the tests run
+# against the built package, not the source folder.
 dist=$(mktemp -d)
 (cd crates/python && "$venv/bin/maturin" build --quiet --profile "${AAD_PY_PROFILE:-dev}" --sdist --out "$dist")
 ls "$dist"/*.whl "$dist"/*.tar.gz > /dev/null
