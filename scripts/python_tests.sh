@@ -21,7 +21,7 @@ fi
 # sdist, so an sdist missing a file fails here), then the wheel installed: the tests run
 # against the built package, not the source folder.
 dist=$(mktemp -d)
-(cd crates/python && "$venv/bin/maturin" build --quiet --profile "${AAD_PY_PROFILE:-dev}" --sdist --out "$dist")
+(cd crates/python && CARGO_TARGET_DIR="$PWD/../../target" "$venv/bin/maturin" build --quiet --profile "${AAD_PY_PROFILE:-dev}" --sdist --out "$dist")
 ls "$dist"/*.whl "$dist"/*.tar.gz > /dev/null
 "$venv/bin/python" -m pip install --disable-pip-version-check --no-cache-dir -q --force-reinstall --no-deps "$dist"/*.whl
 rm -rf "$dist"
