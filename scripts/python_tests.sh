@@ -19,9 +19,11 @@ fi
 "$venv/bin/python" -m pip install --disable-pip-version-check --no-cache-dir -q -r crates/python/requirements-test.txt
 # The sdist and the wheel as they would be published (maturin builds the wheel from the
 # sdist, so an sdist missing a file fails here), then the wheel installed: the tests run
-# against the built package, not the source folder.
+# against the built package, not the source folder. The sdist builds in its own target
+# folder: sharing the workspace's, cargo would take its stale artifacts for the sdist's
+# crates (their files carry the sdist's fixed timestamps).
 dist=$(mktemp -d)
-(cd crates/python && CARGO_TARGET_DIR="$PWD/../../target" "$venv/bin/maturin" build --quiet --profile "${AAD_PY_PROFILE:-dev}" --sdist --out "$dist")
+(cd crates/python && "$venv/bin/maturin" build --quiet --profile "${AAD_PY_PROFILE:-dev}" --sdist --out "$dist")
 ls "$dist"/*.whl "$dist"/*.tar.gz > /dev/null
 "$venv/bin/python" -m pip install --disable-pip-version-check --no-cache-dir -q --force-reinstall --no-deps "$dist"/*.whl
 rm -rf "$dist"
