@@ -1045,15 +1045,20 @@ impl Detector for Autoencoder {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_breakdown_puts_every_vector_error_back_on_its_frames_and_rows() {
-        let clips: Vec<Array2<f32>> = (0..6)
+    /// Six deterministic clips of `frames x dims` with some structure to learn.
+    fn toy_clips(frames: usize, dims: usize) -> Vec<Array2<f32>> {
+        (0..6)
             .map(|c| {
-                Array2::from_shape_fn((30, 8), |(t, j)| {
+                Array2::from_shape_fn((frames, dims), |(t, j)| {
                     ((t * 13 + j * 7 + c * 5) % 17) as f32 * 0.1 - 0.8 + j as f32 * 0.05
                 })
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn the_breakdown_puts_every_vector_error_back_on_its_frames_and_rows() {
+        let clips = toy_clips(30, 8);
         let views: Vec<_> = clips.iter().map(|c| c.view()).collect();
         for (target, context) in [
             (AeTarget::Reconstruct, 3),
@@ -1085,13 +1090,7 @@ mod tests {
 
     #[test]
     fn mahalanobis_scores_are_the_quadratic_form_of_the_centred_errors() {
-        let clips: Vec<Array2<f32>> = (0..6)
-            .map(|c| {
-                Array2::from_shape_fn((40, 10), |(t, j)| {
-                    ((t * 13 + j * 7 + c * 5) % 17) as f32 * 0.1 - 0.8 + j as f32 * 0.05
-                })
-            })
-            .collect();
+        let clips = toy_clips(40, 10);
         let views: Vec<_> = clips.iter().map(|c| c.view()).collect();
         let ae = AutoencoderConfig::mimii()
             .input_dims(None)
