@@ -57,8 +57,8 @@ pub struct Args {
     pub plot: Option<PathBuf>,
     /// Say why each window scored as it did: the columns kind, band_lo_hz, band_hi_hz,
     /// span_start_s, span_end_s (in the recording's time) and explanation (the kNN
-    /// detectors on clip summaries, the default among them, and the autoencoders scored by
-    /// their squared error).
+    /// detectors, the default among them, and the autoencoders scored by their squared
+    /// error).
     #[arg(long)]
     pub explain: bool,
     /// No progress on stderr.

@@ -36,9 +36,8 @@ pub struct Args {
     #[arg(long)]
     pub quiet: bool,
     /// Also say why: adds the columns kind, band_lo_hz, band_hi_hz, start_s, end_s and
-    /// explanation (see `aad explain`; the kNN detectors on clip summaries, the default
-    /// among them, and the autoencoders scored by their squared error). Scores and
-    /// thresholds do not change.
+    /// explanation (see `aad explain`; the kNN detectors, the default among them, and the
+    /// autoencoders scored by their squared error). Scores and thresholds do not change.
     #[arg(long)]
     pub explain: bool,
 }
@@ -120,9 +119,8 @@ pub(crate) fn check_explainable(model: &aad_engine::model::Model) -> Result<(), 
     }
     Err(CliError::bad_input(format!(
         "--explain: the model's detector ({}) has no explanations yet; they cover the \
-         kNN detectors on clip summaries (knn, knn_mean, knn_msm, knn_msm_k1) and the \
-         autoencoders scored by their squared error (ae, ae_dcase, ae_mimii, ae_seed, \
-         ae_cens, idnn)",
+         kNN detectors (on clip summaries or frames) and the autoencoders scored by their \
+         squared error (ae, ae_dcase, ae_mimii, ae_seed, ae_cens, idnn)",
         model.detector_name()
     )))
 }

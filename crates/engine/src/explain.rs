@@ -167,9 +167,16 @@ fn explain_at(
     offset_s: f64,
 ) -> Result<Explanation, ModelFileError> {
     let knn = match model.detector() {
+        AnyDetector::Knn(knn) if knn.frame_breakdown_supported() => {
+            let (score, errors) = knn.frame_breakdown(features)?;
+            let source = ErrorSource::NearestFrames;
+            return explain_errors(model, (score, &errors), &[], source, offset_s);
+        }
         AnyDetector::Knn(knn) => knn,
         AnyDetector::Autoencoder(ae) if ae.breakdown_supported() => {
-            return explain_autoencoder(model, ae, features, offset_s);
+            let b = ae.breakdown(features)?;
+            let (profile, source) = (model.error_profile(), ErrorSource::Autoencoder);
+            return explain_errors(model, (b.score, &b.errors), profile, source, offset_s);
         }
         _ => return Err(unsupported(model)),
     };
@@ -219,19 +226,34 @@ fn explain_at(
     })
 }
 
-/// An autoencoder's explanation: its reconstruction error per feature row, above the
-/// error it makes on its training clips ([`Model::error_profile`]; the raw error for a
-/// model without one), grouped into bands; per frame, the reported band's error over its
-/// normal error (over its median in the clip without a profile).
-fn explain_autoencoder(
+/// A score and its error matrix.
+struct ErrorsView<'a> {
+    score: f64,
+    errors: &'a ndarray::Array2<f64>,
+}
+
+/// What a per-frame error matrix measures, for the sentence.
+#[derive(Clone, Copy)]
+enum ErrorSource {
+    /// An autoencoder's reconstruction error, above its training clips' profile.
+    Autoencoder,
+    /// A frame-level kNN's distance to the nearest normal frames.
+    NearestFrames,
+}
+
+/// An explanation from a `frames x rows` error matrix that sums to what the detector
+/// pools into its score: each row's error, above `profile` (the error on the training
+/// clips; the raw error without one), grouped into bands; per frame, the reported band's
+/// error over its normal error (over its median in the clip without a profile).
+fn explain_errors(
     model: &Model,
-    ae: &aad_models::Autoencoder,
-    features: ArrayView2<'_, f32>,
+    (score, errors): (f64, &ndarray::Array2<f64>),
+    profile: &[f64],
+    source: ErrorSource,
     offset_s: f64,
 ) -> Result<Explanation, ModelFileError> {
-    let b = ae.breakdown(features)?;
+    let b = ErrorsView { score, errors };
     let (frames, dims) = b.errors.dim();
-    let profile = model.error_profile();
     let normal = |r: usize| profile.get(r).copied().unwrap_or(0.0);
     let per_row: Vec<f64> = b
         .errors
@@ -265,7 +287,18 @@ fn explain_autoencoder(
     let kind = error_kind(&series, base, &bands, band);
     let (a, z) = span(&departure, model.feature().seconds_per_frame(), kind);
     let span_s = (a + offset_s, z + offset_s);
-    let sentence = sentence(model, &bands[band], kind, Statistic::Error, span_s);
+    let what = match source {
+        ErrorSource::Autoencoder => "the autoencoder's reconstruction error above normal",
+        ErrorSource::NearestFrames => "the distance to the nearest normal frames",
+    };
+    let sentence = format!(
+        "{} in the {} band from {:.2} s to {:.2} s: it carries {:.0} % of {what}",
+        kind_words(kind),
+        band_name(model, &bands[band]),
+        span_s.0,
+        span_s.1,
+        100.0 * bands[band].total(),
+    );
     Ok(Explanation {
         score: b.score,
         bands,
@@ -424,7 +457,7 @@ pub fn explain_signal(model: &Model, signal: &Signal) -> Result<Explanation, Mod
 /// Whether the model's detector can be explained (a kNN on clip summaries).
 pub fn supports(model: &Model) -> bool {
     match model.detector() {
-        AnyDetector::Knn(k) => k.breakdown_supported(),
+        AnyDetector::Knn(_) => true,
         AnyDetector::Autoencoder(ae) => ae.breakdown_supported(),
         _ => false,
     }
@@ -462,9 +495,9 @@ fn unsupported(model: &Model) -> ModelFileError {
     ModelFileError::Option {
         name: "detector",
         value: model.detector_name().to_string(),
-        reason: "explanations cover the kNN detectors on clip summaries (knn, knn_mean, knn_msm, \
-                 knn_msm_k1) and the autoencoders scored by their squared error (ae, ae_dcase, \
-                 ae_mimii, ae_seed, ae_cens, idnn) so far",
+        reason: "explanations cover the kNN detectors (knn, knn_mean, knn_msm, knn_msm_k1, \
+                 knn_frames and its poolings) and the autoencoders scored by their squared \
+                 error (ae, ae_dcase, ae_mimii, ae_seed, ae_cens, idnn) so far",
     }
 }
 
@@ -601,14 +634,19 @@ pub fn band_name(model: &Model, b: &BandShare) -> String {
     }
 }
 
-fn sentence(model: &Model, b: &BandShare, kind: Kind, s: Statistic, span: (f64, f64)) -> String {
-    let band = band_name(model, b);
-    let what = match kind {
+/// How a sentence names a kind.
+fn kind_words(kind: Kind) -> &'static str {
+    match kind {
         Kind::Tonal => "Tonal change",
         Kind::BroadbandLevel => "Broadband level change",
         Kind::Transient => "Transient events",
         Kind::Fluctuation => "Fluctuating level",
-    };
+    }
+}
+
+fn sentence(model: &Model, b: &BandShare, kind: Kind, s: Statistic, span: (f64, f64)) -> String {
+    let band = band_name(model, b);
+    let what = kind_words(kind);
     let stat = match s {
         Statistic::Mean => "mean carries",
         Statistic::Std => "fluctuation carries",

@@ -144,3 +144,39 @@ fn an_autoencoder_is_explained_by_its_reconstruction_error_bit_for_bit_and_after
     assert_eq!(back.error_profile(), m.error_profile());
     assert_eq!(aad_engine::explain::explain_signal(&back, &s).unwrap(), e);
 }
+
+#[test]
+fn a_frame_level_knn_is_explained_by_its_distances_to_the_nearest_normal_frames() {
+    let normal: Vec<Signal> = (0..12)
+        .map(|s| Signal::new(machine(s), SR).unwrap())
+        .collect();
+    let opts = FitOptions {
+        detector: "knn_frames".into(),
+        ..FitOptions::default()
+    };
+    let m = Model::fit_signals(&normal, &opts).unwrap();
+    assert!(aad_engine::explain::supports(&m));
+    // Three 2 ms broadband clicks near 2.0 s.
+    let mut x = machine(95);
+    let mut state = 5u32;
+    for c in [2.0f32, 2.1, 2.2] {
+        let at = (c * SR as f32) as usize;
+        for v in &mut x[at..at + 32] {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            *v += ((state >> 8) as f32 / (1u32 << 24) as f32 - 0.5) * 1.5;
+        }
+    }
+    let s = Signal::new(x, SR).unwrap();
+    let e = aad_engine::explain::explain_signal(&m, &s).unwrap();
+    assert_eq!(e.score.to_bits(), m.score_signal(&s).unwrap().to_bits());
+    assert_eq!(e.statistic, Statistic::Error);
+    let shares: f64 = e.bands.iter().map(|b| b.error).sum();
+    assert!((shares - 1.0).abs() < 1e-9, "{shares}");
+    assert!(e.span_s.0 < 2.3 && e.span_s.1 > 1.9, "{e:#?}");
+    assert!(
+        e.sentence
+            .ends_with("of the distance to the nearest normal frames"),
+        "{}",
+        e.sentence
+    );
+}

@@ -220,6 +220,44 @@ impl Knn {
         })
     }
 
+    /// Whether [`frame_breakdown`](Self::frame_breakdown) applies: a kNN on frames.
+    pub fn frame_breakdown_supported(&self) -> bool {
+        !self.prep.inputs.representation.is_clip_level()
+    }
+
+    /// Where a frame-level kNN's score lies in a clip: `frames x dims`, each frame's
+    /// squared difference to each of its `k` nearest training frames, averaged over them,
+    /// per dimension (in the scaled units the distance is taken in), and the score
+    /// [`Detector::score`] gives (the same computation).
+    ///
+    /// # Errors
+    /// A clip-summary kNN (see [`breakdown`](Self::breakdown)), or a clip of the wrong
+    /// width.
+    pub fn frame_breakdown(
+        &self,
+        clip: ArrayView2<'_, f32>,
+    ) -> Result<(f64, ndarray::Array2<f64>), ModelError> {
+        let q = self.prep.vectors(clip)?;
+        if !self.frame_breakdown_supported() || q.dim() != clip.dim() {
+            return Err(ModelError::config(
+                "representation",
+                format!("{:?}", self.prep.inputs.representation),
+                "a frame breakdown needs one vector per frame",
+            ));
+        }
+        let all = neighbours(&q, &self.train, self.config.k, false);
+        let score = self.score_of(&all);
+        let mut errors = ndarray::Array2::<f64>::zeros(q.dim());
+        for ((t, nn), mut row) in all.iter().enumerate().zip(errors.rows_mut()) {
+            for &(_, i) in nn {
+                for (e, (&x, &y)) in row.iter_mut().zip(q.row(t).iter().zip(self.train.row(i))) {
+                    *e += f64::from(x - y).powi(2) / nn.len() as f64;
+                }
+            }
+        }
+        Ok((score, errors))
+    }
+
     /// Checks a loaded model's shapes.
     pub(crate) fn check(&self) -> Result<(), ModelError> {
         let d = self.prep.check()?;

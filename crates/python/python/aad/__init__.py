@@ -213,9 +213,9 @@ class Detector:
         ``span_s`` (the band and the time span that carry the distance from the normal
         clips), ``sentence``, ``departure`` (the band's distance from normal per frame)
         and every band's share in ``bands``. A 1-D float32 array at
-        ``sr`` Hz, or a file path. Scores are unchanged. Covers the kNN detectors on clip
-        summaries (the default ``knn_msm`` among them) and the autoencoders scored by their
-        squared error (``statistic`` is then ``error`` and the shares are in
+        ``sr`` Hz, or a file path. Scores are unchanged. Covers the kNN detectors (the default
+        ``knn_msm`` among them) and the autoencoders scored by their squared error (for
+        those and the frame-level kNN ``statistic`` is ``error`` and the shares are in
         ``share_error``)."""
         x = y_or_path
         if isinstance(x, (str, os.PathLike)):
