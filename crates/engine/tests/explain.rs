@@ -24,6 +24,19 @@ fn machine(seed: u32) -> Vec<f32> {
         .collect()
 }
 
+/// `x` with three clicks, 2 ms broadband bursts at 2.0, 2.1 and 2.2 s (`seed` draws them).
+fn with_clicks(mut x: Vec<f32>, seed: u32) -> Vec<f32> {
+    let mut state = seed;
+    for c in [2.0f32, 2.1, 2.2] {
+        let at = (c * SR as f32) as usize;
+        for v in &mut x[at..at + 32] {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            *v += ((state >> 8) as f32 / (1u32 << 24) as f32 - 0.5) * 1.5;
+        }
+    }
+    x
+}
+
 fn model() -> Model {
     let normal: Vec<Signal> = (0..24)
         .map(|s| Signal::new(machine(s), SR).unwrap())
@@ -66,16 +79,8 @@ fn a_new_tone_is_explained_by_its_band_as_tonal_with_its_time_span() {
 #[test]
 fn clicks_are_explained_as_transients_when_they_happen() {
     let m = model();
-    let mut x = machine(98);
     // Three clicks: 2 ms broadband bursts near 2.0 s.
-    let mut state = 7u32;
-    for c in [2.0f32, 2.1, 2.2] {
-        let at = (c * SR as f32) as usize;
-        for v in &mut x[at..at + 32] {
-            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            *v += ((state >> 8) as f32 / (1u32 << 24) as f32 - 0.5) * 1.5;
-        }
-    }
+    let x = with_clicks(machine(98), 7);
     let s = Signal::new(x, SR).unwrap();
     assert!(
         m.decide(m.score_signal(&s).unwrap()),
@@ -157,15 +162,7 @@ fn a_frame_level_knn_is_explained_by_its_distances_to_the_nearest_normal_frames(
     let m = Model::fit_signals(&normal, &opts).unwrap();
     assert!(aad_engine::explain::supports(&m));
     // Three 2 ms broadband clicks near 2.0 s.
-    let mut x = machine(95);
-    let mut state = 5u32;
-    for c in [2.0f32, 2.1, 2.2] {
-        let at = (c * SR as f32) as usize;
-        for v in &mut x[at..at + 32] {
-            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            *v += ((state >> 8) as f32 / (1u32 << 24) as f32 - 0.5) * 1.5;
-        }
-    }
+    let x = with_clicks(machine(95), 5);
     let s = Signal::new(x, SR).unwrap();
     let e = aad_engine::explain::explain_signal(&m, &s).unwrap();
     assert_eq!(e.score.to_bits(), m.score_signal(&s).unwrap().to_bits());

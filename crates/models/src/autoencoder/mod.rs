@@ -821,34 +821,11 @@ impl Autoencoder {
     /// # Errors
     /// A wrong width, an empty clip or non-finite features.
     pub fn vector_scores(&self, clip: ArrayView2<'_, f32>) -> Result<Vec<f64>, ModelError> {
-        let mut x = match self.config.context {
-            1 => clip.as_standard_layout().into_owned(),
-            c => {
-                check_clip(0, &clip, self.vector_width() / c)?;
-                aad_core::ops::stack_frames(clip, c)?
-            }
-        };
-        check_clip(0, &x.view(), self.vector_width())?;
-        self.scaler.transform(x.view_mut());
-        let p = self.config.target.split(x);
+        let (p, out) = self.forward(clip)?;
         let target = p.target();
         let (flat, d) = (target.as_slice().unwrap_or_default(), target.ncols());
-        let mut eval = Eval::default();
-        let out = self
-            .net
-            .forward_eval(p.x.as_slice().unwrap_or_default(), p.rows(), &mut eval);
         let Some(g) = &self.gaussian else {
-            return Ok(out
-                .chunks_exact(d)
-                .zip(flat.chunks_exact(d))
-                .map(|(o, t)| {
-                    o.iter()
-                        .zip(t)
-                        .map(|(o, t)| f64::from(o - t).powi(2))
-                        .sum::<f64>()
-                        / d as f64
-                })
-                .collect());
+            return Ok(mse_per_vector(&out, flat, d));
         };
         // Centred errors E (rows = vectors), then q_i = e_i' P e_i = rowsum(E ∘ (E P)):
         // one matrix product instead of a quadratic form per vector.
@@ -911,25 +888,15 @@ impl Autoencoder {
                 "a breakdown needs the mean squared error scoring",
             ));
         }
-        let score = self.score(clip)?;
-        let context = self.config.context.max(1);
-        let mut x = if context == 1 {
-            clip.as_standard_layout().into_owned()
-        } else {
-            aad_core::ops::stack_frames(clip, context)?
-        };
-        self.scaler.transform(x.view_mut());
-        let p = self.config.target.split(x);
+        let (p, out) = self.forward(clip)?;
+        let target = p.target();
+        let (flat, d) = (target.as_slice().unwrap_or_default(), target.ncols());
+        // The score from the same outputs, by the rule `vector_scores` and `score` use.
+        let score = self.config.pooling.pool(&mse_per_vector(&out, flat, d));
         let centre = match self.config.target {
             AeTarget::Interpolate { frames } => Some(frames / 2),
             AeTarget::Reconstruct => None,
         };
-        let target = p.target();
-        let (flat, d) = (target.as_slice().unwrap_or_default(), target.ncols());
-        let mut eval = Eval::default();
-        let out = self
-            .net
-            .forward_eval(p.x.as_slice().unwrap_or_default(), p.rows(), &mut eval);
         let rows = clip.ncols();
         let mut errors = Array2::<f64>::zeros((clip.nrows(), rows));
         for (v, (o, t)) in out.chunks_exact(d).zip(flat.chunks_exact(d)).enumerate() {
@@ -942,6 +909,43 @@ impl Autoencoder {
         }
         Ok(AeBreakdown { score, errors })
     }
+}
+
+impl Autoencoder {
+    /// One clip through the network: its vectors stacked, scaled and split (the targets
+    /// are `Pairs::target`), and the outputs, row-major, one row per vector.
+    fn forward(&self, clip: ArrayView2<'_, f32>) -> Result<(Pairs, Vec<f32>), ModelError> {
+        let mut x = match self.config.context {
+            1 => clip.as_standard_layout().into_owned(),
+            c => {
+                check_clip(0, &clip, self.vector_width() / c)?;
+                aad_core::ops::stack_frames(clip, c)?
+            }
+        };
+        check_clip(0, &x.view(), self.vector_width())?;
+        self.scaler.transform(x.view_mut());
+        let p = self.config.target.split(x);
+        let mut eval = Eval::default();
+        let out = self
+            .net
+            .forward_eval(p.x.as_slice().unwrap_or_default(), p.rows(), &mut eval)
+            .to_vec();
+        Ok((p, out))
+    }
+}
+
+/// Each vector's mean squared error: the outputs against the targets, `d` per vector.
+fn mse_per_vector(out: &[f32], target: &[f32], d: usize) -> Vec<f64> {
+    out.chunks_exact(d)
+        .zip(target.chunks_exact(d))
+        .map(|(o, t)| {
+            o.iter()
+                .zip(t)
+                .map(|(o, t)| f64::from(o - t).powi(2))
+                .sum::<f64>()
+                / d as f64
+        })
+        .collect()
 }
 
 /// Each clip's frames stacked `context` at a time (`None` for 1: as they are).
