@@ -12,7 +12,9 @@ Without --address a local Ray cluster is started (``--num-cpus`` CPUs); with one
 ``auto`` or ``ray://head:10001``) the run joins that cluster. Workers need the ``aad``
 package installed and the dataset readable at the same path (a shared file system);
 what travels through Ray's object store is the Experiment's settings, file paths,
-feature matrices (float32) and result rows.
+feature matrices (float32) and result rows. The machine-ID classifiers (``idclf``,
+``knn_idclf``) learn against the other machine ids' clips: a group names them as file
+lists (``contrast``), and its task gets their features from the extraction shards.
 """
 
 from __future__ import annotations
@@ -50,9 +52,15 @@ def fit_group(exp: Experiment, group: dict, *shards):
         for p, arrays, _ in shard:
             if arrays is not None:
                 feats[p] = arrays
+    n = len(exp.features)
     per_feature = [([feats[p][i] for p in group["train"]], [feats[p][i] for p in group["test"]])
-                   for i in range(len(exp.features))]
-    return exp.fit_score_group(group, per_feature, threads=1)
+                   for i in range(n)]
+    contrast = None
+    if exp.needs_contrast:
+        # The other machine ids' training clips, named by the group as file lists.
+        contrast = [[[feats[p][i] for p in files] for files in group["contrast"]]
+                    for i in range(n)]
+    return exp.fit_score_group(group, per_feature, threads=1, contrast=contrast)
 
 
 def parse_args(argv=None):
@@ -113,7 +121,10 @@ def main(argv=None) -> int:
         return 1
     group_refs = []
     for g in groups:
-        needed = sorted({shard_of[p] for p in g["train"] + g["test"]})
+        files = g["train"] + g["test"]
+        if exp.needs_contrast:
+            files += [p for c in g["contrast"] for p in c]
+        needed = sorted({shard_of[p] for p in files})
         group_refs.append(fit_group.remote(exp_ref, g, *[shard_refs[i] for i in needed]))
     rows, failures = [], []
     for g, (r, f) in zip(groups, ray.get(group_refs)):

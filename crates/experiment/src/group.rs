@@ -108,6 +108,9 @@ impl From<&GroupInfo> for GroupJob {
 /// One feature's matrices of a group: (training clips, test clips).
 pub type TrainTest = (Vec<Array2<f32>>, Vec<Array2<f32>>);
 
+/// One feature's contrast sets of a group: one list of matrices per other machine id.
+pub type ContrastSets = Vec<Vec<Array2<f32>>>;
+
 /// What [`fit_score_group`] gives: the group's rows in job order (feature, model, seed:
 /// the order of `results.csv`), and the jobs that failed, in words.
 #[derive(Debug, Clone, Default)]
@@ -126,7 +129,8 @@ pub struct GroupRows {
 /// seeded and single-threaded).
 ///
 /// A group alone does not hold the other machine ids' clips: the machine-ID classifier's
-/// jobs (`idclf`, `knn_idclf`) fail, saying so; [`run`](crate::run) fits them.
+/// jobs (`idclf`, `knn_idclf`) fail, saying so; [`fit_score_group_with_contrast`] gives
+/// them their contrast sets.
 ///
 /// # Errors
 /// `features` does not hold one pair per configured feature, or a pair's lengths differ
@@ -136,6 +140,31 @@ pub fn fit_score_group(
     g: &GroupJob,
     features: Vec<TrainTest>,
 ) -> Result<GroupRows, ExperimentError> {
+    fit_score_group_with_contrast(cfg, g, features, Vec::new())
+}
+
+/// [`fit_score_group`] with the contrast sets the machine-ID classifier learns against:
+/// `contrast[i]` holds, for `cfg.features[i]`, one set of matrices per other machine id,
+/// the training clips that [`contrast_files`] lists, in that order. Empty: no contrast
+/// (the classifier's jobs fail, saying so). With them, the rows equal [`run`](crate::run)'s
+/// for every detector.
+///
+/// # Errors
+/// As [`fit_score_group`]; `contrast` neither empty nor one entry per configured feature.
+pub fn fit_score_group_with_contrast(
+    cfg: &ExperimentConfig,
+    g: &GroupJob,
+    features: Vec<TrainTest>,
+    contrast: Vec<ContrastSets>,
+) -> Result<GroupRows, ExperimentError> {
+    if !contrast.is_empty() && contrast.len() != cfg.features.len() {
+        return Err(ExperimentError::Config(format!(
+            "{} contrast sets given for {} configured features",
+            contrast.len(),
+            cfg.features.len()
+        )));
+    }
+    let mut contrast = contrast.into_iter();
     if features.len() != cfg.features.len() {
         return Err(ExperimentError::Config(format!(
             "{} feature sets given for {} configured features",
@@ -170,6 +199,9 @@ pub fn fit_score_group(
         let x = match GroupFeatures::new(train, test, f, &cfg.models) {
             Ok(mut x) => {
                 x.train_domains.clone_from(&g.train_domains);
+                if let Some(sets) = contrast.next() {
+                    x.contrast = sets.into();
+                }
                 x
             }
             Err(why) => {
@@ -341,9 +373,32 @@ pub fn domain_index(c: &Clip) -> usize {
     usize::from(c.domain == Some(aad_data::Domain::Target))
 }
 
+/// The groups whose training clips are group `g`'s contrast sets (the machine-ID
+/// classifier learns against them): every other machine id of the same SNR and machine
+/// type, in `groups`' order.
+fn contrast_groups<'a>(
+    groups: &'a [GroupInfo],
+    g: &'a GroupKey,
+) -> impl Iterator<Item = &'a GroupInfo> + 'a {
+    groups.iter().filter(move |o| {
+        o.key.snr == g.snr
+            && o.key.machine_type == g.machine_type
+            && o.key.machine_id != g.machine_id
+    })
+}
+
+/// The files of group `g`'s contrast sets, one list per other machine id of the same
+/// SNR and machine type (the usable `groups` of a run, in order): what a runner that
+/// moves features itself extracts and hands to [`fit_score_group_with_contrast`].
+pub fn contrast_files(groups: &[GroupInfo], g: &GroupKey) -> Vec<Vec<PathBuf>> {
+    contrast_groups(groups, g)
+        .map(|o| o.train.iter().map(|c| c.path.clone()).collect())
+        .collect()
+}
+
 /// The contrast sets of group `g` for feature `fi`, when a model needs them (the
-/// machine-ID classifier): the training clips of every other machine id of the same SNR
-/// and machine type, one set per id. Empty when no model needs them.
+/// machine-ID classifier): the training clips of [`contrast_groups`], one set per id.
+/// Empty when no model needs them.
 pub(crate) fn load_contrast(
     groups: &[GroupInfo],
     g: &GroupInfo,
@@ -355,13 +410,7 @@ pub(crate) fn load_contrast(
     if !models.iter().any(ModelSpec::needs_contrast) {
         return Ok(Contrast::default());
     }
-    let sets = groups
-        .iter()
-        .filter(|o| {
-            o.key.snr == g.key.snr
-                && o.key.machine_type == g.key.machine_type
-                && o.key.machine_id != g.key.machine_id
-        })
+    let sets = contrast_groups(groups, &g.key)
         .map(|o| {
             o.train
                 .iter()

@@ -26,7 +26,8 @@ mod schedule;
 pub use aad_engine::{batch, cache, io, model, reference, registry};
 
 pub use pipeline::{
-    ClipError, ClipExtractor, ExperimentConfig, ExperimentError, GroupInfo, GroupJob, GroupRows,
-    GroupSkipReason, JobError, Outcome, Plan, ResultRow, SkipReason, SnrFilter, TrainTest,
-    UsableGroups, fit_score_group, plan, run, run_with, usable_groups,
+    ClipError, ClipExtractor, ContrastSets, ExperimentConfig, ExperimentError, GroupInfo, GroupJob,
+    GroupRows, GroupSkipReason, JobError, Outcome, Plan, ResultRow, SkipReason, SnrFilter,
+    TrainTest, UsableGroups, contrast_files, fit_score_group, fit_score_group_with_contrast, plan,
+    run, run_with, usable_groups,
 };

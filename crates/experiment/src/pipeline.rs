@@ -20,7 +20,10 @@ use crate::schedule::epochs_of;
 // The types a run takes and gives live in their own modules (the reports and figures
 // read them without depending on this one); re-exported here under their old paths.
 pub use crate::config::{ExperimentConfig, ExperimentError, SnrFilter, default_cache_dir};
-pub use crate::group::{ClipError, GroupJob, GroupRows, TrainTest, fit_score_group};
+pub use crate::group::{
+    ClipError, ContrastSets, GroupJob, GroupRows, TrainTest, contrast_files, fit_score_group,
+    fit_score_group_with_contrast,
+};
 pub use crate::outcome::{
     AeCost, Costs, FigureData, GroupInfo, GroupSkipReason, JobError, Outcome, ResultRow,
     SkipReason, StageTime, format_duration,

@@ -748,7 +748,8 @@ fn domain_banks_read_the_domains_of_a_dcase_2021_layout() {
 
 /// The rows of `cfg`'s run made as a distributed runner makes them (the Python module's
 /// Ray example): plan, extract clip by clip, keep the usable groups, fit each group from
-/// features in memory with [`aad_experiment::fit_score_group`]. Its `results.csv` text.
+/// features in memory with [`aad_experiment::fit_score_group_with_contrast`] (the
+/// contrast sets named by [`aad_experiment::contrast_files`]). Its `results.csv` text.
 fn results_by_stages(cfg: &ExperimentConfig) -> String {
     let plan = aad_experiment::plan(cfg).unwrap();
     let mut fx = aad_experiment::ClipExtractor::new(cfg).unwrap();
@@ -765,15 +766,26 @@ fn results_by_stages(cfg: &ExperimentConfig) -> String {
     .groups;
     let mut rows = Vec::new();
     for g in &groups {
+        let pick = |cs: &[aad_data::Clip], fi: usize| -> Vec<_> {
+            cs.iter().map(|c| feats[&c.path][fi].clone()).collect()
+        };
         let per_feature = (0..cfg.features.len())
+            .map(|fi| (pick(&g.train, fi), pick(&g.test, fi)))
+            .collect();
+        // The contrast sets travel as file lists; their features come from the same
+        // extraction.
+        let files = aad_experiment::contrast_files(&groups, &g.key);
+        let contrast = (0..cfg.features.len())
             .map(|fi| {
-                let pick = |cs: &[aad_data::Clip]| -> Vec<_> {
-                    cs.iter().map(|c| feats[&c.path][fi].clone()).collect()
-                };
-                (pick(&g.train), pick(&g.test))
+                files
+                    .iter()
+                    .map(|set| set.iter().map(|p| feats[p][fi].clone()).collect())
+                    .collect()
             })
             .collect();
-        let r = aad_experiment::fit_score_group(cfg, &g.into(), per_feature).unwrap();
+        let r =
+            aad_experiment::fit_score_group_with_contrast(cfg, &g.into(), per_feature, contrast)
+                .unwrap();
         assert!(r.failures.is_empty(), "{:?}", r.failures);
         rows.extend(r.rows);
     }
@@ -784,8 +796,8 @@ fn results_by_stages(cfg: &ExperimentConfig) -> String {
 /// the study runs it (`run`) and when it is fitted as a deployable model on the group's
 /// training files (`Model::fit_files`, as `aad fit` does) and scores the test files (as
 /// `aad score` does); the machine-ID classifiers learn against the type's other ids in
-/// both. The stages run by hand give `run`'s `results.csv` too (idclf excepted: a group
-/// alone has no contrast set there).
+/// both. The stages run by hand give `run`'s `results.csv` too, the machine-ID
+/// classifiers with their contrast sets passed as file lists.
 #[test]
 fn every_detector_scores_the_same_through_run_the_stages_and_a_deployable_model() {
     use aad_experiment::model::{FitOptions, Model};
@@ -811,17 +823,8 @@ fn every_detector_scores_the_same_through_run_the_stages_and_a_deployable_model(
     let o = run(&cfg).unwrap();
     assert!(o.failures.is_empty(), "{:?}", o.failures);
 
-    let without_contrast: Vec<&str> = all
-        .iter()
-        .copied()
-        .filter(|n| !ModelSpec::parse(n).unwrap().needs_contrast())
-        .collect();
-    let mut staged = cfg.clone();
-    staged.models = ModelSpec::parse_list(&without_contrast.join(",")).unwrap();
-    staged.out = tmp.path().join("staged");
-    let single = run(&staged).unwrap();
-    let single = aad_experiment::report::csv(&single.rows);
-    assert_eq!(results_by_stages(&staged), single);
+    let single = aad_experiment::report::csv(&o.rows);
+    assert_eq!(results_by_stages(&cfg), single);
 
     let (gi, g) = o
         .groups

@@ -89,6 +89,13 @@ impl Experiment {
         Ok(Experiment { cfg })
     }
 
+    /// Whether a configured detector learns against other machines' clips (the
+    /// machine-ID classifier): a runner then passes `fit_score_group` the contrast sets.
+    #[getter]
+    fn needs_contrast(&self) -> bool {
+        self.cfg.models.iter().any(ModelSpec::needs_contrast)
+    }
+
     /// Discovers and splits the dataset.
     fn plan(&self, py: Python<'_>) -> PyResult<Plan> {
         let plan = py
@@ -106,7 +113,9 @@ impl Experiment {
     /// Fits and scores one group: `snr`, `machine_type`, `machine_id` name it, `n_train`
     /// and `labels` (0/1 per test clip) size it, `features[i]` is `(train, test)` lists
     /// of frames x dims float32 arrays for the i-th feature. Returns (rows, failures).
-    #[pyo3(signature = (snr, machine_type, machine_id, n_train, labels, features, threads, train_domains=Vec::new()))]
+    /// `contrast[i]`, when given, holds the i-th feature's arrays of the group's contrast
+    /// sets (one list per other machine id, the files of `groups`' `contrast`).
+    #[pyo3(signature = (snr, machine_type, machine_id, n_train, labels, features, threads, train_domains=Vec::new(), contrast=Vec::new()))]
     #[allow(clippy::too_many_arguments)]
     fn fit_score_group<'py>(
         &self,
@@ -119,6 +128,7 @@ impl Experiment {
         features: Vec<PyTrainTest<'py>>,
         threads: usize,
         train_domains: Vec<usize>,
+        contrast: Vec<Vec<Vec<PyReadonlyArray2<'py, f32>>>>,
     ) -> PyResult<(Vec<Bound<'py, PyDict>>, Vec<String>)> {
         let job = GroupJob {
             key: GroupKey {
@@ -144,11 +154,19 @@ impl Experiment {
             .iter()
             .map(|(tr, te)| (owned(tr), owned(te)))
             .collect();
+        let contrast: Vec<aad_experiment::ContrastSets> = contrast
+            .iter()
+            .map(|sets| sets.iter().map(|set| owned(set)).collect())
+            .collect();
         let out = py
             .detach(|| {
                 let pool = aad_experiment::batch::pool(threads).map_err(|e| e.to_string())?;
-                pool.install(|| aad_experiment::fit_score_group(&self.cfg, &job, features))
-                    .map_err(|e| e.to_string())
+                pool.install(|| {
+                    aad_experiment::fit_score_group_with_contrast(
+                        &self.cfg, &job, features, contrast,
+                    )
+                })
+                .map_err(|e| e.to_string())
             })
             .map_err(param)?;
         let rows = out
@@ -268,7 +286,9 @@ impl Plan {
     }
 
     /// The usable groups given the clips that extracted (`readable`), as dicts (`name`,
-    /// `snr`, `machine_type`, `machine_id`, `train` and `test` paths, `labels`), and the
+    /// `snr`, `machine_type`, `machine_id`, `train` and `test` paths, `labels`,
+    /// `train_domains`, and `contrast`: the other machine ids' training paths, one list
+    /// per id, for the machine-ID classifier), and the
     /// groups left out, as (group, reason), followed by the files left out because
     /// another file holds the same audio, as (file, reason).
     fn groups<'py>(
@@ -318,6 +338,11 @@ impl Plan {
                     .map(aad_experiment::group::domain_index)
                     .collect();
                 d.set_item("train_domains", domains)?;
+                let contrast: Vec<Vec<String>> = aad_experiment::contrast_files(&groups, &g.key)
+                    .iter()
+                    .map(|set| set.iter().map(|p| p.display().to_string()).collect())
+                    .collect();
+                d.set_item("contrast", contrast)?;
                 Ok(d)
             })
             .collect::<PyResult<_>>()?;

@@ -45,7 +45,8 @@ def _ray(venv_bin, *args, env):
 
 def test_ray_example_on_a_two_node_cluster_equals_the_single_process_run(tmp_path):
     """A head node and a second node started on this machine, each with its own CPU and
-    resources; the example joins the cluster with --address. Ray 2.60 starts a head with
+    resources; the example joins the cluster with --address. The machine-ID classifier
+(knn_idclf) gets the other machine's clips through file lists. Ray 2.60 starts a head with
     token authentication: the joining node and the driver need RAY_AUTH_MODE=token (the
     token is in ~/.ray/auth_token). Set-up as docs/python.md describes it for a cluster."""
     if not os.environ.get("CI"):
@@ -56,7 +57,8 @@ def test_ray_example_on_a_two_node_cluster_equals_the_single_process_run(tmp_pat
     data = tmp_path / "data"
     aad.experiment.generate_synthetic(data, seed=7, n_normal=8, n_abnormal=4, ids=(0, 2),
                                       snrs_db=(6,))
-    exp = aad.experiment.Experiment(data, features="logmel_mimii", models="knn,knn_msm",
+    models = "knn,knn_msm,knn_idclf"
+    exp = aad.experiment.Experiment(data, features="logmel_mimii", models=models,
                                     seeds=(1,))
     exp.run(tmp_path / "single", cache=tmp_path / "cache")
     with socket.socket() as s:
@@ -75,13 +77,15 @@ def test_ray_example_on_a_two_node_cluster_equals_the_single_process_run(tmp_pat
         out = tmp_path / "ray"
         cmd = [sys.executable, str(EXAMPLE), "--data", str(data), "--out", str(out),
                "--address", address, "--shard", "4", "--features", "logmel_mimii",
-               "--models", "knn,knn_msm", "--seeds", "1"]
+               "--models", models, "--seeds", "1"]
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
         assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
         import json
         run = json.loads((out / "run.json").read_text())
         assert run["cluster_cpus"] == 2, run
-        assert (out / "results.csv").read_text() == \
-            (tmp_path / "single" / "results.csv").read_text()
+        single = (tmp_path / "single" / "results.csv").read_text()
+        assert (out / "results.csv").read_text() == single
+        # The machine-ID classifier ran, its contrast sets passed as file lists.
+        assert ",knn_idclf," in single
     finally:
         _ray(venv_bin, "stop", "--force", env=env)

@@ -7,7 +7,9 @@ engine schedule the work (``python/examples/ray_mimii.py`` runs them on Ray):
 2. :meth:`Experiment.extractor` ``.extract(path)`` (any worker): a clip's features;
 3. ``plan.groups(readable)`` (driver): the groups still usable (the same audio twice in
    a group counts once: the driver hashes the readable files);
-4. :meth:`Experiment.fit_score_group` (any worker): a group's result rows;
+4. :meth:`Experiment.fit_score_group` (any worker): a group's result rows (the
+   machine-ID classifiers also take the features of the files the group's ``contrast``
+   lists);
 5. :func:`write_results_csv` (driver): ``results.csv``, byte-identical to ``run``'s.
 
 An :class:`Experiment` pickles as its settings, so it can be shipped to workers.
@@ -68,19 +70,29 @@ class Experiment:
         per feature, or raises :class:`aad.AudioFileError` naming the file."""
         return self._native.extractor()
 
-    def fit_score_group(self, group, features, *, threads=1):
+    @property
+    def needs_contrast(self):
+        """Whether a configured detector (``idclf``, ``knn_idclf``) learns against other
+        machines' clips: pass :meth:`fit_score_group` the group's contrast sets then."""
+        return self._native.needs_contrast
+
+    def fit_score_group(self, group, features, *, threads=1, contrast=None):
         """Fits and scores a group (a dict from ``plan.groups``) from its features:
         ``features[i] = (train_arrays, test_arrays)`` for the i-th feature. Returns
         ``(rows, failures)``; rows are dicts with the ``results.csv`` columns. The
         group's ``train_domains`` (0 source, 1 target per training clip) give the bank
-        detector (``knn_domains``) its domains. A group
-        alone does not hold the other machines' clips, so the machine-ID classifier
-        (``idclf``, ``knn_idclf``) fails here with a message saying so; :meth:`run` fits
-        it."""
+        detector (``knn_domains``) its domains.
+
+        The machine-ID classifier (``idclf``, ``knn_idclf``) learns against the other
+        machine ids' training clips, which the group names as file lists
+        (``group["contrast"]``, one list per other id): ``contrast[i][k]`` holds the i-th
+        feature's arrays of the k-th list, in order. Without ``contrast`` those detectors'
+        jobs fail with a message saying so."""
         return self._native.fit_score_group(
             group["snr"], group["machine_type"], group["machine_id"], len(group["train"]),
             list(group["labels"]), features, int(threads),
-            list(group.get("train_domains", ())))
+            list(group.get("train_domains", ())),
+            [] if contrast is None else [[list(s) for s in sets] for sets in contrast])
 
     def run(self, out, *, cache=None, jobs=0, overwrite=False, crossfit=None):
         """Runs everything in this process, writing ``results.csv``, ``summary.md`` and
