@@ -80,9 +80,34 @@ pub fn write(
     sync: bool,
     fill: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
+    write_in(path, sync, true, fill)
+}
+
+/// [`write`] without looking for stale temporaries: for a writer that puts many files
+/// into one folder (a cache) and removes its stale temporaries once itself
+/// ([`remove_stale`] with `None`). Looking costs a listing of the folder, so `n` writes
+/// through [`write`] into one folder read `n²/2` entries, and concurrent writers queue on
+/// the folder's lock.
+///
+/// # Errors
+/// As [`write`].
+pub fn write_unswept(
+    path: &Path,
+    sync: bool,
+    fill: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    write_in(path, sync, false, fill)
+}
+
+fn write_in(
+    path: &Path,
+    sync: bool,
+    sweep: bool,
+    fill: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let (dir, tmp) = temporary_for(path);
     std::fs::create_dir_all(&dir)?;
-    if let Some(name) = path.file_name() {
+    if sweep && let Some(name) = path.file_name() {
         remove_stale(&dir, Some(&name.to_string_lossy()), STALE_AFTER);
     }
     let result = (|| {
@@ -163,5 +188,18 @@ mod tests {
             remove_stale(&dir.path().join("missing"), None, STALE_AFTER),
             0
         );
+    }
+
+    #[test]
+    fn an_unswept_write_leaves_other_temporaries_to_its_caller() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("0123.npy");
+        let killed = dir.path().join(".0123.npy.99999.0.tmp");
+        std::fs::write(&killed, b"x").unwrap();
+        age(&killed, 7200);
+        write_unswept(&path, false, |w| std::io::Write::write_all(w, b"npy")).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"npy");
+        assert!(killed.exists());
+        assert_eq!(remove_stale(dir.path(), None, STALE_AFTER), 1);
     }
 }

@@ -33,15 +33,7 @@ pub fn write_atomic(
     path: &Path,
     fill: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
 ) -> Result<(), IoError> {
-    write_atomic_with(path, true, fill)
-}
-
-fn write_atomic_with(
-    path: &Path,
-    sync: bool,
-    fill: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
-) -> Result<(), IoError> {
-    aad_core::atomic::write(path, sync, fill).map_err(io_err(path))
+    aad_core::atomic::write(path, true, fill).map_err(io_err(path))
 }
 
 /// Writes a text file atomically.
@@ -64,9 +56,11 @@ pub fn write_npy(path: &Path, array: ArrayView2<'_, f32>) -> Result<(), IoError>
     })
 }
 
-/// Writes `path` atomically (rename) but without waiting for the disk: for caches,
-/// where a file lost in a power cut is recomputed, and thousands of syncs would dominate
-/// the run.
+/// Writes `path` atomically (rename) but without waiting for the disk, and without
+/// looking for stale temporaries beside it: for caches, where a file lost in a power cut
+/// is recomputed, thousands of syncs would dominate the run, and the folder's stale
+/// temporaries are removed once per run ([`crate::cache::FeatureCache::remove_orphans`])
+/// rather than by listing the folder at every write.
 ///
 /// # Errors
 /// Any I/O error, naming `path`.
@@ -74,7 +68,7 @@ pub fn write_atomic_unsynced(
     path: &Path,
     fill: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
 ) -> Result<(), IoError> {
-    write_atomic_with(path, false, fill)
+    aad_core::atomic::write_unswept(path, false, fill).map_err(io_err(path))
 }
 
 /// Reads a float32 `.npy` file.
