@@ -51,10 +51,24 @@ pub fn shared_dir(test: &str) -> Option<PathBuf> {
         "{test}: shared data not found at {} under CI (set AAD_SHARED_DIR)",
         dir.display()
     );
+    report_skip(
+        test,
+        &dir,
+        std::env::var_os(SKIP_LOG).as_deref().map(Path::new),
+    );
+    None
+}
+
+/// The environment variable naming a file where each skipped test appends its name
+/// (`scripts/test.sh` counts them at the end of the run).
+pub const SKIP_LOG: &str = "AAD_SKIP_LOG";
+
+/// Prints a skipped test's `SKIPPED` line and, with a `log`, appends its name there.
+fn report_skip(test: &str, dir: &Path, log: Option<&Path>) {
+    use std::io::Write;
     // Straight to stderr, not through `eprintln!`: the test harness captures the macros'
     // output of passing tests, and a skip must show without `--nocapture`.
-    let _ = std::io::Write::write_all(
-        &mut std::io::stderr(),
+    let _ = std::io::stderr().write_all(
         format!(
             "SKIPPED {test}: shared data not found at {} (set AAD_SHARED_DIR to run it); \
              this test checked nothing\n",
@@ -62,7 +76,14 @@ pub fn shared_dir(test: &str) -> Option<PathBuf> {
         )
         .as_bytes(),
     );
-    None
+    if let Some(log) = log {
+        // One short append per test: O_APPEND keeps concurrent test binaries' lines whole.
+        let _ = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .and_then(|mut f| f.write_all(format!("{test}\n").as_bytes()));
+    }
 }
 
 /// One row of `shared/data/manifest.csv`.
@@ -242,4 +263,19 @@ pub fn feature_summary(m: ArrayView2<'_, f32>) -> Vec<f64> {
     v.push(m.iter().map(|&x| f64::from(x) * f64::from(x)).sum());
     v.push(m.nrows() as f64);
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_skipped_test_appends_its_name_to_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("skipped.log");
+        report_skip("first", Path::new("/nowhere"), Some(&log));
+        report_skip("second", Path::new("/nowhere"), Some(&log));
+        report_skip("unlogged", Path::new("/nowhere"), None);
+        assert_eq!(std::fs::read_to_string(&log).unwrap(), "first\nsecond\n");
+    }
 }
