@@ -254,10 +254,12 @@ pub(crate) fn grouped<R: std::fmt::Display>(
     }
 }
 
-/// Advances a training stage by one unit per epoch.
+/// Advances a training stage by one unit per epoch, and lends the autoencoder cores that
+/// the stage's workers left idle (see [`SpareCores`]).
 pub(crate) struct EpochCounter<'a> {
     pub(crate) stage: &'a dyn StageProgress,
     pub(crate) done: u64,
+    pub(crate) spare: Option<Lease<'a>>,
 }
 
 impl aad_models::TrainObserver for EpochCounter<'_> {
@@ -266,11 +268,88 @@ impl aad_models::TrainObserver for EpochCounter<'_> {
         self.done += 1;
         true
     }
+
+    fn threads(&mut self) -> Option<usize> {
+        self.spare.as_mut().map(Lease::threads)
+    }
+}
+
+/// The most threads one autoencoder borrows: it trains 1.63x faster on two threads than
+/// on one and little faster on more (docs/benchmarks.md), so idle cores are shared out
+/// one per running autoencoder.
+const MAX_LENT_THREADS: usize = 2;
+
+/// Cores whose workers found no job left: an autoencoder still training may borrow them
+/// (the native engine's results do not depend on its thread count).
+#[derive(Debug, Default)]
+pub(crate) struct SpareCores(std::sync::atomic::AtomicUsize);
+
+impl SpareCores {
+    /// A worker leaves for good: its core is free.
+    pub(crate) fn release(&self, n: usize) {
+        self.0.fetch_add(n, std::sync::atomic::Ordering::AcqRel);
+    }
+
+    /// Takes up to `n` free cores; returns how many it got.
+    fn take(&self, n: usize) -> usize {
+        use std::sync::atomic::Ordering;
+        let mut got = 0;
+        let _ = self
+            .0
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |free| {
+                got = free.min(n);
+                Some(free - got)
+            });
+        got
+    }
+
+    /// A lease for one job, holding nothing yet.
+    pub(crate) fn lease(&self) -> Lease<'_> {
+        Lease {
+            pool: self,
+            held: 0,
+        }
+    }
+}
+
+/// The cores one job borrowed, given back when it ends.
+#[derive(Debug)]
+pub(crate) struct Lease<'a> {
+    pool: &'a SpareCores,
+    held: usize,
+}
+
+impl Lease<'_> {
+    /// The job's thread count from now on: its own, plus what it could borrow.
+    fn threads(&mut self) -> usize {
+        self.held += self.pool.take(MAX_LENT_THREADS - 1 - self.held);
+        1 + self.held
+    }
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        self.pool.release(self.held);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn idle_cores_are_lent_one_per_job_and_given_back() {
+        let spare = SpareCores::default();
+        let (mut a, mut b) = (spare.lease(), spare.lease());
+        assert_eq!(a.threads(), 1, "nothing idle yet");
+        spare.release(1);
+        assert_eq!(a.threads(), 2);
+        assert_eq!(b.threads(), 1, "the one idle core is taken");
+        spare.release(3);
+        assert_eq!((a.threads(), b.threads()), (2, 2), "at most two each");
+        drop(a);
+        assert_eq!(spare.take(usize::MAX), 3, "the lease gave its core back");
+    }
 
     #[test]
     fn a_stage_line_says_where_it_is_and_how_long_is_left() {

@@ -1,6 +1,8 @@
 //! The train/score stage's schedule: every (group, feature, model, seed) job on a fixed
 //! set of workers, the longest predicted job first, so that the autoencoders start early
-//! and the short jobs fill the cores at the end.
+//! and the short jobs fill the cores at the end. A worker that finds no job left lends
+//! its core to an autoencoder still training (one extra thread each, taken at its next
+//! epoch; its model does not depend on the threads).
 //!
 //! A (group, feature) batch's matrices are loaded when its first job starts and dropped
 //! when its last job ends, with at most as many batches loaded as there are workers (the
@@ -18,7 +20,7 @@ use crate::group::{
     run_job,
 };
 use crate::outcome::{GroupInfo, JobError};
-use crate::progress::{EpochCounter, Progress, StageProgress};
+use crate::progress::{EpochCounter, Progress, SpareCores, StageProgress};
 use crate::registry::{FeatureSpec, ModelSpec};
 
 /// Epochs a model trains (1 for the classical detectors): the training bar's unit.
@@ -173,6 +175,7 @@ pub(crate) fn run_all(
         limit: workers.max(1),
     });
     let wake = Condvar::new();
+    let spare = SpareCores::default();
     let results: PerGroup<Done> = Mutex::new((0..groups.len()).map(|_| Vec::new()).collect());
     let failures: PerGroup<(usize, JobError)> =
         Mutex::new((0..groups.len()).map(|_| Vec::new()).collect());
@@ -184,6 +187,7 @@ pub(crate) fn run_all(
         bar,
         state: &state,
         wake: &wake,
+        spare: &spare,
         results: &results,
         failures: &failures,
     };
@@ -220,6 +224,8 @@ struct Ctx<'a> {
     bar: &'a dyn StageProgress,
     state: &'a Mutex<State>,
     wake: &'a Condvar,
+    /// Cores of the workers that found no job left, lent to autoencoders still training.
+    spare: &'a SpareCores,
     results: &'a PerGroup<Done>,
     failures: &'a PerGroup<(usize, JobError)>,
 }
@@ -242,6 +248,7 @@ impl Ctx<'_> {
                 }
             };
             let Some(t) = ticket else {
+                self.spare.release(1);
                 self.wake.notify_all();
                 return;
             };
@@ -278,6 +285,7 @@ impl Ctx<'_> {
         let mut obs = EpochCounter {
             stage: self.bar,
             done: 0,
+            spare: Some(self.spare.lease()),
         };
         let r = run_job(f, m, seed, cfg, x, &labels, &mut obs);
         self.bar.advance(units.saturating_sub(obs.done));

@@ -953,6 +953,48 @@ fn any_number_of_threads_trains_the_bit_identical_model() {
     }
 }
 
+/// Lends the engine a different number of threads before each epoch, as the
+/// experiment's scheduler does when cores fall idle.
+struct Lending(std::vec::IntoIter<usize>);
+
+impl aad_models::TrainObserver for Lending {
+    fn threads(&mut self) -> Option<usize> {
+        self.0.next()
+    }
+}
+
+#[test]
+fn threads_lent_between_epochs_train_the_bit_identical_model() {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(32);
+    let g = Normal::new(0.0f32, 1.0).unwrap();
+    let train: Vec<Array2<f32>> = (0..4)
+        .map(|_| Array2::from_shape_fn((200, 320), |_| g.sample(&mut rng)))
+        .collect();
+    let cfg = AutoencoderConfig::dcase2020()
+        .input_dims(Some(320))
+        .epochs(4)
+        .batch_size(128)
+        .validation_split(0.1);
+    let one = cfg.clone().fit(&views(&train), 3).unwrap();
+    let mut lending = Lending(vec![1, 2, 3, 2].into_iter());
+    let lent = cfg
+        .clone()
+        .fit_observed(&views(&train), 3, &mut lending)
+        .unwrap();
+    assert_eq!(lending.0.len(), 0, "asked before every epoch");
+    let losses = |m: &aad_models::Autoencoder| -> Vec<(u64, Option<u64>)> {
+        m.history()
+            .iter()
+            .map(|e| (e.train_loss.to_bits(), e.val_loss.map(f64::to_bits)))
+            .collect()
+    };
+    assert_eq!(losses(&one), losses(&lent));
+    assert_eq!(
+        one.score_batch(&views(&train)).unwrap(),
+        lent.score_batch(&views(&train)).unwrap()
+    );
+}
+
 #[test]
 fn the_machine_id_classifier_matches_scikit_learn_logistic_regression() {
     let fx = aad_testutil::read_json(&aad_testutil::fixtures_dir().join("models/sklearn.json"));

@@ -417,6 +417,13 @@ pub trait TrainObserver {
     fn on_epoch(&mut self, _report: &EpochReport) -> bool {
         true
     }
+    /// Asked before each epoch of the native engine: the threads it may use from then on
+    /// (`None` keeps the configured [`AutoencoderConfig::threads`]). The trained model
+    /// does not depend on the answer (the engine splits every product the same way on any
+    /// number of threads), so a scheduler can lend an autoencoder cores that fall idle.
+    fn threads(&mut self) -> Option<usize> {
+        None
+    }
 }
 
 /// No observation.
@@ -635,7 +642,8 @@ fn train_native(
     );
     let batches = n.div_ceil(cfg.batch_size);
     observer.on_start(cfg.epochs, batches);
-    let runner = Runner::new(cfg.threads)?;
+    let mut threads = cfg.threads.max(1);
+    let mut runner = Runner::new(threads)?;
     let mut trainer = Trainer::new(&net, cfg.adam);
     let mut batch = vec![0.0f32; cfg.batch_size * d];
     let mut batch_target = vec![0.0f32; cfg.batch_size * e];
@@ -643,6 +651,12 @@ fn train_native(
     let mut best = None;
     let mut eval = Eval::default();
     for epoch in 1..=cfg.epochs {
+        if let Some(t) = observer.threads().map(|t| t.max(1))
+            && t != threads
+        {
+            runner = Runner::new(t)?;
+            threads = t;
+        }
         let t0 = Instant::now();
         let order = epoch_order(n, cfg.shuffle, rng);
         let mut sum = 0.0f64;
