@@ -2,6 +2,7 @@
 """The MIMII / DCASE experiment on a Ray cluster: the same results.csv as `aad experiment`.
 
     python python/examples/ray_mimii.py --data DIR --out DIR [--address ADDR]
+    python python/examples/ray_mimii.py --data DIR --address ADDR --check
 
 Stages (aad.experiment): the driver discovers and splits the dataset; feature extraction
 runs as Ray tasks sharded by file (``--shard`` files per task); each (SNR, machine type,
@@ -44,6 +45,45 @@ def extract_shard(exp: Experiment, paths: list[str]):
     return out
 
 
+def node_report(data: str) -> dict:
+    """What a node sees: its host, the versions that must match the driver's, and the
+    dataset's clips (the planner's count, so the same layout rules apply)."""
+    import platform
+    import socket
+    report = {"host": socket.gethostname(), "aad": aad.__version__, "ray": ray.__version__,
+              "python": platform.python_version()}
+    try:
+        report["clips"] = len(Experiment(data).plan().clips())
+    except Exception as e:  # noqa: BLE001 - the check reports any failure in words
+        report["clips"] = f"unreadable: {e}"
+    return report
+
+
+def check_cluster(data: str) -> int:
+    """Runs `node_report` on every alive node and compares it with the driver's; 0 when
+    every node matches it and reads the dataset."""
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+    mine = node_report(data)
+    nodes = [n for n in ray.nodes() if n.get("Alive")]
+    remote = ray.remote(num_cpus=0)(node_report)
+    reports = ray.get([
+        remote.options(scheduling_strategy=NodeAffinitySchedulingStrategy(
+            n["NodeID"], soft=False)).remote(data) for n in nodes])
+    keys = ("aad", "ray", "python", "clips")
+    bad = 0
+    print(f"driver: {mine['host']}: " + ", ".join(f"{k} {mine[k]}" for k in keys))
+    for n, r in zip(nodes, reports):
+        # A node that cannot read the data fails even when the driver cannot either.
+        diff = [k for k in keys
+                if r[k] != mine[k] or (k == "clips" and not isinstance(r[k], int))]
+        bad += bool(diff)
+        state = "ok" if not diff else "fails on " + ", ".join(diff)
+        print(f"node {n['NodeManagerAddress']} ({r['host']}, {int(n['Resources'].get('CPU', 0))} "
+              f"CPUs): " + ", ".join(f"{k} {r[k]}" for k in keys) + f": {state}")
+    print(f"{len(nodes)} nodes, {bad} differ from the driver or cannot read the data")
+    return 1 if bad or not nodes else 0
+
+
 @ray.remote(num_cpus=1)
 def fit_group(exp: Experiment, group: dict, *shards):
     """One group's rows; its clips' features come from the extraction shards."""
@@ -66,7 +106,12 @@ def fit_group(exp: Experiment, group: dict, *shards):
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", required=True, help="dataset folder (MIMII or DCASE layout)")
-    ap.add_argument("--out", required=True, help="output folder (results.csv, run.json)")
+    ap.add_argument("--out", help="output folder (results.csv, run.json); required "
+                    "unless --check")
+    ap.add_argument("--check", action="store_true",
+                    help="check the cluster instead of running: every node must have the "
+                         "driver's aad, Ray and Python versions and see the same clips "
+                         "under --data")
     ap.add_argument("--address", help="join this Ray cluster instead of starting one")
     ap.add_argument("--num-cpus", type=int, default=None,
                     help="CPUs of the local cluster (default: all)")
@@ -83,16 +128,23 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     a = parse_args(argv)
+    if not a.check and not a.out:
+        print("--out is required (unless --check)", file=sys.stderr)
+        return 2
     exp = Experiment(a.data, features=a.features, models=a.models,
                      seeds=[int(s) for s in a.seeds.split(",")],
                      machines=None if a.machines == "all" else a.machines.split(","),
                      snr=a.snr, channel=a.channel, epochs=a.epochs)
-    os.makedirs(a.out, exist_ok=True)
     t0 = time.perf_counter()
     if a.address:
         ray.init(address=a.address)
     else:
         ray.init(num_cpus=a.num_cpus, include_dashboard=False, log_to_driver=True)
+    if a.check:
+        rc = check_cluster(a.data)
+        ray.shutdown()
+        return rc
+    os.makedirs(a.out, exist_ok=True)
     cpus = int(ray.cluster_resources().get("CPU", 1))
     t_start = time.perf_counter()
 

@@ -74,6 +74,16 @@ def test_ray_example_on_a_two_node_cluster_equals_the_single_process_run(tmp_pat
         r = _ray(venv_bin, "start", f"--address={address}", "--num-cpus=1",
                  "--resources={\"second\": 1}", env=env)
         assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+        # The set-up check: both nodes run aad at the driver's versions and see the data.
+        check = [sys.executable, str(EXAMPLE), "--data", str(data), "--address", address,
+                 "--check"]
+        r = subprocess.run(check, capture_output=True, text=True, timeout=300, env=env)
+        assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+        assert "2 nodes, 0 differ from the driver or cannot read" in r.stdout, r.stdout
+        r = subprocess.run(check[:2] + ["--data", str(tmp_path / "missing"), "--address",
+                                        address, "--check"],
+                           capture_output=True, text=True, timeout=300, env=env)
+        assert r.returncode == 1 and "unreadable" in r.stdout, r.stdout + r.stderr[-2000:]
         out = tmp_path / "ray"
         cmd = [sys.executable, str(EXAMPLE), "--data", str(data), "--out", str(out),
                "--address", address, "--shard", "4", "--features", "logmel_mimii",
