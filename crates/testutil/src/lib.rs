@@ -51,10 +51,13 @@ pub fn shared_dir(test: &str) -> Option<PathBuf> {
         "{test}: shared data not found at {} under CI (set AAD_SHARED_DIR)",
         dir.display()
     );
+    // Straight to stderr, not through `eprintln!`: the test harness captures the macros'
+    // output of passing tests, and a skip must show without `--nocapture`.
     report_skip(
         test,
         &dir,
         std::env::var_os(SKIP_LOG).as_deref().map(Path::new),
+        &mut std::io::stderr(),
     );
     None
 }
@@ -63,12 +66,11 @@ pub fn shared_dir(test: &str) -> Option<PathBuf> {
 /// (`scripts/test.sh` counts them at the end of the run).
 pub const SKIP_LOG: &str = "AAD_SKIP_LOG";
 
-/// Prints a skipped test's `SKIPPED` line and, with a `log`, appends its name there.
-fn report_skip(test: &str, dir: &Path, log: Option<&Path>) {
+/// Writes a skipped test's `SKIPPED` line to `out` and, with a `log`, appends its name
+/// there.
+fn report_skip(test: &str, dir: &Path, log: Option<&Path>, out: &mut dyn std::io::Write) {
     use std::io::Write;
-    // Straight to stderr, not through `eprintln!`: the test harness captures the macros'
-    // output of passing tests, and a skip must show without `--nocapture`.
-    let _ = std::io::stderr().write_all(
+    let _ = out.write_all(
         format!(
             "SKIPPED {test}: shared data not found at {} (set AAD_SHARED_DIR to run it); \
              this test checked nothing\n",
@@ -273,9 +275,13 @@ mod tests {
     fn a_skipped_test_appends_its_name_to_the_log() {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("skipped.log");
-        report_skip("first", Path::new("/nowhere"), Some(&log));
-        report_skip("second", Path::new("/nowhere"), Some(&log));
-        report_skip("unlogged", Path::new("/nowhere"), None);
+        let mut said = Vec::new();
+        report_skip("first", Path::new("/nowhere"), Some(&log), &mut said);
+        report_skip("second", Path::new("/nowhere"), Some(&log), &mut said);
+        report_skip("unlogged", Path::new("/nowhere"), None, &mut said);
         assert_eq!(std::fs::read_to_string(&log).unwrap(), "first\nsecond\n");
+        let said = String::from_utf8(said).unwrap();
+        assert_eq!(said.lines().count(), 3);
+        assert!(said.starts_with("SKIPPED first: shared data not found at /nowhere"));
     }
 }
