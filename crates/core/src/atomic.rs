@@ -83,14 +83,14 @@ pub fn write(
     write_in(path, sync, true, fill)
 }
 
-/// [`write`] without looking for stale temporaries: for a writer that puts many files
+/// [`write()`] without looking for stale temporaries: for a writer that puts many files
 /// into one folder (a cache) and removes its stale temporaries once itself
 /// ([`remove_stale`] with `None`). Looking costs a listing of the folder, so `n` writes
-/// through [`write`] into one folder read `n²/2` entries, and concurrent writers queue on
+/// through [`write()`] into one folder read `n²/2` entries, and concurrent writers queue on
 /// the folder's lock.
 ///
 /// # Errors
-/// As [`write`].
+/// As [`write()`].
 pub fn write_unswept(
     path: &Path,
     sync: bool,
