@@ -1130,3 +1130,42 @@ fn summary_says_a_repeated_reason_once_for_all_its_files() {
         "{out}"
     );
 }
+
+/// A reader that closes its end early (`aad explain M F | head -1`) ends each command
+/// quietly: no panic, exit 0 or the SIGPIPE that ends `cat` too.
+#[test]
+fn a_closed_pipe_ends_every_printing_command_without_a_panic() {
+    let (_, d) = fixture();
+    let model = d.join("fan.aadm");
+    let clip = d.join("test/anomalous/anomalous_00.wav");
+    let (test, long) = (d.join("test"), d.join("long.wav"));
+    let (m, c) = (model.to_str().unwrap(), clip.to_str().unwrap());
+    let commands: [&[&str]; 4] = [
+        &["explain", m, c],
+        &["score", m, test.to_str().unwrap()],
+        &["monitor", m, long.to_str().unwrap()],
+        &["list"],
+    ];
+    for args in commands {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_aad"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Closed before the command has loaded anything, so its first print meets it.
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        let err = text(&o.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::ExitStatusExt;
+            assert!(
+                o.status.success() || o.status.signal() == Some(13),
+                "{args:?}: {:?} {err}",
+                o.status
+            );
+        }
+    }
+}
