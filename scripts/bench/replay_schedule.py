@@ -69,40 +69,14 @@ def staged(rows, durations, workers, longest_first):
 def bounded(rows, durations, workers):
     """The experiment's schedule: the longest job that may start first, a (group,
     feature) batch opening with its first job and closing with its last, at most
-    `workers` batches open at once."""
-    batches = {}
-    for i, r in enumerate(rows):
-        batches.setdefault((r["group"], r["feature"]), []).append(i)
-    jobs = {k: sorted(v, key=lambda i: -durations[i]) for k, v in batches.items()}
-    nxt = {k: 0 for k in jobs}
-    left = {k: len(v) for k, v in jobs.items()}
-    opened, running, now, free, done = set(), [], 0.0, workers, 0
-    order = list(jobs)
-    while done < len(rows):
-        while free:
-            cands = [k for k in order if nxt[k] < len(jobs[k])
-                     and (k in opened or (len(opened) < workers and nxt[k] == 0))]
-            if not cands:
-                break
-            k = max(cands, key=lambda k: (durations[jobs[k][nxt[k]]], -order.index(k)))
-            opened.add(k)
-            i = jobs[k][nxt[k]]
-            nxt[k] += 1
-            heapq.heappush(running, (now + durations[i], i, k))
-            free -= 1
-        now, i, k = heapq.heappop(running)
-        free += 1
-        done += 1
-        left[k] -= 1
-        if left[k] == 0:
-            opened.discard(k)
-    return now
+    `workers` batches open at once (`lending` with no gain from a lent core)."""
+    return lending(rows, durations, workers, 1.0)
 
 
 def lending(rows, durations, workers, speedup):
-    """`bounded`, and a worker that finds no job left lends its core to a running
-    autoencoder that has none yet, which from then on runs `speedup` times faster (taken
-    at once: the run takes it at the job's next epoch)."""
+    """The experiment's schedule (see `bounded`), and a worker that finds no job left
+    lends its core to a running autoencoder that has none yet, which from then on runs
+    `speedup` times faster (taken at once: the run takes it at the job's next epoch)."""
     batches = {}
     for i, r in enumerate(rows):
         batches.setdefault((r["group"], r["feature"]), []).append(i)
