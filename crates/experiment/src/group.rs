@@ -196,10 +196,13 @@ pub fn fit_score_group_with_contrast(
     let labels = &g.labels;
     let mut out = GroupRows::default();
     for (fi, (f, (train, test))) in cfg.features.iter().zip(features).enumerate() {
+        // Taken for every feature, so a feature that fails below does not shift the
+        // next one's sets.
+        let sets = contrast.next();
         let x = match GroupFeatures::new(train, test, f, &cfg.models) {
             Ok(mut x) => {
                 x.train_domains.clone_from(&g.train_domains);
-                if let Some(sets) = contrast.next() {
+                if let Some(sets) = sets {
                     x.contrast = sets.into();
                 }
                 x

@@ -875,3 +875,94 @@ fn scores_of(model: &aad_experiment::model::Model, files: &[std::path::PathBuf])
         .map(Result::unwrap)
         .collect()
 }
+
+/// A feature that fails for a group (clips too short for the autoencoder's context) does
+/// not shift the contrast sets of the features after it: each feature's machine-ID
+/// classifier learns against its own feature's sets.
+#[test]
+fn a_failed_feature_leaves_the_next_features_contrast_sets_in_place() {
+    use aad_core::Label;
+    use ndarray::Array2;
+    let tmp = tempfile::tempdir().unwrap();
+    let matrices = |n: usize, frames: usize, dims: usize, offset: f32| -> Vec<Array2<f32>> {
+        (0..n)
+            .map(|c| {
+                Array2::from_shape_fn((frames, dims), |(t, d)| {
+                    ((c * 31 + t * 7 + d * 3) % 17) as f32 * 0.1 + offset
+                })
+            })
+            .collect()
+    };
+    let (mel, cens) = (
+        FeatureSpec::parse("logmel_mimii", 16_000).unwrap(),
+        FeatureSpec::parse("cens", 16_000).unwrap(),
+    );
+    let labels = vec![
+        Label::Normal,
+        Label::Normal,
+        Label::Anomalous,
+        Label::Anomalous,
+    ];
+    let job = aad_experiment::GroupJob {
+        key: aad_data::GroupKey {
+            snr: None,
+            machine_type: "fan".into(),
+            machine_id: "id_00".into(),
+        },
+        n_train: 6,
+        labels: labels.clone(),
+        train_domains: Vec::new(),
+    };
+    // cens: this machine, and one other machine whose frames sit elsewhere.
+    let mut test = matrices(2, 40, cens.dims(), 0.0);
+    test.extend(matrices(2, 40, cens.dims(), 0.6));
+    let cens_x = (matrices(6, 40, cens.dims(), 0.0), test);
+    let cens_contrast = vec![matrices(6, 40, cens.dims(), 1.0)];
+    // logmel_mimii: two frames per clip, fewer than the autoencoder's context.
+    let mel_x = (
+        matrices(6, 2, mel.dims(), 0.0),
+        matrices(4, 2, mel.dims(), 0.0),
+    );
+    let mel_contrast = vec![matrices(6, 2, mel.dims(), 1.0)];
+
+    let mut cfg = config(
+        tmp.path(),
+        &tmp.path().join("out"),
+        "logmel_mimii,cens",
+        "ae,knn_idclf",
+    );
+    cfg.seeds = vec![1];
+    cfg.epochs = Some(1);
+    let both = aad_experiment::fit_score_group_with_contrast(
+        &cfg,
+        &job,
+        vec![mel_x, cens_x.clone()],
+        vec![mel_contrast, cens_contrast.clone()],
+    )
+    .unwrap();
+    assert!(
+        both.failures
+            .iter()
+            .any(|f| f.to_string().contains("logmel_mimii")),
+        "{:?}",
+        both.failures
+    );
+    let mut alone = cfg.clone();
+    alone.features = vec![cens];
+    let alone = aad_experiment::fit_score_group_with_contrast(
+        &alone,
+        &job,
+        vec![cens_x],
+        vec![cens_contrast],
+    )
+    .unwrap();
+    assert!(alone.failures.is_empty(), "{:?}", alone.failures);
+    let idclf = |rows: &[aad_experiment::ResultRow]| -> Vec<String> {
+        rows.iter()
+            .filter(|r| r.model == "knn_idclf")
+            .map(|r| format!("{} {} {}", r.feature, r.auc, r.pauc))
+            .collect()
+    };
+    assert_eq!(idclf(&both.rows), idclf(&alone.rows));
+    assert_eq!(idclf(&alone.rows).len(), 1);
+}
