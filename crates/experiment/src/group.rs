@@ -157,42 +157,8 @@ pub fn fit_score_group_with_contrast(
     features: Vec<TrainTest>,
     contrast: Vec<ContrastSets>,
 ) -> Result<GroupRows, ExperimentError> {
-    if !contrast.is_empty() && contrast.len() != cfg.features.len() {
-        return Err(ExperimentError::Config(format!(
-            "{} contrast sets given for {} configured features",
-            contrast.len(),
-            cfg.features.len()
-        )));
-    }
+    check_group_inputs(cfg, g, &features, &contrast)?;
     let mut contrast = contrast.into_iter();
-    if features.len() != cfg.features.len() {
-        return Err(ExperimentError::Config(format!(
-            "{} feature sets given for {} configured features",
-            features.len(),
-            cfg.features.len()
-        )));
-    }
-    if let Some((tr, te)) = features
-        .iter()
-        .find(|(tr, te)| tr.len() != g.n_train || te.len() != g.labels.len())
-    {
-        return Err(ExperimentError::Config(format!(
-            "group {}: {} + {} feature matrices for {} training and {} test clips",
-            g.key,
-            tr.len(),
-            te.len(),
-            g.n_train,
-            g.labels.len()
-        )));
-    }
-    if !g.train_domains.is_empty() && g.train_domains.len() != g.n_train {
-        return Err(ExperimentError::Config(format!(
-            "group {}: {} training domains for {} training clips",
-            g.key,
-            g.train_domains.len(),
-            g.n_train
-        )));
-    }
     let labels = &g.labels;
     let mut out = GroupRows::default();
     for (fi, (f, (train, test))) in cfg.features.iter().zip(features).enumerate() {
@@ -232,6 +198,53 @@ pub fn fit_score_group_with_contrast(
         }
     }
     Ok(out)
+}
+
+/// The shapes [`fit_score_group_with_contrast`] needs: one entry per configured feature
+/// (contrast: or none), each with the group's clip counts, and a domain per training clip
+/// when domains are given.
+fn check_group_inputs(
+    cfg: &ExperimentConfig,
+    g: &GroupJob,
+    features: &[TrainTest],
+    contrast: &[ContrastSets],
+) -> Result<(), ExperimentError> {
+    if !contrast.is_empty() && contrast.len() != cfg.features.len() {
+        return Err(ExperimentError::Config(format!(
+            "{} contrast sets given for {} configured features",
+            contrast.len(),
+            cfg.features.len()
+        )));
+    }
+    if features.len() != cfg.features.len() {
+        return Err(ExperimentError::Config(format!(
+            "{} feature sets given for {} configured features",
+            features.len(),
+            cfg.features.len()
+        )));
+    }
+    if let Some((tr, te)) = features
+        .iter()
+        .find(|(tr, te)| tr.len() != g.n_train || te.len() != g.labels.len())
+    {
+        return Err(ExperimentError::Config(format!(
+            "group {}: {} + {} feature matrices for {} training and {} test clips",
+            g.key,
+            tr.len(),
+            te.len(),
+            g.n_train,
+            g.labels.len()
+        )));
+    }
+    if !g.train_domains.is_empty() && g.train_domains.len() != g.n_train {
+        return Err(ExperimentError::Config(format!(
+            "group {}: {} training domains for {} training clips",
+            g.key,
+            g.train_domains.len(),
+            g.n_train
+        )));
+    }
+    Ok(())
 }
 
 /// Why a clip gave no features.
