@@ -26,6 +26,9 @@ use ndarray::ArrayView2;
 use crate::model::{Model, ModelFileError};
 use crate::registry::FeatureKind;
 
+mod cycle;
+pub use cycle::CycleBreak;
+
 /// Feature rows are grouped into this many bands (fewer for a narrow feature).
 const BANDS: usize = 16;
 
@@ -120,6 +123,12 @@ pub struct Explanation {
     /// Per frame, how far the band departs from the normal clips: the largest over its
     /// rows of the distance from their mean, in their standard deviations.
     pub departure: Vec<f64>,
+    /// Where the band's repeating events (a valve's clicks) break: an event due one
+    /// period from its neighbours did not come. When found, the kind is
+    /// [`Kind::Transient`] and the span is where the event was due: a missing event
+    /// leaves frames like the normal quiet between events, which no frame-by-frame
+    /// departure can place. Log-Mel features only.
+    pub cycle: Option<CycleBreak>,
     /// One plain sentence.
     pub sentence: String,
 }
@@ -170,13 +179,14 @@ fn explain_at(
         AnyDetector::Knn(knn) if knn.frame_breakdown_supported() => {
             let (score, errors) = knn.frame_breakdown(features)?;
             let source = ErrorSource::NearestFrames;
-            return explain_errors(model, (score, &errors), &[], source, offset_s);
+            return explain_errors(model, features, (score, &errors), &[], (source, offset_s));
         }
         AnyDetector::Knn(knn) => knn,
         AnyDetector::Autoencoder(ae) if ae.breakdown_supported() => {
             let b = ae.breakdown(features)?;
             let (profile, source) = (model.error_profile(), ErrorSource::Autoencoder);
-            return explain_errors(model, (b.score, &b.errors), profile, source, offset_s);
+            let errors = (b.score, &b.errors);
+            return explain_errors(model, features, errors, profile, (source, offset_s));
         }
         _ => return Err(unsupported(model)),
     };
@@ -209,11 +219,23 @@ fn explain_at(
     } else {
         f64::INFINITY
     };
-    let kind = kind_of(&bands, band, statistic, normal_sd);
-    let departure = departure(features, rows, &b.normal, dims);
-    let (a, z) = span(&departure, model.feature().seconds_per_frame(), kind);
+    let mut kind = kind_of(&bands, band, statistic, normal_sd);
+    let departure = departure(features, rows.clone(), &b.normal, dims);
+    let spf = model.feature().seconds_per_frame();
+    let cycle = cycle_break(model, features, rows);
+    let (a, z) = match cycle {
+        Some(c) => {
+            kind = Kind::Transient;
+            due_span(c, spf)
+        }
+        None => span(&departure, spf, kind),
+    };
     let span_s = (a + offset_s, z + offset_s);
-    let sentence = sentence(model, top, kind, statistic, span_s);
+    let what = "the distance to the nearest normal clips";
+    let sentence = match cycle {
+        Some(c) => cycle_sentence(model, top, c, span_s, what),
+        None => sentence(model, top, kind, statistic, span_s),
+    };
     Ok(Explanation {
         score: b.score,
         bands,
@@ -222,6 +244,7 @@ fn explain_at(
         kind,
         span_s,
         departure,
+        cycle,
         sentence,
     })
 }
@@ -247,10 +270,10 @@ enum ErrorSource {
 /// error over its normal error (over its median in the clip without a profile).
 fn explain_errors(
     model: &Model,
+    features: ArrayView2<'_, f32>,
     (score, errors): (f64, &ndarray::Array2<f64>),
     profile: &[f64],
-    source: ErrorSource,
-    offset_s: f64,
+    (source, offset_s): (ErrorSource, f64),
 ) -> Result<Explanation, ModelFileError> {
     let b = ErrorsView { score, errors };
     let (frames, dims) = b.errors.dim();
@@ -284,21 +307,37 @@ fn explain_errors(
         .iter()
         .map(|v| v / base.max(f64::MIN_POSITIVE))
         .collect();
-    let kind = error_kind(&series, base, &bands, band);
-    let (a, z) = span(&departure, model.feature().seconds_per_frame(), kind);
+    let mut kind = error_kind(&series, base, &bands, band);
+    let spf = model.feature().seconds_per_frame();
+    // The error rows are the feature's rows only when the feature is not stacked.
+    let cycle = if features.ncols() == dims {
+        cycle_break(model, features, rows)
+    } else {
+        None
+    };
+    let (a, z) = match cycle {
+        Some(c) => {
+            kind = Kind::Transient;
+            due_span(c, spf)
+        }
+        None => span(&departure, spf, kind),
+    };
     let span_s = (a + offset_s, z + offset_s);
     let what = match source {
         ErrorSource::Autoencoder => "the autoencoder's reconstruction error above normal",
         ErrorSource::NearestFrames => "the distance to the nearest normal frames",
     };
-    let sentence = format!(
-        "{} in the {} band from {:.2} s to {:.2} s: it carries {:.0} % of {what}",
-        kind_words(kind),
-        band_name(model, &bands[band]),
-        span_s.0,
-        span_s.1,
-        100.0 * bands[band].total(),
-    );
+    let sentence = match cycle {
+        Some(c) => cycle_sentence(model, &bands[band], c, span_s, what),
+        None => format!(
+            "{} in the {} band from {:.2} s to {:.2} s: it carries {:.0} % of {what}",
+            kind_words(kind),
+            band_name(model, &bands[band]),
+            span_s.0,
+            span_s.1,
+            100.0 * bands[band].total(),
+        ),
+    };
     Ok(Explanation {
         score: b.score,
         bands,
@@ -307,6 +346,7 @@ fn explain_errors(
         kind,
         span_s,
         departure,
+        cycle,
         sentence,
     })
 }
@@ -574,6 +614,54 @@ fn departure(
                 .fold(0.0, f64::max)
         })
         .collect()
+}
+
+/// The break in the band's repeating events, for a log-Mel feature (the band's level
+/// per frame: the mean of its rows, dB).
+fn cycle_break(
+    model: &Model,
+    features: ArrayView2<'_, f32>,
+    rows: std::ops::Range<usize>,
+) -> Option<CycleBreak> {
+    match &model.feature().kind {
+        FeatureKind::LogMel(c) if c.log != mel_features::LogScale::None => {}
+        _ => return None,
+    }
+    if rows.is_empty() || rows.end > features.ncols() {
+        return None;
+    }
+    let level: Vec<f64> = features
+        .rows()
+        .into_iter()
+        .map(|f| rows.clone().map(|r| f64::from(f[r])).sum::<f64>() / rows.len() as f64)
+        .collect();
+    cycle::find(&level, model.feature().seconds_per_frame())
+}
+
+/// The frame where a missing event was due (frames are centred on their times).
+fn due_span(c: CycleBreak, spf: f64) -> (f64, f64) {
+    ((c.at_s - 0.5 * spf).max(0.0), c.at_s + 0.5 * spf)
+}
+
+/// The sentence for a break in a band's repeating events.
+fn cycle_sentence(
+    model: &Model,
+    b: &BandShare,
+    c: CycleBreak,
+    span: (f64, f64),
+    what: &str,
+) -> String {
+    format!(
+        "Transient events in the {} band repeat every {:.2} s but the one due from {:.2} s \
+         to {:.2} s did not come (the band stayed {:.0} % of the way down to its floor); \
+         the band carries {:.0} % of {what}",
+        band_name(model, b),
+        c.period_s,
+        span.0,
+        span.1,
+        100.0 * c.depth,
+        100.0 * b.total(),
+    )
 }
 
 /// The stretch of frames that depart most: the frames above half the clip's largest

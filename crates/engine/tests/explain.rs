@@ -177,3 +177,61 @@ fn a_frame_level_knn_is_explained_by_its_distances_to_the_nearest_normal_frames(
         e.sentence
     );
 }
+
+/// 8 s of a valve: a 10 ms, 2 kHz click every 0.6 s (from a phase and with gains `seed`
+/// draws) in faint noise; the clicks numbered in `missing` do not come. Returns the clip
+/// and the times the missing clicks were due.
+fn valve(seed: u32, missing: &[usize]) -> (Vec<f32>, Vec<f64>) {
+    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(99);
+    let mut next = move || {
+        state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        (state >> 8) as f32 / (1u32 << 24) as f32 - 0.5
+    };
+    let mut x: Vec<f32> = (0..8 * SR).map(|_| 0.01 * next()).collect();
+    let first = 0.1 + 0.5 * (next() + 0.5);
+    let mut due = Vec::new();
+    for k in 0..14 {
+        let at = first + 0.6 * k as f32;
+        let start = (at * SR as f32) as usize;
+        let gain = 1.0 + 0.4 * next();
+        if missing.contains(&k) {
+            due.push(f64::from(at));
+            continue;
+        }
+        if start + 160 > x.len() {
+            continue;
+        }
+        for (i, v) in x[start..start + 160].iter_mut().enumerate() {
+            let t = i as f32 / SR as f32;
+            *v += gain * 0.5 * (-t / 0.003).exp() * (t * 2_000.0 * std::f32::consts::TAU).sin();
+        }
+    }
+    (x, due)
+}
+
+#[test]
+fn missing_valve_clicks_are_explained_as_a_broken_cycle_where_they_were_due() {
+    let normal: Vec<Signal> = (0..24)
+        .map(|s| Signal::new(valve(s, &[]).0, SR).unwrap())
+        .collect();
+    let m = Model::fit_signals(&normal, &FitOptions::default()).unwrap();
+    let whole = Signal::new(valve(50, &[]).0, SR).unwrap();
+    let e = aad_engine::explain::explain_signal(&m, &whole).unwrap();
+    assert_eq!(e.cycle, None, "a whole cycle has no break: {e:#?}");
+
+    let (x, due) = valve(51, &[4, 8, 9]);
+    let s = Signal::new(x, SR).unwrap();
+    let e = aad_engine::explain::explain_signal(&m, &s).unwrap();
+    let b = &e.bands[e.band];
+    assert!(b.lo_hz <= 2_000.0 && 2_000.0 <= b.hi_hz, "{e:#?}");
+    let c = e.cycle.expect("a break in the clicks' cycle");
+    assert!((c.period_s - 0.6).abs() < 0.04, "{c:?}");
+    assert_eq!(e.kind, Kind::Transient, "{e:#?}");
+    // The span is one frame (32 ms) where a missing click was due.
+    assert!(
+        due.iter()
+            .any(|&t| e.span_s.0 - 0.032 <= t && t <= e.span_s.1 + 0.032),
+        "due at {due:?}: {e:#?}"
+    );
+    assert!(e.sentence.contains("did not come"), "{}", e.sentence);
+}
