@@ -148,7 +148,8 @@ impl Detector {
 
     /// Why a signal at `sr` scored as it did, as a dict: `kind`, `statistic`, `band_hz`
     /// (low, high), `span_s` (start, end), `sentence`, `departure` (per frame, how far
-    /// the band departs from normal, in standard deviations) and `bands`, a list of dicts
+    /// the band departs from normal, in standard deviations), `cycle` (None, or where the
+    /// band's repeating events break: `period_s`, `at_s`, `depth`) and `bands`, a list of dicts
     /// (`lo_hz`, `hi_hz`, `share_mean`, `share_std`, `share_max`, `mean_change`,
     /// `std_change`, `max_change`, `share_error`).
     fn explain_signal<'py>(
@@ -291,6 +292,17 @@ fn explanation<'py>(
     d.set_item("span_s", e.span_s)?;
     d.set_item("sentence", &e.sentence)?;
     d.set_item("departure", &e.departure)?;
+    let cycle = match e.cycle {
+        Some(c) => {
+            let x = pyo3::types::PyDict::new(py);
+            x.set_item("period_s", c.period_s)?;
+            x.set_item("at_s", c.at_s)?;
+            x.set_item("depth", c.depth)?;
+            Some(x)
+        }
+        None => None,
+    };
+    d.set_item("cycle", cycle)?;
     let bands = e
         .bands
         .iter()

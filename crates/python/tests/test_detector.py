@@ -128,8 +128,42 @@ def test_explain_names_the_band_of_a_new_tone_and_leaves_the_score(tmp_path):
     assert e["span_s"][0] < 3.5 and e["span_s"][1] > 1.5, e
     assert abs(sum(b["share_mean"] + b["share_std"] + b["share_max"] for b in e["bands"]) - 1) < 1e-9
     assert e["sentence"].startswith("Tonal change")
+    assert e["cycle"] is None, e
     assert det.score(y, sr=sr) == score
     sf = pytest.importorskip("soundfile")
     path = tmp_path / "tone.wav"
     sf.write(path, y, sr, subtype="FLOAT")
     assert det.explain(path) == e
+
+
+def test_explain_places_a_valve_click_that_did_not_come():
+    sr = 16000
+    rng = np.random.default_rng(11)
+
+    def valve(missing=()):
+        y = (0.01 * (rng.random(8 * sr) - 0.5)).astype(np.float32)
+        first = 0.1 + 0.5 * rng.random()
+        tc = np.arange(160) / sr
+        click = 0.5 * np.exp(-tc / 0.003) * np.sin(2 * np.pi * 2000 * tc)
+        due = []
+        for k in range(14):
+            at = first + 0.6 * k
+            start = int(at * sr)
+            gain = 1 + 0.4 * (rng.random() - 0.5)
+            if k in missing:
+                due.append(at)
+            elif start + 160 <= y.size:
+                y[start : start + 160] += (gain * click).astype(np.float32)
+        return y, due
+
+    det = aad.Detector.fit([valve()[0] for _ in range(24)], sr=sr)
+    y, due = valve(missing=(4, 8, 9))
+    e = det.explain(y, sr=sr)
+    c = e["cycle"]
+    assert c is not None, e["sentence"]
+    assert abs(c["period_s"] - 0.6) < 0.04, c
+    assert e["kind"] == "transient", e["sentence"]
+    assert any(e["span_s"][0] - 0.032 <= t <= e["span_s"][1] + 0.032 for t in due), (due, e["span_s"])
+    assert 0.8 <= c["depth"] <= 1.0, c
+    assert "did not come" in e["sentence"]
+

@@ -211,8 +211,10 @@ class Detector:
         """Why a clip scored as it did, as a dict: ``kind`` (tonal, broadband level,
         transient, fluctuation), ``statistic`` (mean, std, max), ``band_hz`` and
         ``span_s`` (the band and the time span that carry the distance from the normal
-        clips), ``sentence``, ``departure`` (the band's distance from normal per frame)
-        and every band's share in ``bands``. A 1-D float32 array at
+        clips), ``sentence``, ``departure`` (the band's distance from normal per frame),
+        ``cycle`` (None, or where the band's repeating events, a valve's clicks, break: a
+        dict of ``period_s``, ``at_s`` where an event was due and did not come, and
+        ``depth``, 0 to 1) and every band's share in ``bands``. A 1-D float32 array at
         ``sr`` Hz, or a file path. Scores are unchanged. Covers the kNN detectors (the default
         ``knn_msm`` among them) and the autoencoders scored by their squared error (for
         those and the frame-level kNN ``statistic`` is ``error`` and the shares are in
