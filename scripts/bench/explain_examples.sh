@@ -2,7 +2,8 @@
 # The real-clip examples of docs/explanations.md: fits the default detector on the
 # normal clips of one MIMII machine and explains its anomalous clips (`aad score
 # --explain`), for fan and valve id_00 at -6 dB, and draws the highest-scoring one
-# (`aad explain --plot`, OUT/explain_<machine>.png).
+# (`aad explain --plot`, OUT/explain_<machine>.png) and the first whose repeating events
+# broke (OUT/explain_<machine>_cycle.png).
 #   scripts/bench/explain_examples.sh [AAD] [DATA] [OUT]
 # Defaults: target/release/aad, ../shared/data/mimii (any MIMII root), /tmp/aad_explain.
 set -euo pipefail
@@ -22,4 +23,9 @@ for m in fan valve; do
     echo
     top=$(awk -F, 'NR > 1 { print $2, $1 }' "$OUT/$m.csv" | sort -g | tail -1 | cut -d' ' -f2-)
     "$AAD" explain "$OUT/$m.aadm" "$top" --plot "$OUT/explain_$m.png" > /dev/null 2>&1
+    # The first clip whose band's repeating events broke, if any.
+    broken=$(awk -F, 'NR > 1 && /did not come/ { print $1; exit }' "$OUT/$m.csv")
+    if [[ -n $broken ]]; then
+        "$AAD" explain "$OUT/$m.aadm" "$broken" --plot "$OUT/explain_${m}_cycle.png" > /dev/null 2>&1
+    fi
 done
