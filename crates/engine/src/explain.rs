@@ -127,7 +127,9 @@ pub struct Explanation {
     /// period from its neighbours did not come. When found, the kind is
     /// [`Kind::Transient`] and the span is where the event was due: a missing event
     /// leaves frames like the normal quiet between events, which no frame-by-frame
-    /// departure can place. Log-Mel features only.
+    /// departure can place. Read for the kNN detectors on clip summaries with a log-Mel
+    /// feature, when the band's events are the normal clips' own (their peaks did not
+    /// rise); `None` otherwise.
     pub cycle: Option<CycleBreak>,
     /// One plain sentence.
     pub sentence: String,
@@ -179,14 +181,14 @@ fn explain_at(
         AnyDetector::Knn(knn) if knn.frame_breakdown_supported() => {
             let (score, errors) = knn.frame_breakdown(features)?;
             let source = ErrorSource::NearestFrames;
-            return explain_errors(model, features, (score, &errors), &[], (source, offset_s));
+            return explain_errors(model, (score, &errors), &[], (source, offset_s));
         }
         AnyDetector::Knn(knn) => knn,
         AnyDetector::Autoencoder(ae) if ae.breakdown_supported() => {
             let b = ae.breakdown(features)?;
             let (profile, source) = (model.error_profile(), ErrorSource::Autoencoder);
             let errors = (b.score, &b.errors);
-            return explain_errors(model, features, errors, profile, (source, offset_s));
+            return explain_errors(model, errors, profile, (source, offset_s));
         }
         _ => return Err(unsupported(model)),
     };
@@ -222,7 +224,8 @@ fn explain_at(
     let mut kind = kind_of(&bands, band, statistic, normal_sd);
     let departure = departure(features, rows.clone(), &b.normal, dims);
     let spf = model.feature().seconds_per_frame();
-    let cycle = cycle_break(model, features, rows);
+    let cycle = cycle_break(model, features, rows.clone())
+        .filter(|_| own_events(&b.normal, rows, dims, top.max_change));
     let (a, z) = match cycle {
         Some(c) => {
             kind = Kind::Transient;
@@ -270,7 +273,6 @@ enum ErrorSource {
 /// error over its normal error (over its median in the clip without a profile).
 fn explain_errors(
     model: &Model,
-    features: ArrayView2<'_, f32>,
     (score, errors): (f64, &ndarray::Array2<f64>),
     profile: &[f64],
     (source, offset_s): (ErrorSource, f64),
@@ -307,37 +309,21 @@ fn explain_errors(
         .iter()
         .map(|v| v / base.max(f64::MIN_POSITIVE))
         .collect();
-    let mut kind = error_kind(&series, base, &bands, band);
-    let spf = model.feature().seconds_per_frame();
-    // The error rows are the feature's rows only when the feature is not stacked.
-    let cycle = if features.ncols() == dims {
-        cycle_break(model, features, rows)
-    } else {
-        None
-    };
-    let (a, z) = match cycle {
-        Some(c) => {
-            kind = Kind::Transient;
-            due_span(c, spf)
-        }
-        None => span(&departure, spf, kind),
-    };
+    let kind = error_kind(&series, base, &bands, band);
+    let (a, z) = span(&departure, model.feature().seconds_per_frame(), kind);
     let span_s = (a + offset_s, z + offset_s);
     let what = match source {
         ErrorSource::Autoencoder => "the autoencoder's reconstruction error above normal",
         ErrorSource::NearestFrames => "the distance to the nearest normal frames",
     };
-    let sentence = match cycle {
-        Some(c) => cycle_sentence(model, &bands[band], c, span_s, what),
-        None => format!(
-            "{} in the {} band from {:.2} s to {:.2} s: it carries {:.0} % of {what}",
-            kind_words(kind),
-            band_name(model, &bands[band]),
-            span_s.0,
-            span_s.1,
-            100.0 * bands[band].total(),
-        ),
-    };
+    let sentence = format!(
+        "{} in the {} band from {:.2} s to {:.2} s: it carries {:.0} % of {what}",
+        kind_words(kind),
+        band_name(model, &bands[band]),
+        span_s.0,
+        span_s.1,
+        100.0 * bands[band].total(),
+    );
     Ok(Explanation {
         score: b.score,
         bands,
@@ -346,7 +332,7 @@ fn explain_errors(
         kind,
         span_s,
         departure,
-        cycle,
+        cycle: None,
         sentence,
     })
 }
@@ -636,6 +622,24 @@ fn cycle_break(
         .map(|f| rows.clone().map(|r| f64::from(f[r])).sum::<f64>() / rows.len() as f64)
         .collect();
     cycle::find(&level, model.feature().seconds_per_frame())
+}
+
+/// Whether the band's events are the machine's own, so that one missing says more than
+/// the events do: the normal clips peak in the band (their maximum over time stands
+/// above their mean), and the clip's peaks rose by less than half that height. Events a
+/// fault adds (a rubbing burst, new clicks) raise the peaks, and the time they end is no
+/// missing event. `normal` is the neighbours' summary (means, standard deviations,
+/// maxima); without maxima it cannot be told.
+fn own_events(normal: &[f64], rows: std::ops::Range<usize>, dims: usize, max_change: f64) -> bool {
+    if normal.len() < 3 * dims || rows.is_empty() {
+        return false;
+    }
+    let height = rows
+        .clone()
+        .map(|r| normal[2 * dims + r] - normal[r])
+        .sum::<f64>()
+        / rows.len() as f64;
+    height > 0.0 && max_change < 0.5 * height
 }
 
 /// The frame where a missing event was due (frames are centred on their times).

@@ -235,3 +235,24 @@ fn missing_valve_clicks_are_explained_as_a_broken_cycle_where_they_were_due() {
     );
     assert!(e.sentence.contains("did not come"), "{}", e.sentence);
 }
+
+#[test]
+fn clicks_a_fault_adds_are_the_explanation_not_the_one_after_they_stop() {
+    let m = model();
+    // A click every 0.5 s from 0.5 s to 2.5 s, then none: the clicks are the fault, and
+    // the one "due" at 3.0 s is not a missing event of this machine.
+    let mut x = machine(96);
+    let mut state = 3u32;
+    for k in 0..5 {
+        let at = ((0.5 + 0.5 * k as f32) * SR as f32) as usize;
+        for v in &mut x[at..at + 32] {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            *v += ((state >> 8) as f32 / (1u32 << 24) as f32 - 0.5) * 1.5;
+        }
+    }
+    let s = Signal::new(x, SR).unwrap();
+    let e = aad_engine::explain::explain_signal(&m, &s).unwrap();
+    assert_eq!(e.cycle, None, "{e:#?}");
+    assert_eq!(e.kind, Kind::Transient, "{e:#?}");
+    assert!(e.span_s.0 < 2.6 && e.span_s.1 > 0.5, "{e:#?}");
+}
