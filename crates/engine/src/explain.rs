@@ -181,14 +181,13 @@ fn explain_at(
         AnyDetector::Knn(knn) if knn.frame_breakdown_supported() => {
             let (score, errors) = knn.frame_breakdown(features)?;
             let source = ErrorSource::NearestFrames;
-            return explain_errors(model, (score, &errors), &[], (source, offset_s));
+            return explain_errors(model, (score, &errors), &[], source, offset_s);
         }
         AnyDetector::Knn(knn) => knn,
         AnyDetector::Autoencoder(ae) if ae.breakdown_supported() => {
             let b = ae.breakdown(features)?;
             let (profile, source) = (model.error_profile(), ErrorSource::Autoencoder);
-            let errors = (b.score, &b.errors);
-            return explain_errors(model, errors, profile, (source, offset_s));
+            return explain_errors(model, (b.score, &b.errors), profile, source, offset_s);
         }
         _ => return Err(unsupported(model)),
     };
@@ -224,8 +223,9 @@ fn explain_at(
     let mut kind = kind_of(&bands, band, statistic, normal_sd);
     let departure = departure(features, rows.clone(), &b.normal, dims);
     let spf = model.feature().seconds_per_frame();
-    let cycle = cycle_break(model, features, rows.clone())
-        .filter(|_| own_events(&b.normal, rows, dims, top.max_change));
+    let cycle = own_events(&b.normal, rows.clone(), dims, top.max_change)
+        .then(|| cycle_break(model, features, rows))
+        .flatten();
     let (a, z) = match cycle {
         Some(c) => {
             kind = Kind::Transient;
@@ -275,7 +275,8 @@ fn explain_errors(
     model: &Model,
     (score, errors): (f64, &ndarray::Array2<f64>),
     profile: &[f64],
-    (source, offset_s): (ErrorSource, f64),
+    source: ErrorSource,
+    offset_s: f64,
 ) -> Result<Explanation, ModelFileError> {
     let b = ErrorsView { score, errors };
     let (frames, dims) = b.errors.dim();
