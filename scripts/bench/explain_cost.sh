@@ -18,7 +18,7 @@ fi
 normal=$(find "$DATA" -type d -path '*/normal' | sort | head -1)
 "$AAD" fit --normal "$normal" -o "$OUT/m.aadm" --quiet 2> /dev/null
 clips=$(find "$DATA" -name '*.wav' | wc -l)
-secs() { local t0 t1; t0=$(date +%s.%N); "$@" > /dev/null; t1=$(date +%s.%N); echo "$t1 - $t0" | bc; }
+secs() { local t0 t1; t0=$(date +%s.%N); "$@" > /dev/null; t1=$(date +%s.%N); awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'; }
 plain=(); explained=()
 for r in $(seq "$ROUNDS"); do
     p=$(secs "$AAD" score "$OUT/m.aadm" "$DATA" --jobs 1 --csv "$OUT/plain.csv" --quiet)
@@ -28,6 +28,6 @@ for r in $(seq "$ROUNDS"); do
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 mp=$(median "${plain[@]}"); me=$(median "${explained[@]}")
-echo "$clips clips, medians: plain $mp s, --explain $me s ($(echo "scale=1; 100 * ($me - $mp) / $mp" | bc) % more)"
+echo "$clips clips, medians: plain $mp s, --explain $me s ($(awk -v p="$mp" -v e="$me" 'BEGIN { printf "%.1f", 100 * (e - p) / p }') % more)"
 # The scores must not move.
 cmp <(cut -d, -f1-4 "$OUT/plain.csv") <(cut -d, -f1-4 "$OUT/explained.csv")
