@@ -300,9 +300,7 @@ fn explain_errors(
         .map(|r| r.slice(ndarray::s![rows.clone()]).sum())
         .collect();
     let base = if profile.is_empty() {
-        let mut sorted = series.clone();
-        sorted.sort_by(f64::total_cmp);
-        sorted.get(sorted.len() / 2).copied().unwrap_or(0.0)
+        median(&series)
     } else {
         rows.clone().map(normal).sum()
     };
@@ -678,9 +676,7 @@ fn span(z: &[f64], spf: f64, kind: Kind) -> (f64, f64) {
     let max = z.iter().copied().fold(0.0, f64::max);
     let mut threshold = (0.5 * max).max(2.0);
     if kind == Kind::Transient && !z.is_empty() {
-        let mut sorted = z.to_vec();
-        sorted.sort_by(f64::total_cmp);
-        let median = sorted[sorted.len() / 2];
+        let median = median(z);
         threshold = threshold.max(median + 0.5 * (max - median));
     }
     let peak = (0..z.len())
@@ -707,6 +703,14 @@ fn span(z: &[f64], spf: f64, kind: Kind) -> (f64, f64) {
         best = (s, e);
     }
     (best.0 as f64 * spf, (best.1 + 1) as f64 * spf)
+}
+
+/// The upper median (the middle value, or the higher of the two middle ones); 0 for no
+/// values.
+fn median(x: &[f64]) -> f64 {
+    let mut s = x.to_vec();
+    s.sort_by(f64::total_cmp);
+    s.get(s.len() / 2).copied().unwrap_or(0.0)
 }
 
 fn khz(hz: f64) -> String {

@@ -7,6 +7,8 @@
 //! (frames well above the band's floor), the period they repeat with, and the place one
 //! period from events on either side where no event came.
 
+use super::median;
+
 /// Where a band's repeating events break: an event expected one period from the events
 /// on either side of it did not come.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -77,17 +79,8 @@ fn events(x: &[f64]) -> (Vec<(f64, f64)>, f64) {
     (out, floor)
 }
 
-fn median(x: &[f64]) -> f64 {
-    if x.is_empty() {
-        return 0.0;
-    }
-    let mut s = x.to_vec();
-    s.sort_by(f64::total_cmp);
-    s[s.len() / 2]
-}
-
-/// The period (frames) the most event pairs lie apart, between `lo` and `hi`, the mean of the pairs that support it; `None` with fewer than
-/// [`MIN_PAIRS`] pairs.
+/// The period (frames) the most event pairs lie apart, between `lo` and `hi`, the mean
+/// of the pairs that support it; `None` with fewer than [`MIN_PAIRS`] pairs.
 fn period(times: &[f64], lo: f64, hi: f64, tol: f64) -> Option<f64> {
     // `times` ascend: each event's pairs stop at the longest period, so a long recording
     // with many events gives pairs in proportion to its length.
