@@ -172,7 +172,7 @@ fn main() -> Result<()> {
         ..FitOptions::default()
     };
     let mut csv = String::from(
-        "file,snr,machine_type,label,truth_kind,score,threshold,flagged,kind,band_lo_hz,band_hi_hz,share_mean,share_std,share_max,d_mean,d_std,d_max,start_s,end_s,cycle_period_s,located\n",
+        "file,snr,machine_type,label,truth_kind,score,threshold,flagged,kind,band_lo_hz,band_hi_hz,share_mean,share_std,share_max,d_mean,d_std,d_max,start_s,end_s,cycle_period_s,pulse_rate_hz,located\n",
     );
     let mut tallies: BTreeMap<(String, String), Tally> = BTreeMap::new();
     for g in &report.groups {
@@ -189,7 +189,7 @@ fn main() -> Result<()> {
                 .flatten();
             let b = &e.bands[e.band];
             csv.push_str(&format!(
-                "{},{},{},{},{},{score},{},{},{},{},{},{:.3},{:.3},{:.3},{:.2},{:.2},{:.2},{:.3},{:.3},{},{}\n",
+                "{},{},{},{},{},{score},{},{},{},{},{},{:.3},{:.3},{:.3},{:.2},{:.2},{:.2},{:.3},{:.3},{},{},{}\n",
                 clip.rel_path,
                 g.key.snr_label(),
                 g.key.machine_type,
@@ -209,6 +209,7 @@ fn main() -> Result<()> {
                 e.span_s.0,
                 e.span_s.1,
                 e.cycle.map_or(String::new(), |c| format!("{:.3}", c.period_s)),
+                e.pulses.map_or(String::new(), |p| format!("{:.2}", p.rate_hz)),
                 loc.map_or(String::new(), |l| u8::from(l).to_string())
             ));
             if clip.label != Label::Anomalous {

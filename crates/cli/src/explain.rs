@@ -44,7 +44,8 @@ pub fn run(a: Args) -> Result<u8, CliError> {
         .map_err(|e| in_file(&e))?
         .extract_finite(&signal)
         .map_err(|e| in_file(&e))?;
-    let e = aad_engine::explain::explain(&model, features.view()).map_err(|e| in_file(&e))?;
+    let e = aad_engine::explain::explain_with_signal(&model, features.view(), &signal)
+        .map_err(|e| in_file(&e))?;
     let verdict = if model.decide(score) {
         "anomalous"
     } else {

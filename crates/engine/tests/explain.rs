@@ -2,7 +2,7 @@
 //! and when it happens.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use aad_core::Signal;
+use aad_core::{FeatureExtractor, Signal};
 use aad_engine::explain::{Kind, Statistic};
 use aad_engine::model::{FitOptions, Model};
 
@@ -255,4 +255,45 @@ fn clicks_a_fault_adds_are_the_explanation_not_the_one_after_they_stop() {
     assert_eq!(e.cycle, None, "{e:#?}");
     assert_eq!(e.kind, Kind::Transient, "{e:#?}");
     assert!(e.span_s.0 < 2.6 && e.span_s.1 > 0.5, "{e:#?}");
+}
+
+#[test]
+fn a_fast_click_train_reads_as_a_level_in_the_features_and_as_transients_in_the_waveform() {
+    let m = model();
+    // A 1 ms, 3 kHz click 27 times a second throughout: every 32 ms frame holds one, so
+    // the band's level per frame is steady.
+    let mut x = machine(95);
+    let mut t = 0.01f32;
+    while t < 3.99 {
+        let at = (t * SR as f32) as usize;
+        for (i, v) in x[at..at + 160].iter_mut().enumerate() {
+            let s = i as f32 / SR as f32;
+            *v += 0.3 * (-s / 0.001).exp() * (s * 3_000.0 * std::f32::consts::TAU).sin();
+        }
+        t += 1.0 / 27.0;
+    }
+    let s = Signal::new(x, SR).unwrap();
+    assert!(
+        m.decide(m.score_signal(&s).unwrap()),
+        "the clicks are flagged"
+    );
+    let features = m.extractor().unwrap().extract(&s).unwrap();
+    let plain = aad_engine::explain::explain(&m, features.view()).unwrap();
+    assert_ne!(plain.kind, Kind::Transient, "{plain:#?}");
+    assert_eq!(plain.pulses, None);
+
+    let e = aad_engine::explain::explain_signal(&m, &s).unwrap();
+    let b = &e.bands[e.band];
+    assert!(b.lo_hz <= 3_000.0 && 3_000.0 <= b.hi_hz, "{e:#?}");
+    assert_eq!(e.kind, Kind::Transient, "{e:#?}");
+    let p = e.pulses.expect("a pulse train");
+    assert!((p.rate_hz - 27.0).abs() < 0.3, "{p:?}");
+    let rate = format!("{:.1} a second", p.rate_hz);
+    assert!(e.sentence.contains(&rate), "{}", e.sentence);
+    // Only the kind and the sentence change: the same score, band and span.
+    assert_eq!(e.score.to_bits(), plain.score.to_bits());
+    assert_eq!(
+        (e.band, e.statistic, e.span_s),
+        (plain.band, plain.statistic, plain.span_s)
+    );
 }

@@ -149,7 +149,9 @@ impl Detector {
     /// Why a signal at `sr` scored as it did, as a dict: `kind`, `statistic`, `band_hz`
     /// (low, high), `span_s` (start, end), `sentence`, `departure` (per frame, how far
     /// the band departs from normal, in standard deviations), `cycle` (None, or where the
-    /// band's repeating events break: `period_s`, `at_s`, `depth`) and `bands`, a list of dicts
+    /// band's repeating events break: `period_s`, `at_s`, `depth`), `pulses` (None, or the
+    /// fast train of short events the band's waveform holds: `rate_hz`, `peak_ratio`) and
+    /// `bands`, a list of dicts
     /// (`lo_hz`, `hi_hz`, `share_mean`, `share_std`, `share_max`, `mean_change`,
     /// `std_change`, `max_change`, `share_error`).
     fn explain_signal<'py>(
@@ -303,6 +305,16 @@ fn explanation<'py>(
         None => None,
     };
     d.set_item("cycle", cycle)?;
+    let pulses = match e.pulses {
+        Some(p) => {
+            let x = pyo3::types::PyDict::new(py);
+            x.set_item("rate_hz", p.rate_hz)?;
+            x.set_item("peak_ratio", p.peak_ratio)?;
+            Some(x)
+        }
+        None => None,
+    };
+    d.set_item("pulses", pulses)?;
     let bands = e
         .bands
         .iter()

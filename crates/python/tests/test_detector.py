@@ -129,6 +129,7 @@ def test_explain_names_the_band_of_a_new_tone_and_leaves_the_score(tmp_path):
     assert abs(sum(b["share_mean"] + b["share_std"] + b["share_max"] for b in e["bands"]) - 1) < 1e-9
     assert e["sentence"].startswith("Tonal change")
     assert e["cycle"] is None, e
+    assert e["pulses"] is None, e
     assert det.score(y, sr=sr) == score
     sf = pytest.importorskip("soundfile")
     path = tmp_path / "tone.wav"
@@ -166,4 +167,31 @@ def test_explain_places_a_valve_click_that_did_not_come():
     assert any(e["span_s"][0] - 0.032 <= t <= e["span_s"][1] + 0.032 for t in due), (due, e["span_s"])
     assert 0.8 <= c["depth"] <= 1.0, c
     assert "did not come" in e["sentence"]
+
+
+def test_explain_calls_a_fast_click_train_transient_with_its_rate():
+    sr = 16000
+    rng = np.random.default_rng(13)
+    t = np.arange(4 * sr) / sr
+
+    def machine():
+        hum = np.sin(2 * np.pi * 500 * t) + 0.5 * np.sin(2 * np.pi * 1000 * t)
+        return (0.05 * hum + 0.05 * (rng.random(t.size) - 0.5)).astype(np.float32)
+
+    det = aad.Detector.fit([machine() for _ in range(24)], sr=sr)
+    y = machine()
+    tc = np.arange(160) / sr
+    click = 0.3 * np.exp(-tc / 0.001) * np.sin(2 * np.pi * 3000 * tc)
+    # 27 clicks a second: every analysis frame holds one.
+    for at in np.arange(0.01, 3.99, 1 / 27):
+        start = int(at * sr)
+        y[start : start + 160] += click.astype(np.float32)
+    e = det.explain(y, sr=sr)
+    p = e["pulses"]
+    assert p is not None, e["sentence"]
+    assert abs(p["rate_hz"] - 27) < 0.3, p
+    assert p["peak_ratio"] >= 8, p
+    assert e["kind"] == "transient", e["sentence"]
+    assert e["band_hz"][0] <= 3000 <= e["band_hz"][1], e
+    assert "a second" in e["sentence"]
 
