@@ -17,6 +17,10 @@
 //! where that band's error stands out from its median in the clip, and the kind tells a
 //! band error concentrated in a few frames (a transient) from one confined to a band
 //! (tonal) or spread over many (broadband).
+//!
+//! With the signal at hand, a level change or a fluctuation whose band holds a fast train
+//! of short events in the waveform (a click on every revolution, one in every frame, so
+//! that the features see a steady level) is a transient too ([`PulseTrain`]).
 
 use aad_core::{FeatureExtractor, Signal};
 use aad_models::AnyDetector;
@@ -138,9 +142,10 @@ pub struct Explanation {
     /// puts an event in every 64 ms analysis frame, so the features see a steady level;
     /// when the kind would otherwise be a level change or a fluctuation and three in four
     /// of the band's 100 ms windows hold a peak 8 times their median power, the kind is
-    /// [`Kind::Transient`]. Read for log-Mel features when the
-    /// signal is at hand ([`explain_signal`], [`explain_with_signal`], [`explain_window`],
-    /// [`explain_files`]; not [`explain`], which has the features only); `None` otherwise.
+    /// [`Kind::Transient`]. Read for log-Mel features when the signal is at hand
+    /// ([`explain_signal`], [`explain_with_signal`], [`explain_window`], [`explain_files`];
+    /// not [`explain`], which has the features only), by every detector explained;
+    /// `None` otherwise.
     pub pulses: Option<PulseTrain>,
     /// One plain sentence.
     pub sentence: String,

@@ -44,8 +44,8 @@ const MIN_PER_BIN: usize = 4;
 /// window's median power. Chosen on the synthetic set of seed 1, where the fans' clicking
 /// trains of 13 to 31 a second reach up to 90 (16 of 18 reach 8) and hums, leaks and
 /// normal clips stay below 6.5. The median window was read at first; it let valve clips
-/// through whose own clicks fill some windows (5 normal clips of seed 1 and 5 of seed 2
-/// reached 8), so the quartile was taken after looking at both sets.
+/// through whose own clicks fill some windows (6 normal valve clips of each seed, and a
+/// leak and an imbalance clip), so the quartile was taken after looking at both sets.
 const MIN_RATIO: f64 = 8.0;
 /// The rates looked for, events a second.
 const RATE_HZ: (f64, f64) = (5.0, 100.0);
