@@ -23,6 +23,7 @@
 //! that the features see a steady level) is a transient too ([`PulseTrain`]).
 
 use aad_core::{FeatureExtractor, Signal};
+use aad_dsp::PadMode;
 use aad_models::AnyDetector;
 use aad_models::Representation;
 use ndarray::ArrayView2;
@@ -124,10 +125,16 @@ pub struct Explanation {
     pub statistic: Statistic,
     /// The kind of change.
     pub kind: Kind,
-    /// Where in the clip the band departs most from normal, seconds.
+    /// Where in the clip the band departs most from normal, seconds. The frames at either
+    /// end that are partly zero padding (a centred STFT's first and last) are left out:
+    /// they are low in every clip.
     pub span_s: (f64, f64),
     /// Per frame, how far the band departs from the normal clips: the largest over its
-    /// rows of the distance from their mean, in their standard deviations.
+    /// rows of the distance from their mean, in their standard deviations, counted in the
+    /// direction the statistic moved (up for risen peaks or a risen mean, down for a
+    /// fallen mean, either way for a spread or fallen peaks; 0 for a frame that moved the
+    /// other way). For an autoencoder or a frame-level kNN: the band's error over its
+    /// normal error.
     pub departure: Vec<f64>,
     /// Where the band's repeating events (a valve's clicks) break: an event due one
     /// period from its neighbours did not come. When found, the kind is
@@ -254,7 +261,16 @@ fn explain_at(
         f64::INFINITY
     };
     let mut kind = kind_of(&bands, band, statistic, normal_sd);
-    let departure = departure(features, rows.clone(), &b.normal, dims);
+    // Frames count in the direction the statistic moved: risen peaks or a risen level are
+    // located where the band rose, not where it fell (the first frame, half of it
+    // padding, is low in every clip); a fallen level where it fell. Fallen peaks (weaker
+    // or missing events) and a changed spread have no one direction.
+    let direction = match statistic {
+        Statistic::Max if top.max_change > 0.0 => Some(1.0),
+        Statistic::Mean => Some(top.mean_change),
+        _ => None,
+    };
+    let departure = departure(features, rows.clone(), &b.normal, dims, direction);
     let spf = model.feature().seconds_per_frame();
     let cycle = own_events(&b.normal, rows.clone(), dims, top.max_change)
         .then(|| cycle_break(model, features, rows))
@@ -264,7 +280,7 @@ fn explain_at(
             kind = Kind::Transient;
             due_span(c, spf)
         }
-        None => span(&departure, spf, kind),
+        None => span(&departure, spf, kind, padded_frames(model)),
     };
     let pulses = (kind != Kind::Transient && cycle.is_none())
         .then(|| pulses_in(model, signal, top, (a, z)))
@@ -349,7 +365,8 @@ fn explain_errors(
         .map(|v| v / base.max(f64::MIN_POSITIVE))
         .collect();
     let mut kind = error_kind(&series, base, &bands, band);
-    let (a, z) = span(&departure, model.feature().seconds_per_frame(), kind);
+    let spf = model.feature().seconds_per_frame();
+    let (a, z) = span(&departure, spf, kind, padded_frames(model));
     let pulses = (kind != Kind::Transient)
         .then(|| pulses_in(model, signal, &bands[band], (a, z)))
         .flatten();
@@ -624,14 +641,21 @@ fn kind_of(bands: &[BandShare], band: usize, statistic: Statistic, normal_sd: f6
 
 /// Per frame, how far its values in `rows` depart from the normal clips' (their mean and
 /// standard deviation over time, from the neighbours' summaries): the largest over the
-/// band's rows, in standard deviations.
+/// band's rows, in standard deviations; with a `direction`, only departures with its sign
+/// count (0 for a frame that moved the other way).
 fn departure(
     features: ArrayView2<'_, f32>,
     rows: std::ops::Range<usize>,
     normal: &[f64],
     dims: usize,
+    direction: Option<f64>,
 ) -> Vec<f64> {
     let has_std = normal.len() >= 2 * dims;
+    let sign = |z: f64| match direction {
+        Some(d) if d < 0.0 => -z,
+        Some(_) => z,
+        None => z.abs(),
+    };
     features
         .rows()
         .into_iter()
@@ -639,7 +663,7 @@ fn departure(
             rows.clone()
                 .map(|r| {
                     let sd = if has_std { normal[dims + r] } else { 1.0 };
-                    ((f64::from(frame[r]) - normal[r]) / sd.max(1e-6)).abs()
+                    sign((f64::from(frame[r]) - normal[r]) / sd.max(1e-6))
                 })
                 .fold(0.0, f64::max)
         })
@@ -741,12 +765,38 @@ fn cycle_sentence(
     )
 }
 
+/// How many frames at each end of a clip are partly zero padding (a centred STFT padded
+/// with zeros, librosa's default): their level is low in every clip, so they depart by
+/// construction, not by anything the clip holds.
+fn padded_frames(model: &Model) -> usize {
+    match &model.feature().kind {
+        FeatureKind::LogMel(c) if c.stft.center && c.stft.pad_mode == PadMode::Constant => {
+            (c.stft.n_fft / 2).div_ceil(c.stft.hop_length.max(1))
+        }
+        _ => 0,
+    }
+}
+
 /// The stretch of frames that depart most: the frames above half the clip's largest
 /// departure (and above 2), the longest run with gaps of at most 3 frames; the single
 /// most deviant frame when no run is longer. For transients the frames must stand out
 /// from the clip's own typical departure too (above halfway from its median to its
-/// maximum): peaks, not the band's general level.
-fn span(z: &[f64], spf: f64, kind: Kind) -> (f64, f64) {
+/// maximum): peaks, not the band's general level. The `edge` frames at either end (partly
+/// padding) are left out while any others remain.
+fn span(z: &[f64], spf: f64, kind: Kind, edge: usize) -> (f64, f64) {
+    let inner = if z.len() > 2 * edge { edge } else { 0 };
+    let z: Vec<f64> = z
+        .iter()
+        .enumerate()
+        .map(|(t, &v)| {
+            if t < inner || t + inner >= z.len() {
+                0.0
+            } else {
+                v
+            }
+        })
+        .collect();
+    let z = z.as_slice();
     let max = z.iter().copied().fold(0.0, f64::max);
     let mut threshold = (0.5 * max).max(2.0);
     if kind == Kind::Transient && !z.is_empty() {
@@ -874,4 +924,37 @@ fn sentence(
         100.0 * b.total(),
         b.mean_change.abs(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_padded_edge_frames_are_no_span_while_others_depart() {
+        // The first and last frames depart most (partly padding, low in every clip); a
+        // peak at frame 6.
+        let mut z = vec![0.5; 20];
+        z[0] = 9.0;
+        z[6] = 5.0;
+        z[19] = 8.0;
+        let spf = 0.032;
+        assert_eq!(span(&z, spf, Kind::Transient, 1), (6.0 * spf, 7.0 * spf));
+        assert_eq!(span(&z, spf, Kind::Transient, 0), (0.0, spf));
+        // Too few frames to leave the edges out: they count.
+        assert_eq!(span(&[9.0, 1.0], spf, Kind::Transient, 1), (0.0, spf));
+    }
+
+    #[test]
+    fn a_direction_counts_only_the_frames_that_moved_its_way() {
+        // Two rows whose normal means are 0 and standard deviations 1.
+        let normal = [0.0, 0.0, 1.0, 1.0];
+        let f = ndarray::array![[-6.0f32, 0.0], [3.0, 1.0], [0.0, -2.0]];
+        let up = departure(f.view(), 0..2, &normal, 2, Some(1.0));
+        assert_eq!(up, vec![0.0, 3.0, 0.0]);
+        let down = departure(f.view(), 0..2, &normal, 2, Some(-0.5));
+        assert_eq!(down, vec![6.0, 0.0, 2.0]);
+        let either = departure(f.view(), 0..2, &normal, 2, None);
+        assert_eq!(either, vec![6.0, 3.0, 2.0]);
+    }
 }

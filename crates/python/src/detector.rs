@@ -148,7 +148,8 @@ impl Detector {
 
     /// Why a signal at `sr` scored as it did, as a dict: `kind`, `statistic`, `band_hz`
     /// (low, high), `span_s` (start, end), `sentence`, `departure` (per frame, how far
-    /// the band departs from normal, in standard deviations), `cycle` (None, or where the
+    /// the band departs from normal, in standard deviations, in the direction its
+    /// statistic moved), `cycle` (None, or where the
     /// band's repeating events break: `period_s`, `at_s`, `depth`), `pulses` (None, or the
     /// fast train of short events the band's waveform holds: `rate_hz`, `peak_ratio`) and
     /// `bands`, a list of dicts

@@ -211,17 +211,17 @@ class Detector:
         """Why a clip scored as it did, as a dict: ``kind`` (tonal, broadband level,
         transient, fluctuation), ``statistic`` (mean, std, max), ``band_hz`` and
         ``span_s`` (the band and the time span that carry the distance from the normal
-        clips), ``sentence``, ``departure`` (the band's distance from normal per frame),
-        ``cycle`` (None, or where the band's repeating events, a valve's clicks, break: a
-        dict of ``period_s``, ``at_s`` where an event was due and did not come, and
-        ``depth``, 0 to 1), ``pulses`` (None, or the fast train of short events the band's
-        waveform holds, a fan clicking on every revolution: a dict of ``rate_hz``, events
-        a second, and ``peak_ratio``, how far they stand above the band between them)
-        and every band's share in ``bands``. A 1-D float32 array at
-        ``sr`` Hz, or a file path. Scores are unchanged. Covers the kNN detectors (the default
-        ``knn_msm`` among them) and the autoencoders scored by their squared error (for
-        those and the frame-level kNN ``statistic`` is ``error`` and the shares are in
-        ``share_error``)."""
+        clips), ``sentence``, ``departure`` (the band's distance from normal per frame,
+        in the direction its statistic moved), ``cycle`` (None, or where the band's
+        repeating events, a valve's clicks, break: a dict of ``period_s``, ``at_s``
+        where an event was due and did not come, and ``depth``, 0 to 1), ``pulses``
+        (None, or the fast train of short events the band's waveform holds, a fan
+        clicking on every revolution: a dict of ``rate_hz``, events a second, and
+        ``peak_ratio``, how far they stand above the band between them) and every band's
+        share in ``bands``. A 1-D float32 array at ``sr`` Hz, or a file path. Scores are
+        unchanged. Covers the kNN detectors (the default ``knn_msm`` among them) and the
+        autoencoders scored by their squared error (for those and the frame-level kNN
+        ``statistic`` is ``error`` and the shares are in ``share_error``)."""
         x = y_or_path
         if isinstance(x, (str, os.PathLike)):
             return self._native.explain_file(os.fspath(x))
