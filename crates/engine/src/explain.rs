@@ -29,7 +29,7 @@ use aad_models::Representation;
 use ndarray::ArrayView2;
 
 use crate::model::{Model, ModelFileError};
-use crate::registry::FeatureKind;
+use crate::registry::{FeatureKind, FeatureSpec};
 
 mod cycle;
 mod pulse;
@@ -273,7 +273,7 @@ fn explain_at(
     let departure = departure(features, rows.clone(), &b.normal, dims, direction);
     let spf = model.feature().seconds_per_frame();
     let cycle = own_events(&b.normal, rows.clone(), dims, top.max_change)
-        .then(|| cycle_break(model, features, rows))
+        .then(|| cycle_break(model, features, (band, rows)))
         .flatten();
     let (a, z) = match cycle {
         Some(c) => {
@@ -458,6 +458,62 @@ fn error_kind(series: &[f64], base: f64, bands: &[BandShare], band: usize) -> Ki
     }
 }
 
+/// The feature's rows grouped into [`BANDS`] bands (fewer for a narrow feature).
+fn band_rows(dims: usize) -> Vec<std::ops::Range<usize>> {
+    let per = dims.div_ceil(BANDS.min(dims).max(1)).max(1);
+    (0..dims)
+        .step_by(per)
+        .map(|start| start..(start + per).min(dims))
+        .collect()
+}
+
+/// Whether the feature is a log-Mel spectrogram in dB (whose bands have levels).
+fn log_mel_db(feature: &FeatureSpec) -> bool {
+    matches!(&feature.kind, FeatureKind::LogMel(c) if c.log != mel_features::LogScale::None)
+}
+
+/// The band's level per frame (the mean of its rows, dB), for a log-Mel feature in dB;
+/// `None` for other features or rows beyond the frames' width.
+fn band_level(
+    feature: &FeatureSpec,
+    frames: ArrayView2<'_, f32>,
+    rows: std::ops::Range<usize>,
+) -> Option<Vec<f64>> {
+    if !log_mel_db(feature) || rows.is_empty() || rows.end > frames.ncols() {
+        return None;
+    }
+    Some(
+        frames
+            .rows()
+            .into_iter()
+            .map(|f| rows.clone().map(|r| f64::from(f[r])).sum::<f64>() / rows.len() as f64)
+            .collect(),
+    )
+}
+
+/// Per band of the explanations, the period the normal clips' events repeat with,
+/// seconds (`None` where they do not, see [`Model::event_periods`]); empty for a feature
+/// other than log-Mel in dB.
+pub(crate) fn normal_periods(
+    feature: &FeatureSpec,
+    clips: &[ndarray::Array2<f32>],
+) -> Vec<Option<f64>> {
+    let dims = match clips.first() {
+        Some(c) if log_mel_db(feature) => c.ncols(),
+        _ => return Vec::new(),
+    };
+    band_rows(dims)
+        .into_iter()
+        .map(|rows| {
+            let levels: Vec<Vec<f64>> = clips
+                .iter()
+                .filter_map(|c| band_level(feature, c.view(), rows.clone()))
+                .collect();
+            cycle::normal_period(&levels, feature.seconds_per_frame())
+        })
+        .collect()
+}
+
 /// The breakdown grouped into [`BANDS`] bands of the feature's rows, each with its
 /// share per statistic and its changes.
 fn band_shares(
@@ -468,10 +524,8 @@ fn band_shares(
 ) -> Vec<BandShare> {
     let total: f64 = b.per_dim.iter().sum::<f64>().max(f64::MIN_POSITIVE);
     let edges = band_edges(model, dims);
-    let per = dims.div_ceil(BANDS.min(dims).max(1));
     let mut bands = Vec::new();
-    for start in (0..dims).step_by(per.max(1)) {
-        let rows = start..(start + per).min(dims);
+    for rows in band_rows(dims) {
         let share = |s: usize| -> f64 {
             rows.clone().map(|r| b.per_dim[s * dims + r]).sum::<f64>() / total
         };
@@ -670,26 +724,17 @@ fn departure(
         .collect()
 }
 
-/// The break in the band's repeating events, for a log-Mel feature (the band's level
-/// per frame: the mean of its rows, dB).
+/// The break in the repeating events of band `band` (its `rows`), for a log-Mel feature
+/// (the band's level per frame: the mean of its rows, dB), with the period of its events
+/// in the normal clips where the model recorded one.
 fn cycle_break(
     model: &Model,
     features: ArrayView2<'_, f32>,
-    rows: std::ops::Range<usize>,
+    (band, rows): (usize, std::ops::Range<usize>),
 ) -> Option<CycleBreak> {
-    match &model.feature().kind {
-        FeatureKind::LogMel(c) if c.log != mel_features::LogScale::None => {}
-        _ => return None,
-    }
-    if rows.is_empty() || rows.end > features.ncols() {
-        return None;
-    }
-    let level: Vec<f64> = features
-        .rows()
-        .into_iter()
-        .map(|f| rows.clone().map(|r| f64::from(f[r])).sum::<f64>() / rows.len() as f64)
-        .collect();
-    cycle::find(&level, model.feature().seconds_per_frame())
+    let level = band_level(model.feature(), features, rows)?;
+    let normal = model.event_periods().get(band).copied().flatten();
+    cycle::find(&level, model.feature().seconds_per_frame(), normal)
 }
 
 /// Whether the band's events are the machine's own, so that one missing says more than

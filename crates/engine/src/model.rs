@@ -315,6 +315,11 @@ struct Header {
     /// training clips (see [`Model::error_profile`]); absent for other detectors.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     error_profile: Vec<f64>,
+    /// Per band of the explanations, the period the training clips' events repeat with,
+    /// seconds (see [`Model::event_periods`]); absent for features without bands in dB and
+    /// in models written before it was recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    event_periods: Vec<Option<f64>>,
 }
 
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
@@ -380,6 +385,7 @@ pub struct Model {
     seed: u64,
     folds: usize,
     error_profile: Vec<f64>,
+    event_periods: Vec<Option<f64>>,
 }
 
 /// What a fit is made from: features of normal clips and, when they came from files,
@@ -598,6 +604,7 @@ impl Model {
         let all: Vec<usize> = (0..x.len()).collect();
         let detector = fit.on(&x, &all)?;
         let error_profile = error_profile(&detector, &x)?;
+        let event_periods = crate::explain::normal_periods(&feature, &x);
         Ok(Model {
             feature,
             detector_name: spec.name,
@@ -611,6 +618,7 @@ impl Model {
             seed: opts.seed,
             folds,
             error_profile,
+            event_periods,
         })
     }
 
@@ -620,6 +628,16 @@ impl Model {
     /// was recorded.
     pub fn error_profile(&self) -> &[f64] {
         &self.error_profile
+    }
+
+    /// Per band of the explanations (16 groups of the feature's rows), the period the
+    /// training clips' events repeat with, seconds, where most of them repeat with about
+    /// one period (a valve's clicks); `None` where they do not. An explanation fits a
+    /// clip whose fault dropped most of its events to it, to find where they were due.
+    /// Empty for a feature other than log-Mel in dB, and for models written before it was
+    /// recorded.
+    pub fn event_periods(&self) -> &[Option<f64>] {
+        &self.event_periods
     }
 
     /// The decision threshold: a score strictly above it is anomalous ([`decide`](Self::decide)).
@@ -802,6 +820,7 @@ impl Model {
             training_files: self.training_files.clone(),
             contrast_files: self.contrast_files.clone(),
             error_profile: self.error_profile.clone(),
+            event_periods: self.event_periods.clone(),
         }
     }
 
@@ -877,6 +896,7 @@ impl Model {
             seed: header.seed,
             folds: header.threshold.cross_fit_folds,
             error_profile: header.error_profile,
+            event_periods: header.event_periods,
         };
         model.check_input_width().map_err(|e| bad(e.to_string()))?;
         Ok(model)

@@ -234,6 +234,30 @@ fn missing_valve_clicks_are_explained_as_a_broken_cycle_where_they_were_due() {
         "due at {due:?}: {e:#?}"
     );
     assert!(e.sentence.contains("did not come"), "{}", e.sentence);
+
+    // The model recorded the clicks' period in their band, and keeps it on disk.
+    let period = m.event_periods()[e.band].expect("the normal clips' period");
+    assert!((period - 0.6).abs() < 0.04, "{:?}", m.event_periods());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("valve.aadm");
+    m.save(&path).unwrap();
+    assert_eq!(
+        Model::load(&path).unwrap().event_periods(),
+        m.event_periods()
+    );
+
+    // Of 14 clicks only 0, 2, 7, 8 and 13 came: no three pairs lie one period apart, so
+    // only the normal clips' period places the missing ones.
+    let (x, due) = valve(52, &[1, 3, 4, 5, 6, 9, 10, 11, 12]);
+    let s = Signal::new(x, SR).unwrap();
+    let e = aad_engine::explain::explain_signal(&m, &s).unwrap();
+    let c = e.cycle.expect("a break against the normal period");
+    assert!((c.period_s - 0.6).abs() < 0.04, "{c:?}");
+    assert!(
+        due.iter()
+            .any(|&t| e.span_s.0 - 0.032 <= t && t <= e.span_s.1 + 0.032),
+        "due at {due:?}: {e:#?}"
+    );
 }
 
 #[test]

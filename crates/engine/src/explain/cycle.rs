@@ -6,6 +6,11 @@
 //! *when* the events come. [`find`] reads the band's level per frame, finds its events
 //! (frames well above the band's floor), the period they repeat with, and the place one
 //! period from events on either side where no event came.
+//!
+//! A clip whose fault dropped most of its events keeps too few a period apart to show
+//! one. [`normal_period`] reads the period from the normal clips when a model is fitted;
+//! given it, [`find`] fits the clip's remaining events to a comb near it (their gaps
+//! whole multiples of one period) and looks for the breaks between them the same way.
 
 use super::median;
 
@@ -44,6 +49,18 @@ const MIN_PAIRS: usize = 3;
 /// (1: at the floor). Chosen with [`MIN_PAIRED`] on the synthetic set of seed 1;
 /// [`MIN_PAIRS`] was raised to 3 after looking at that set's normal clips.
 const MIN_DEPTH: f64 = 0.8;
+/// A band has a normal period when at least this share of the normal clips repeat in it,
+/// and this share of those repeat within [`PERIOD_SPREAD`] of their median period.
+const NORMAL_SHARE: f64 = 0.5;
+/// See [`NORMAL_SHARE`]: a machine's cycle drifts a little from clip to clip.
+const PERIOD_SPREAD: f64 = 0.05;
+/// A clip's events are fitted to periods within this fraction of the normal period.
+const COMB_SPREAD: f64 = 0.05;
+/// The largest multiple of the period two events of a comb may lie apart: further, a
+/// small error in the period adds up past [`MATCH_S`].
+const COMB_MULTIPLES: f64 = 8.0;
+/// Fewest events a comb is fitted to.
+const COMB_EVENTS: usize = 3;
 
 /// The band's events: (centre frame, weighted by power; peak level).
 fn events(x: &[f64]) -> (Vec<(f64, f64)>, f64) {
@@ -121,22 +138,117 @@ fn period(times: &[f64], lo: f64, hi: f64, tol: f64) -> Option<f64> {
     Some(diffs[from..=to].iter().sum::<f64>() / support as f64)
 }
 
+/// The period (frames) of the band's repeating events in one clip: the period most
+/// pairs lie apart, when at least [`MIN_PAIRED`] of the events have a partner one
+/// period away.
+fn own_period(times: &[f64], n: usize, spf: f64) -> Option<f64> {
+    let tol = (MATCH_S / spf).max(1.0);
+    let longest = (n as f64 / 3.0).min(MAX_PERIOD_S / spf);
+    let p = period(times, MIN_PERIOD_S / spf, longest, tol)?;
+    let near = |u: f64| {
+        let from = times.partition_point(|&t| t < u - tol);
+        times.get(from).is_some_and(|&t| t <= u + tol)
+    };
+    let paired = times
+        .iter()
+        .filter(|&&t| near(t - p) || near(t + p))
+        .count();
+    ((paired as f64) >= MIN_PAIRED * times.len() as f64).then_some(p)
+}
+
+/// The period of the band's events in normal clips, seconds: the median of the clips'
+/// own periods (each band level per frame in `levels`, `spf` seconds per frame) when at
+/// least [`NORMAL_SHARE`] of the clips repeat, and that share of those lie within
+/// [`PERIOD_SPREAD`] of it; `None` otherwise.
+pub(crate) fn normal_period(levels: &[Vec<f64>], spf: f64) -> Option<f64> {
+    if levels.is_empty() || spf <= 0.0 {
+        return None;
+    }
+    let periods: Vec<f64> = levels
+        .iter()
+        .filter(|x| x.len() >= 8 && x.iter().all(|v| v.is_finite()))
+        .filter_map(|x| {
+            let times: Vec<f64> = events(x).0.iter().map(|e| e.0).collect();
+            (times.len() >= 4)
+                .then(|| own_period(&times, x.len(), spf))
+                .flatten()
+        })
+        .collect();
+    if (periods.len() as f64) < NORMAL_SHARE * levels.len() as f64 {
+        return None;
+    }
+    let p = median(&periods);
+    let close = periods
+        .iter()
+        .filter(|&&q| (q - p).abs() <= PERIOD_SPREAD * p)
+        .count();
+    ((close as f64) >= NORMAL_SHARE * periods.len() as f64).then_some(p * spf)
+}
+
+/// The period (frames) near `normal` (frames) that most pairs of `times` lie a whole
+/// number of periods apart (up to [`COMB_MULTIPLES`]), when at least [`MIN_PAIRS`] pairs
+/// do and at least [`MIN_PAIRED`] of the events have such a partner.
+fn comb_period(times: &[f64], normal: f64, tol: f64) -> Option<f64> {
+    if times.len() < COMB_EVENTS || normal <= 2.0 * tol {
+        return None;
+    }
+    let fits = |p: f64, d: f64| {
+        let k = (d / p).round();
+        (1.0..=COMB_MULTIPLES).contains(&k) && (d - k * p).abs() <= tol
+    };
+    let pairs = |p: f64| {
+        let mut n = 0;
+        let mut partnered = vec![false; times.len()];
+        // `times` ascend: each event's pairs stop at the largest multiple, so a long
+        // recording gives pairs in proportion to its length.
+        let reach = (COMB_MULTIPLES + 0.5) * p;
+        for i in 0..times.len() {
+            for j in (i + 1..times.len()).take_while(|&j| times[j] - times[i] <= reach) {
+                if fits(p, times[j] - times[i]) {
+                    n += 1;
+                    partnered[i] = true;
+                    partnered[j] = true;
+                }
+            }
+        }
+        (n, partnered.iter().filter(|&&b| b).count())
+    };
+    // Candidates a tenth of the tolerance apart at the largest multiple.
+    let step = (0.1 * tol / COMB_MULTIPLES).max(1e-3 * normal);
+    let steps = (COMB_SPREAD * normal / step).ceil() as i64;
+    let (score, p) = (-steps..=steps)
+        .map(|k| normal + k as f64 * step)
+        .map(|p| (pairs(p), p))
+        // Most pairs; on a tie, the period nearest the normal one.
+        .max_by(|a, b| {
+            (a.0.0)
+                .cmp(&b.0.0)
+                .then((b.1 - normal).abs().total_cmp(&(a.1 - normal).abs()))
+        })?;
+    let (n, partnered) = score;
+    (n >= MIN_PAIRS && partnered as f64 >= MIN_PAIRED * times.len() as f64).then_some(p)
+}
+
 /// The deepest break in the repeating events of the band whose level per frame is `x`
 /// (dB), `spf` seconds per frame; `None` when the band does not repeat or nothing is
-/// missing.
-pub(crate) fn find(x: &[f64], spf: f64) -> Option<CycleBreak> {
+/// missing. With the period of the band's events in normal clips (`normal`, seconds), a
+/// clip whose own events are too few to show a period is fitted to a comb near it.
+pub(crate) fn find(x: &[f64], spf: f64, normal: Option<f64>) -> Option<CycleBreak> {
     let n = x.len();
     if n < 8 || spf <= 0.0 || x.iter().any(|v| !v.is_finite()) {
         return None;
     }
     let (ev, floor) = events(x);
-    if ev.len() < 4 {
-        return None;
-    }
     let times: Vec<f64> = ev.iter().map(|e| e.0).collect();
     let tol = (MATCH_S / spf).max(1.0);
-    let longest = (n as f64 / 3.0).min(MAX_PERIOD_S / spf);
-    let p = period(&times, MIN_PERIOD_S / spf, longest, tol)?;
+    let own = (ev.len() >= 4)
+        .then(|| own_period(&times, n, spf))
+        .flatten();
+    let (p, comb) = match (own, normal) {
+        (Some(p), _) => (p, false),
+        (None, Some(normal)) => (comb_period(&times, normal / spf, tol)?, true),
+        (None, None) => return None,
+    };
     // The peak of the event near `u`, if one came (the events ascend in time).
     let at = |u: f64| {
         let from = times.partition_point(|&t| t < u - tol);
@@ -146,13 +258,6 @@ pub(crate) fn find(x: &[f64], spf: f64) -> Option<CycleBreak> {
             .map(|e| e.1)
             .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))))
     };
-    let paired = times
-        .iter()
-        .filter(|&&t| at(t - p).is_some() || at(t + p).is_some())
-        .count();
-    if (paired as f64) < MIN_PAIRED * times.len() as f64 {
-        return None;
-    }
     let mut best: Option<(f64, f64)> = None;
     for q in times.iter().flat_map(|&t| [t - p, t + p]) {
         if q < 1.0 || q > n as f64 - 2.0 || at(q).is_some() {
@@ -162,8 +267,9 @@ pub(crate) fn find(x: &[f64], spf: f64) -> Option<CycleBreak> {
         // against those events, so that a weaker kind of event (a valve's closing click
         // in a band its opening click fills) is judged against its own kind.
         // Two events one period either side of `q` must continue the cycle beyond (two
-        // stray events two periods apart are not a pattern); two on one side already do.
-        let chained = at(q - 2.0 * p).is_some() || at(q + 2.0 * p).is_some();
+        // stray events two periods apart are not a pattern), unless they fit a comb at
+        // the normal period, which is the pattern already; two on one side already do.
+        let chained = comb || at(q - 2.0 * p).is_some() || at(q + 2.0 * p).is_some();
         let partners = [(-p, p), (-p, -2.0 * p), (p, 2.0 * p)]
             .into_iter()
             .filter(|&(u, v)| chained || u * v > 0.0)
@@ -220,7 +326,7 @@ mod tests {
     fn a_missing_event_is_found_where_it_was_due() {
         let spf = 0.032;
         let x = band(313, 10, 37, &[4]);
-        let b = find(&x, spf).expect("a break");
+        let b = find(&x, spf, None).expect("a break");
         assert!((b.period_s - 37.0 * spf).abs() < 0.05, "{b:?}");
         let due = (10 + 4 * 37) as f64 * spf;
         assert!((b.at_s - due).abs() < 0.07, "{b:?} due at {due}");
@@ -229,31 +335,74 @@ mod tests {
 
     #[test]
     fn an_unbroken_pattern_has_no_break() {
-        assert_eq!(find(&band(313, 10, 37, &[]), 0.032), None);
+        assert_eq!(find(&band(313, 10, 37, &[]), 0.032, None), None);
     }
 
     #[test]
     fn a_band_without_events_or_with_bad_values_has_no_break() {
         let flat: Vec<f64> = (0..313).map(|i| -20.0 + (i % 3) as f64 * 0.1).collect();
-        assert_eq!(find(&flat, 0.032), None);
+        assert_eq!(find(&flat, 0.032, None), None);
         let mut x = band(313, 10, 37, &[4]);
         x[5] = f64::NAN;
-        assert_eq!(find(&x, 0.032), None);
-        assert_eq!(find(&[], 0.032), None);
+        assert_eq!(find(&x, 0.032, None), None);
+        assert_eq!(find(&[], 0.032, None), None);
     }
 
     #[test]
     fn a_missing_event_is_found_in_an_hour_of_frames() {
         // About an hour of frames with an event every 37 and one missing: 3,000 events.
         let x = band(112_500, 10, 37, &[1_500]);
-        let b = find(&x, 0.032).expect("a break");
+        let b = find(&x, 0.032, None).expect("a break");
         let due = (10 + 1_500 * 37) as f64 * 0.032;
         assert!((b.at_s - due).abs() < 0.07, "{b:?} due at {due}");
     }
 
     #[test]
+    fn a_clip_that_lost_most_events_is_read_against_the_normal_period() {
+        let spf = 0.032;
+        // Events every 37 frames from frame 10; of the first nine only 0, 2, 4, 7 and 8
+        // came: too few one period apart to show the period.
+        let missing = [1, 3, 5, 6];
+        let x = band(313, 10, 37, &missing);
+        assert_eq!(find(&x, spf, None), None);
+        // The normal clips' cycle, 2 % longer than this clip's.
+        let normal = 37.0 * spf * 1.02;
+        let b = find(&x, spf, Some(normal)).expect("a break");
+        assert!((b.period_s - 37.0 * spf).abs() < 0.05, "{b:?}");
+        let due: Vec<f64> = missing.iter().map(|k| (10 + k * 37) as f64 * spf).collect();
+        assert!(
+            due.iter().any(|d| (b.at_s - d).abs() < 0.07),
+            "{b:?} due at {due:?}"
+        );
+        // A normal period far from the clip's fits no comb.
+        assert_eq!(find(&x, spf, Some(0.45 * normal)), None);
+    }
+
+    #[test]
+    fn the_normal_period_is_the_median_when_most_clips_repeat_alike() {
+        let spf = 0.032;
+        let clips: Vec<Vec<f64>> = [36, 37, 37, 38]
+            .iter()
+            .map(|&p| band(313, 5, p, &[]))
+            .collect();
+        let p = normal_period(&clips, spf).expect("a period");
+        assert!((p - 37.0 * spf).abs() < 0.04, "{p}");
+        // Most clips without events: no period.
+        let flat: Vec<f64> = (0..313).map(|i| -20.0 + (i % 3) as f64 * 0.1).collect();
+        let mostly_flat = vec![clips[0].clone(), flat.clone(), flat.clone(), flat];
+        assert_eq!(normal_period(&mostly_flat, spf), None);
+        // Clips that repeat with periods far apart: no one period.
+        let spread: Vec<Vec<f64>> = [20, 30, 45, 60]
+            .iter()
+            .map(|&p| band(313, 5, p, &[]))
+            .collect();
+        assert_eq!(normal_period(&spread, spf), None);
+        assert_eq!(normal_period(&[], spf), None);
+    }
+
+    #[test]
     fn events_too_few_to_repeat_have_no_break() {
         // Three events: a pattern needs four.
-        assert_eq!(find(&band(120, 10, 37, &[]), 0.032), None);
+        assert_eq!(find(&band(120, 10, 37, &[]), 0.032, None), None);
     }
 }
