@@ -28,16 +28,13 @@ use aad_models::AnyDetector;
 use aad_models::Representation;
 use ndarray::ArrayView2;
 
+use crate::cycle::{self, BANDS, band_level, band_rows, median};
 use crate::model::{Model, ModelFileError};
-use crate::registry::{FeatureKind, FeatureSpec};
+use crate::registry::FeatureKind;
 
-mod cycle;
 mod pulse;
-pub use cycle::CycleBreak;
+pub use crate::cycle::CycleBreak;
 pub use pulse::PulseTrain;
-
-/// Feature rows are grouped into this many bands (fewer for a narrow feature).
-const BANDS: usize = 16;
 
 /// The statistic of a band that carries a distance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -458,62 +455,6 @@ fn error_kind(series: &[f64], base: f64, bands: &[BandShare], band: usize) -> Ki
     }
 }
 
-/// The feature's rows grouped into [`BANDS`] bands (fewer for a narrow feature).
-fn band_rows(dims: usize) -> Vec<std::ops::Range<usize>> {
-    let per = dims.div_ceil(BANDS.min(dims).max(1)).max(1);
-    (0..dims)
-        .step_by(per)
-        .map(|start| start..(start + per).min(dims))
-        .collect()
-}
-
-/// Whether the feature is a log-Mel spectrogram in dB (whose bands have levels).
-fn log_mel_db(feature: &FeatureSpec) -> bool {
-    matches!(&feature.kind, FeatureKind::LogMel(c) if c.log != mel_features::LogScale::None)
-}
-
-/// The band's level per frame (the mean of its rows, dB), for a log-Mel feature in dB;
-/// `None` for other features or rows beyond the frames' width.
-fn band_level(
-    feature: &FeatureSpec,
-    frames: ArrayView2<'_, f32>,
-    rows: std::ops::Range<usize>,
-) -> Option<Vec<f64>> {
-    if !log_mel_db(feature) || rows.is_empty() || rows.end > frames.ncols() {
-        return None;
-    }
-    Some(
-        frames
-            .rows()
-            .into_iter()
-            .map(|f| rows.clone().map(|r| f64::from(f[r])).sum::<f64>() / rows.len() as f64)
-            .collect(),
-    )
-}
-
-/// Per band of the explanations, the period the normal clips' events repeat with,
-/// seconds (`None` where they do not, see [`Model::event_periods`]); empty for a feature
-/// other than log-Mel in dB.
-pub(crate) fn normal_periods(
-    feature: &FeatureSpec,
-    clips: &[ndarray::Array2<f32>],
-) -> Vec<Option<f64>> {
-    let dims = match clips.first() {
-        Some(c) if log_mel_db(feature) => c.ncols(),
-        _ => return Vec::new(),
-    };
-    band_rows(dims)
-        .into_iter()
-        .map(|rows| {
-            let levels: Vec<Vec<f64>> = clips
-                .iter()
-                .filter_map(|c| band_level(feature, c.view(), rows.clone()))
-                .collect();
-            cycle::normal_period(&levels, feature.seconds_per_frame())
-        })
-        .collect()
-}
-
 /// The breakdown grouped into [`BANDS`] bands of the feature's rows, each with its
 /// share per statistic and its changes.
 fn band_shares(
@@ -872,14 +813,6 @@ fn span(z: &[f64], spf: f64, kind: Kind, edge: usize) -> (f64, f64) {
         best = (s, e);
     }
     (best.0 as f64 * spf, (best.1 + 1) as f64 * spf)
-}
-
-/// The upper median (the middle value, or the higher of the two middle ones); 0 for no
-/// values.
-fn median(x: &[f64]) -> f64 {
-    let mut s = x.to_vec();
-    s.sort_by(f64::total_cmp);
-    s.get(s.len() / 2).copied().unwrap_or(0.0)
 }
 
 fn khz(hz: f64) -> String {

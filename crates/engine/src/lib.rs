@@ -37,6 +37,7 @@
 
 pub mod batch;
 pub mod cache;
+mod cycle;
 pub mod explain;
 pub mod io;
 pub mod model;

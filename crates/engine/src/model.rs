@@ -604,7 +604,7 @@ impl Model {
         let all: Vec<usize> = (0..x.len()).collect();
         let detector = fit.on(&x, &all)?;
         let error_profile = error_profile(&detector, &x)?;
-        let event_periods = crate::explain::normal_periods(&feature, &x);
+        let event_periods = crate::cycle::normal_periods(&feature, &x);
         Ok(Model {
             feature,
             detector_name: spec.name,
