@@ -108,17 +108,18 @@ def test_the_machine_id_classifier_learns_one_machine_against_others():
         aad.Detector.fit(["a.wav"] * 4, detector="idclf", contrast=[[own[0]]])
 
 
+def _hum_machine(rng, t):
+    """A 500 Hz hum with its partial in noise, at times ``t``."""
+    hum = np.sin(2 * np.pi * 500 * t) + 0.5 * np.sin(2 * np.pi * 1000 * t)
+    return (0.05 * hum + 0.05 * (rng.random(t.size) - 0.5)).astype(np.float32)
+
+
 def test_explain_names_the_band_of_a_new_tone_and_leaves_the_score(tmp_path):
     sr = 16000
     rng = np.random.default_rng(5)
     t = np.arange(4 * sr) / sr
-
-    def machine():
-        hum = np.sin(2 * np.pi * 500 * t) + 0.5 * np.sin(2 * np.pi * 1000 * t)
-        return (0.05 * hum + 0.05 * (rng.random(t.size) - 0.5)).astype(np.float32)
-
-    det = aad.Detector.fit([machine() for _ in range(20)], sr=sr)
-    y = machine()
+    det = aad.Detector.fit([_hum_machine(rng, t) for _ in range(20)], sr=sr)
+    y = _hum_machine(rng, t)
     on = (t >= 1.5) & (t < 3.5)
     y[on] += (0.02 * np.sin(2 * np.pi * 3000 * t[on])).astype(np.float32)
     score = det.score(y, sr=sr)
@@ -173,13 +174,8 @@ def test_explain_calls_a_fast_click_train_transient_with_its_rate():
     sr = 16000
     rng = np.random.default_rng(13)
     t = np.arange(4 * sr) / sr
-
-    def machine():
-        hum = np.sin(2 * np.pi * 500 * t) + 0.5 * np.sin(2 * np.pi * 1000 * t)
-        return (0.05 * hum + 0.05 * (rng.random(t.size) - 0.5)).astype(np.float32)
-
-    det = aad.Detector.fit([machine() for _ in range(24)], sr=sr)
-    y = machine()
+    det = aad.Detector.fit([_hum_machine(rng, t) for _ in range(24)], sr=sr)
+    y = _hum_machine(rng, t)
     tc = np.arange(160) / sr
     click = 0.3 * np.exp(-tc / 0.001) * np.sin(2 * np.pi * 3000 * tc)
     # 27 clicks a second: every analysis frame holds one.
