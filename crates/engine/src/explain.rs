@@ -237,20 +237,9 @@ fn explain_at(
         Representation::Frames => return Err(unsupported(model)),
     };
     let bands = band_shares(model, &b, stats, dims);
-    let per = bands.first().map_or(1, |x| x.rows.len());
-    let band = (0..bands.len())
-        .max_by(|&a, &c| bands[a].total().total_cmp(&bands[c].total()))
-        .unwrap_or(0);
+    let (band, statistic) = strongest(&bands);
     let top = &bands[band];
-    let statistic = [
-        (Statistic::Mean, top.mean),
-        (Statistic::Std, top.std),
-        (Statistic::Max, top.max),
-    ]
-    .into_iter()
-    .max_by(|a, c| a.1.total_cmp(&c.1))
-    .map_or(Statistic::Mean, |x| x.0);
-    let rows = band * per..((band + 1) * per).min(dims);
+    let rows = top.rows.clone();
     // The normal clips' spread over time in the band: the scale peaks are judged on.
     let normal_sd = if stats.contains(&Statistic::Std) {
         rows.clone().map(|r| b.normal[dims + r]).sum::<f64>() / rows.len().max(1) as f64
@@ -258,15 +247,7 @@ fn explain_at(
         f64::INFINITY
     };
     let mut kind = kind_of(&bands, band, statistic, normal_sd);
-    // Frames count in the direction the statistic moved: risen peaks or a risen level are
-    // located where the band rose, not where it fell (the first frame, half of it
-    // padding, is low in every clip); a fallen level where it fell. Fallen peaks (weaker
-    // or missing events) and a changed spread have no one direction.
-    let direction = match statistic {
-        Statistic::Max if top.max_change > 0.0 => Some(1.0),
-        Statistic::Mean => Some(top.mean_change),
-        _ => None,
-    };
+    let direction = direction(statistic, top);
     let departure = departure(features, rows.clone(), &b.normal, dims, direction);
     let spf = model.feature().seconds_per_frame();
     let cycle = own_events(&b.normal, rows.clone(), dims, top.max_change)
@@ -303,6 +284,36 @@ fn explain_at(
         pulses,
         sentence,
     })
+}
+
+/// The band carrying most of the distance, and the statistic carrying most of its share.
+fn strongest(bands: &[BandShare]) -> (usize, Statistic) {
+    let band = (0..bands.len())
+        .max_by(|&a, &c| bands[a].total().total_cmp(&bands[c].total()))
+        .unwrap_or(0);
+    let statistic = bands.get(band).map_or(Statistic::Mean, |top| {
+        [
+            (Statistic::Mean, top.mean),
+            (Statistic::Std, top.std),
+            (Statistic::Max, top.max),
+        ]
+        .into_iter()
+        .max_by(|a, c| a.1.total_cmp(&c.1))
+        .map_or(Statistic::Mean, |x| x.0)
+    });
+    (band, statistic)
+}
+
+/// The direction frames count in (see [`departure`]): the one the statistic moved. Risen
+/// peaks or a risen level are located where the band rose, not where it fell (the first
+/// frame, half of it padding, is low in every clip); a fallen level where it fell. Fallen
+/// peaks (weaker or missing events) and a changed spread have no one direction.
+fn direction(statistic: Statistic, top: &BandShare) -> Option<f64> {
+    match statistic {
+        Statistic::Max if top.max_change > 0.0 => Some(1.0),
+        Statistic::Mean => Some(top.mean_change),
+        _ => None,
+    }
 }
 
 /// A score and its error matrix.
