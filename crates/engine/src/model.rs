@@ -316,8 +316,9 @@ struct Header {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     error_profile: Vec<f64>,
     /// Per band of the explanations, the period the training clips' events repeat with,
-    /// seconds (see [`Model::event_periods`]); absent for features without bands in dB and
-    /// in models written before it was recorded.
+    /// seconds (see [`Model::event_periods`]); absent for other detectors than a kNN on
+    /// clip summaries, features without bands in dB and models written before it was
+    /// recorded.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     event_periods: Vec<Option<f64>>,
 }
@@ -604,7 +605,13 @@ impl Model {
         let all: Vec<usize> = (0..x.len()).collect();
         let detector = fit.on(&x, &all)?;
         let error_profile = error_profile(&detector, &x)?;
-        let event_periods = crate::cycle::normal_periods(&feature, &x);
+        // Only the explanations of a kNN on clip summaries read a band's cycle.
+        let event_periods = match &detector {
+            AnyDetector::Knn(knn) if knn.breakdown_supported() => {
+                crate::cycle::normal_periods(&feature, &x)
+            }
+            _ => Vec::new(),
+        };
         Ok(Model {
             feature,
             detector_name: spec.name,
@@ -634,8 +641,9 @@ impl Model {
     /// training clips' events repeat with, seconds, where most of them repeat with about
     /// one period (a valve's clicks); `None` where they do not. An explanation fits a
     /// clip whose fault dropped most of its events to it, to find where they were due.
-    /// Empty for a feature other than log-Mel in dB, and for models written before it was
-    /// recorded.
+    /// Empty for a detector other than a kNN on clip summaries (the only explanations that
+    /// read a band's cycle), a feature other than log-Mel in dB, and models written before
+    /// it was recorded.
     pub fn event_periods(&self) -> &[Option<f64>] {
         &self.event_periods
     }
