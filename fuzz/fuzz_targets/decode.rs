@@ -5,7 +5,11 @@
 use aad_audio::{ChannelPolicy, DecodeOptions, Decoder};
 use libfuzzer_sys::fuzz_target;
 
+#[path = "symphonia_panics.rs"]
+mod symphonia_panics;
+
 fuzz_target!(|data: &[u8]| {
+    symphonia_panics::caught();
     let Some((&mode, bytes)) = data.split_first() else {
         return;
     };

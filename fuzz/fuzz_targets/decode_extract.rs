@@ -7,7 +7,11 @@ use aad_core::FeatureExtractor;
 use aad_engine::registry::FeatureSpec;
 use libfuzzer_sys::fuzz_target;
 
+#[path = "symphonia_panics.rs"]
+mod symphonia_panics;
+
 fuzz_target!(|data: &[u8]| {
+    symphonia_panics::caught();
     let mut dec = Decoder::new(DecodeOptions::default());
     let Ok(s) = dec.decode_bytes("f.wav", data.to_vec()) else {
         return;
